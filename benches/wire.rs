@@ -1,0 +1,60 @@
+//! Hot paths of the v2 wire format: decoding a pushed batch of 500, encoding a pulled batch of
+//! 500, decoding an acknowledgement of 500 ids. (Push, pull and dump through storage come with the
+//! load-test harness.)
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use satsync::domain::ids::SiteId;
+use satsync::store::LogEntry;
+use satsync::sync::Outgoing;
+use satsync::wire::v2;
+
+fn push_body(n: usize) -> String {
+    let records: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"SyncID":"{i:032X}","RecordType":"trans_line","RecordID":"{:032X}","SyncType":"U","StoreID":"6CFDCD1916B098478422A489625AB9E7","Data":{{"ID":"{:032X}","transaction_ID":"FD4480004DD011E683E8EB63F3681C9A","item_ID":"0A1B2C3D4E5F60718293A4B5C6D7E8F9","quantity":"{i}","cost_price":"1.25","store_ID":"6CFDCD1916B098478422A489625AB9E7","date":"2016-07-19T00:00:00"}}}}"#,
+                i + 1,
+                i + 1
+            )
+        })
+        .collect();
+    format!("[{}]", records.join(","))
+}
+
+fn wire(c: &mut Criterion) {
+    let body = push_body(500);
+    let mut group = c.benchmark_group("v2");
+    group.throughput(Throughput::Elements(500));
+    group.bench_function("decode_push_500", |b| {
+        b.iter(|| v2::decode_push(body.as_bytes(), 1000).unwrap())
+    });
+
+    let outgoing: Vec<Outgoing> = v2::decode_push(body.as_bytes(), 1000)
+        .unwrap()
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| Outgoing {
+            sync_id: format!("{i:032X}"),
+            entry: LogEntry {
+                origin: SiteId(2),
+                audiences: vec![],
+                record: p.record,
+            },
+        })
+        .collect();
+    group.bench_function("encode_pull_500", |b| b.iter(|| v2::encode_records(&outgoing)));
+
+    let ids: Vec<String> = outgoing.iter().map(|o| o.sync_id.clone()).collect();
+    let ack = serde_json::json!({ "SyncRecordIDs": ids }).to_string().into_bytes();
+    group.bench_function("decode_ack_500", |b| {
+        b.iter_batched(
+            || ack.clone(),
+            |mut body| v2::decode_acknowledgement(&mut body).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, wire);
+criterion_main!(benches);

@@ -1,0 +1,3 @@
+fn main() {
+    println!("satsync-loadtest: the harness arrives with the performance issue");
+}

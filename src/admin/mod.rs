@@ -1,0 +1,25 @@
+//! Operator actions on a primary's database: sites, stores and users, bulk import and export, and
+//! the demo data set. They open the database directly, so the server must not be running on it
+//! (RocksDB allows one process at a time and says so if it is).
+
+pub mod demo;
+pub mod directory;
+pub mod transfer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The storage layer failed.
+    #[error(transparent)]
+    Storage(#[from] crate::store::StoreError),
+    /// The sync engine failed while applying records.
+    #[error(transparent)]
+    Sync(#[from] crate::sync::SyncError),
+    /// The operator asked for something that cannot be done; the message says why.
+    #[error("{0}")]
+    Invalid(String),
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T> = std::result::Result<T, AdminError>;

@@ -1,0 +1,4 @@
+//! One folder per API surface, one thin file per endpoint: authenticate → decode (`wire`) → act
+//! (`sync`) → encode (`wire`). No business rule and no storage type here.
+
+pub mod v2;

@@ -1,0 +1,18 @@
+//! `GET user?store=…`: may this user (by their own credentials) log in to that store?
+
+use crate::http::auth::basic_credentials;
+use crate::http::error::ApiError;
+use crate::http::{Call, Primary};
+use std::sync::Arc;
+
+pub async fn get(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> {
+    let (name, secret) = basic_credentials(&call.headers).ok_or(ApiError::Unauthorized)?;
+    let store = call.query.get("store").cloned().unwrap_or_default();
+    let reply = primary.engine.with_directory(|d| {
+        let user = d.user(&name).filter(|u| u.password.verify(&secret))?;
+        let allowed = store.is_empty() || user.stores.iter().any(|s| s.eq_ignore_ascii_case(&store));
+        allowed.then(|| serde_json::json!({ "UserID": user.id, "isAdmin": user.is_admin }))
+    });
+    let reply = reply.ok_or(ApiError::Unauthorized)?;
+    Ok(serde_json::to_vec(&reply).expect("json values serialise"))
+}

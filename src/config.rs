@@ -1,0 +1,171 @@
+//! One typed, validated configuration, read from TOML.
+//!
+//! Every key is documented in `configs/satsync.toml`. Loading has no side effects: it reads and
+//! checks, nothing else. The table catalogue (routing, dump order, mobile subset) lives in its own
+//! file so that operators can edit it without touching the server settings.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::domain::tables::TableCatalogue;
+
+/// The catalogue shipped with the binary, used when `tables_file` is not set.
+pub const DEFAULT_TABLES_TOML: &str = include_str!("../configs/tables.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    /// The file is not valid TOML or has unknown or mistyped keys.
+    #[error("invalid configuration in {path}: {source}")]
+    Parse { path: PathBuf, source: toml::de::Error },
+    /// The values parse but do not make sense together.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    #[serde(default)]
+    pub limits: Limits,
+    /// Path of the table catalogue; relative paths are relative to the configuration file.
+    #[serde(default)]
+    pub tables_file: Option<PathBuf>,
+    /// Loaded from `tables_file` (or the built-in default) by [`Config::load`].
+    #[serde(skip, default = "TableCatalogue::builtin")]
+    pub tables: TableCatalogue,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    #[serde(default = "default_primary_site_id")]
+    pub primary_site_id: u32,
+    /// Reported to satellites as `ServerVersion` by `GET site`.
+    #[serde(default = "default_server_version")]
+    pub server_version: u32,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    pub data_dir: PathBuf,
+    /// RocksDB block cache, in MiB.
+    #[serde(default = "default_block_cache_mib")]
+    pub block_cache_mib: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// Most records accepted in one push.
+    #[serde(default = "default_max_push_records")]
+    pub max_push_records: usize,
+    /// Largest `limit` honoured by `GET queued_records` (larger values are capped).
+    #[serde(default = "default_max_pull_limit")]
+    pub max_pull_limit: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: default_max_body_bytes(),
+            max_push_records: default_max_push_records(),
+            max_pull_limit: default_max_pull_limit(),
+        }
+    }
+}
+
+fn default_primary_site_id() -> u32 {
+    1
+}
+fn default_server_version() -> u32 {
+    409
+}
+fn default_max_connections() -> usize {
+    50_000
+}
+fn default_block_cache_mib() -> usize {
+    256
+}
+fn default_max_body_bytes() -> usize {
+    32 * 1024 * 1024
+}
+fn default_max_push_records() -> usize {
+    5_000
+}
+fn default_max_pull_limit() -> usize {
+    5_000
+}
+
+impl Config {
+    /// Reads and validates a configuration file and the table catalogue it names.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        if let Some(tables_file) = &config.tables_file {
+            let tables_path = base.join(tables_file);
+            config.tables = TableCatalogue::load(&tables_path)?;
+        }
+        if config.storage.data_dir.is_relative() {
+            config.storage.data_dir = base.join(&config.storage.data_dir);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// A configuration for a server on `listen` with its data in `data_dir` and defaults elsewhere.
+    pub fn for_data_dir(listen: SocketAddr, data_dir: PathBuf) -> Config {
+        Config {
+            server: ServerConfig {
+                listen,
+                primary_site_id: default_primary_site_id(),
+                server_version: default_server_version(),
+                max_connections: default_max_connections(),
+            },
+            storage: StorageConfig {
+                data_dir,
+                block_cache_mib: default_block_cache_mib(),
+            },
+            limits: Limits::default(),
+            tables_file: None,
+            tables: TableCatalogue::builtin(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_string()));
+        if self.server.primary_site_id == 0 {
+            return invalid("server.primary_site_id must be positive");
+        }
+        if self.limits.max_body_bytes < 1024 {
+            return invalid("limits.max_body_bytes must be at least 1024");
+        }
+        if self.limits.max_push_records == 0 || self.limits.max_pull_limit == 0 {
+            return invalid("limits.max_push_records and limits.max_pull_limit must be positive");
+        }
+        if self.server.max_connections == 0 {
+            return invalid("server.max_connections must be positive");
+        }
+        Ok(())
+    }
+}

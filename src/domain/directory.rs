@@ -1,0 +1,168 @@
+//! Sites, their stores, and the users who log in on them: the primary's directory, held in memory
+//! and persisted by the storage layer.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::credentials::PasswordHash;
+use super::ids::{SiteId, StoreKey};
+
+/// A site registered on the primary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    pub id: SiteId,
+    pub name: String,
+    pub password: PasswordHash,
+    /// The hardware id this site is bound to (`msupply-site-uuid`), set on first use.
+    pub hardware_id: Option<String>,
+    /// The stores this site hosts, ids as the operator gave them.
+    pub stores: Vec<String>,
+}
+
+/// A store: the unit that holds stock, hosted by exactly one site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Store {
+    pub id: String,
+    pub name: String,
+    pub code: String,
+    /// The id of the `name` record that stands for this store (as a customer or supplier).
+    pub name_id: String,
+    pub site: SiteId,
+    pub supplying_store_id: String,
+    pub supplying_store_name_id: String,
+}
+
+/// A person who logs in on a satellite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub password: PasswordHash,
+    pub stores: Vec<String>,
+    pub is_admin: bool,
+}
+
+impl Site {
+    pub fn for_test(id: SiteId, stores: &[&str]) -> Site {
+        Site {
+            id,
+            name: format!("site{}", id.0),
+            password: PasswordHash::from_password("test"),
+            hardware_id: None,
+            stores: stores.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+impl Store {
+    pub fn for_test(id: &str, site: SiteId) -> Store {
+        Store {
+            id: id.to_string(),
+            name: format!("store {id}"),
+            code: id.to_string(),
+            name_id: format!("NAME-{id}"),
+            site,
+            supplying_store_id: String::new(),
+            supplying_store_name_id: String::new(),
+        }
+    }
+}
+
+/// Every site, store and user, with the lookups the sync layer needs.
+#[derive(Debug, Clone)]
+pub struct Directory {
+    primary: SiteId,
+    sites: HashMap<SiteId, Site>,
+    site_names: HashMap<String, SiteId>,
+    stores: HashMap<StoreKey, Store>,
+    store_by_name_id: HashMap<String, StoreKey>,
+    users: HashMap<String, User>,
+}
+
+impl Directory {
+    pub fn new(primary: SiteId) -> Directory {
+        Directory {
+            primary,
+            sites: HashMap::new(),
+            site_names: HashMap::new(),
+            stores: HashMap::new(),
+            store_by_name_id: HashMap::new(),
+            users: HashMap::new(),
+        }
+    }
+
+    pub fn primary(&self) -> SiteId {
+        self.primary
+    }
+
+    pub fn put_site(&mut self, site: Site) {
+        if let Some(old) = self.sites.get(&site.id) {
+            self.site_names.remove(&old.name);
+        }
+        self.site_names.insert(site.name.clone(), site.id);
+        self.sites.insert(site.id, site);
+    }
+
+    pub fn put_store(&mut self, store: Store) {
+        let key = StoreKey::new(&store.id);
+        if !store.name_id.is_empty() {
+            self.store_by_name_id
+                .insert(crate::domain::ids::key_form(&store.name_id), key.clone());
+        }
+        self.stores.insert(key, store);
+    }
+
+    pub fn put_user(&mut self, user: User) {
+        self.users.insert(user.name.clone(), user);
+    }
+
+    pub fn site(&self, id: SiteId) -> Option<&Site> {
+        self.sites.get(&id)
+    }
+
+    pub fn site_named(&self, name: &str) -> Option<&Site> {
+        self.site_names.get(name).and_then(|id| self.sites.get(id))
+    }
+
+    pub fn sites(&self) -> impl Iterator<Item = &Site> {
+        self.sites.values()
+    }
+
+    /// Every site except the primary.
+    pub fn satellites(&self) -> impl Iterator<Item = SiteId> + '_ {
+        self.sites.keys().copied().filter(move |id| *id != self.primary)
+    }
+
+    pub fn store(&self, id: &str) -> Option<&Store> {
+        self.stores.get(&StoreKey::new(id))
+    }
+
+    pub fn stores(&self) -> impl Iterator<Item = &Store> {
+        self.stores.values()
+    }
+
+    pub fn site_of_store(&self, store: &StoreKey) -> Option<SiteId> {
+        self.stores.get(store).map(|s| s.site)
+    }
+
+    pub fn store_with_name_id(&self, name_id: &str) -> Option<&StoreKey> {
+        self.store_by_name_id.get(&crate::domain::ids::key_form(name_id))
+    }
+
+    pub fn user(&self, name: &str) -> Option<&User> {
+        self.users.get(name)
+    }
+
+    pub fn users(&self) -> impl Iterator<Item = &User> {
+        self.users.values()
+    }
+
+    /// The store keys a site hosts.
+    pub fn store_keys_of(&self, site: SiteId) -> Vec<StoreKey> {
+        self.sites
+            .get(&site)
+            .map(|s| s.stores.iter().map(|id| StoreKey::new(id)).collect())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,94 @@
+//! A sync record in canonical form: what a push carries and what the log stores.
+
+use std::fmt;
+
+/// The kind of change a sync record carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SyncType {
+    Insert,
+    Update,
+    Delete,
+    Merge,
+}
+
+impl SyncType {
+    /// Parses the one-letter code of the v1/v2/v3 formats.
+    pub fn from_code(code: &str) -> Option<SyncType> {
+        match code {
+            "I" => Some(SyncType::Insert),
+            "U" => Some(SyncType::Update),
+            "D" => Some(SyncType::Delete),
+            "M" => Some(SyncType::Merge),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            SyncType::Insert => "I",
+            SyncType::Update => "U",
+            SyncType::Delete => "D",
+            SyncType::Merge => "M",
+        }
+    }
+
+    pub fn as_byte(self) -> u8 {
+        self.code().as_bytes()[0]
+    }
+
+    pub fn from_byte(byte: u8) -> Option<SyncType> {
+        match byte {
+            b'I' => Some(SyncType::Insert),
+            b'U' => Some(SyncType::Update),
+            b'D' => Some(SyncType::Delete),
+            b'M' => Some(SyncType::Merge),
+            _ => None,
+        }
+    }
+
+    /// Whether the record still exists after this change (deletes and merged-away records do not).
+    pub fn leaves_record(self) -> bool {
+        matches!(self, SyncType::Insert | SyncType::Update)
+    }
+}
+
+impl fmt::Display for SyncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One change to one row, in the form every API version decodes to and encodes from.
+///
+/// `data` is the record's JSON object exactly as the satellite sent it (key order, spacing and
+/// value types untouched); it is empty for deletes and merges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRecord {
+    pub table: String,
+    pub record_id: String,
+    pub sync_type: SyncType,
+    pub store_id: String,
+    /// The raw JSON text of `KeyFieldID` when the sender gave one.
+    pub key_field_id: String,
+    pub merge_id_to_keep: String,
+    pub merge_id_to_delete: String,
+    pub data: Vec<u8>,
+}
+
+impl SyncRecord {
+    /// The id of the row this change lands on: for a merge, the row that disappears.
+    pub fn target_id(&self) -> &str {
+        if self.sync_type == SyncType::Merge {
+            &self.merge_id_to_delete
+        } else {
+            &self.record_id
+        }
+    }
+}
+
+/// A pushed record with the SyncID its sender gave it (used to recognise re-sent pushes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedRecord {
+    pub sync_id: String,
+    pub record: SyncRecord,
+}

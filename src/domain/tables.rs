@@ -1,0 +1,210 @@
+//! The table catalogue: how each table is routed, the order of an initial dump, and which tables
+//! a mobile (non-full) dump carries. Read from `configs/tables.toml`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::config::ConfigError;
+
+/// How the sites that receive a table's records are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteKind {
+    /// Every satellite receives it.
+    Central,
+    /// The sites hosting the stores the record names receive it.
+    Store,
+    /// `name`: central, except patients, which go to the stores they are joined to.
+    Name,
+    /// `name_store_join`: routed like a store table, and it makes its patient visible to the store.
+    NameStoreJoin,
+}
+
+/// Routing of one table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableRoute {
+    pub route: RouteKind,
+    /// Fields of `data` holding store ids the record concerns (besides the envelope `StoreID`).
+    #[serde(default)]
+    pub store_fields: Vec<String>,
+    /// Fields of `data` holding name ids; a name that is a store's name brings that store in
+    /// (a supplier invoice to another store, a requisition to a supplying store).
+    #[serde(default)]
+    pub store_name_fields: Vec<String>,
+    /// For `name`: the field and value that mark a patient.
+    #[serde(default)]
+    pub patient_field: Option<String>,
+    #[serde(default)]
+    pub patient_value: Option<String>,
+    /// For `name_store_join`: the field naming the joined name.
+    #[serde(default)]
+    pub name_field: Option<String>,
+}
+
+impl TableRoute {
+    pub fn central() -> TableRoute {
+        TableRoute {
+            route: RouteKind::Central,
+            store_fields: Vec::new(),
+            store_name_fields: Vec::new(),
+            patient_field: None,
+            patient_value: None,
+            name_field: None,
+        }
+    }
+
+    /// Every `data` field routing reads for this table, in a fixed order.
+    pub fn routing_fields(&self) -> Vec<&str> {
+        let mut fields: Vec<&str> = Vec::new();
+        fields.extend(self.store_fields.iter().map(String::as_str));
+        fields.extend(self.store_name_fields.iter().map(String::as_str));
+        fields.extend(self.patient_field.as_deref());
+        fields.extend(self.name_field.as_deref());
+        fields
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogueFile {
+    dump_order: Vec<String>,
+    mobile_tables: Vec<String>,
+    default: TableRoute,
+    tables: HashMap<String, TableRoute>,
+}
+
+/// The validated catalogue.
+#[derive(Debug, Clone)]
+pub struct TableCatalogue {
+    dump_order: Vec<String>,
+    mobile_tables: Vec<String>,
+    default: TableRoute,
+    tables: HashMap<String, TableRoute>,
+}
+
+impl TableCatalogue {
+    /// The catalogue compiled into the binary (`configs/tables.toml`).
+    pub fn builtin() -> TableCatalogue {
+        TableCatalogue::parse(crate::config::DEFAULT_TABLES_TOML)
+            .expect("the built-in table catalogue is valid (checked by a test)")
+    }
+
+    pub fn load(path: &Path) -> Result<TableCatalogue, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        TableCatalogue::parse(&text).map_err(|e| match e {
+            CatalogueError::Toml(source) => ConfigError::Parse {
+                path: path.to_path_buf(),
+                source,
+            },
+            CatalogueError::Invalid(message) => ConfigError::Invalid(message),
+        })
+    }
+
+    fn parse(text: &str) -> Result<TableCatalogue, CatalogueError> {
+        let file: CatalogueFile = toml::from_str(text).map_err(CatalogueError::Toml)?;
+        for (name, route) in file.tables.iter().chain([(&"default".to_string(), &file.default)]) {
+            let needs_patient = route.route == RouteKind::Name;
+            if needs_patient && (route.patient_field.is_none() || route.patient_value.is_none()) {
+                return Err(CatalogueError::Invalid(format!(
+                    "table {name}: route \"name\" needs patient_field and patient_value"
+                )));
+            }
+            if route.route == RouteKind::NameStoreJoin && route.name_field.is_none() {
+                return Err(CatalogueError::Invalid(format!(
+                    "table {name}: route \"name_store_join\" needs name_field"
+                )));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for table in &file.dump_order {
+            if !seen.insert(table) {
+                return Err(CatalogueError::Invalid(format!(
+                    "table {table} appears twice in dump_order"
+                )));
+            }
+        }
+        Ok(TableCatalogue {
+            dump_order: file.dump_order,
+            mobile_tables: file.mobile_tables,
+            default: file.default,
+            tables: file.tables,
+        })
+    }
+
+    /// The routing of `table`, or the default for tables the catalogue does not list.
+    pub fn route(&self, table: &str) -> &TableRoute {
+        self.tables.get(table).unwrap_or(&self.default)
+    }
+
+    /// The order in which a dump delivers `present` tables: the configured order first, then any
+    /// other table by name. With `mobile_only`, tables outside the mobile subset are left out.
+    pub fn dump_tables<'a>(&self, present: impl IntoIterator<Item = &'a str>, mobile_only: bool) -> Vec<String> {
+        let mut rest: Vec<&str> = present
+            .into_iter()
+            .filter(|t| !self.dump_order.iter().any(|o| o == t))
+            .collect();
+        rest.sort_unstable();
+        rest.dedup();
+        self.dump_order
+            .iter()
+            .map(String::as_str)
+            .chain(rest)
+            .filter(|t| !mobile_only || self.mobile_tables.iter().any(|m| m == t))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+#[derive(Debug)]
+enum CatalogueError {
+    Toml(toml::de::Error),
+    Invalid(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalogue_routes_the_msupply_tables() {
+        let catalogue = TableCatalogue::builtin();
+        assert_eq!(catalogue.route("item").route, RouteKind::Central);
+        assert_eq!(catalogue.route("transact").route, RouteKind::Store);
+        assert_eq!(catalogue.route("name").route, RouteKind::Name);
+        assert_eq!(catalogue.route("name_store_join").route, RouteKind::NameStoreJoin);
+        assert_eq!(catalogue.route("some_new_table").route, RouteKind::Store);
+    }
+
+    #[test]
+    fn dump_order_puts_referenced_tables_first_and_unknown_tables_last() {
+        let catalogue = TableCatalogue::builtin();
+        let order = catalogue.dump_tables(["trans_line", "zzz", "transact", "item", "aaa"], false);
+        let pos = |t: &str| order.iter().position(|o| o == t).unwrap();
+        assert!(pos("item") < pos("transact"));
+        assert!(pos("transact") < pos("trans_line"));
+        assert!(pos("trans_line") < pos("aaa"));
+        assert!(pos("aaa") < pos("zzz"));
+    }
+
+    #[test]
+    fn mobile_dump_leaves_out_tables_outside_the_subset() {
+        let catalogue = TableCatalogue::builtin();
+        let full = catalogue.dump_tables(["Stock_take", "item"], false);
+        let mobile = catalogue.dump_tables(["Stock_take", "item"], true);
+        assert!(full.iter().any(|t| t == "Stock_take"));
+        assert!(!mobile.iter().any(|t| t == "Stock_take"));
+        assert!(mobile.iter().any(|t| t == "item"));
+    }
+
+    #[test]
+    fn name_route_without_patient_marker_is_refused() {
+        let text = "dump_order=[]\nmobile_tables=[]\n[default]\nroute=\"store\"\n[tables.name]\nroute=\"name\"\n";
+        assert!(TableCatalogue::parse(text).is_err());
+    }
+}

@@ -1,0 +1,90 @@
+//! The one table from API errors to HTTP statuses and bodies (v1/v2/v3 shape: `{"error":"…"}`).
+
+use http::StatusCode;
+
+use crate::wire::json::error_body;
+
+/// Text the mobile client shows after this prefix when a site's hardware binding does not match.
+pub const HARDWARE_MISMATCH: &str =
+    "Site registration doesn't match. This site is registered to another machine: ask the primary's operator to reset it.";
+pub const INVALID_CREDENTIALS: &str = "Invalid username or password";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed request: bad JSON, bad or missing parameters (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Wrong or missing credentials (401).
+    #[error("{INVALID_CREDENTIALS}")]
+    Unauthorized,
+    /// The request names a queue other than the caller's own (403); it does not say whether
+    /// the other site exists.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such endpoint (404).
+    #[error("no such endpoint: {0}")]
+    NotFound(String),
+    /// Endpoint exists, method does not (405).
+    #[error("method {0} is not allowed here")]
+    MethodNotAllowed(String),
+    /// The body is larger than the configured limit (413).
+    #[error("the request body is larger than the limit of {0} bytes")]
+    PayloadTooLarge(usize),
+    /// A problem the satellite's user should read: 200 with the message, as mobile expects.
+    #[error("{0}")]
+    Record(String),
+    /// The site is bound to another machine: 200 with the text mobile recognises.
+    #[error("{HARDWARE_MISMATCH}")]
+    HardwareMismatch,
+    /// The server is shutting down (503).
+    #[error("the server is shutting down")]
+    Unavailable,
+    /// Something failed inside the primary (500); the cause is logged, not sent.
+    #[error("internal error")]
+    Internal,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Record(_) | ApiError::HardwareMismatch => StatusCode::OK,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn body(&self) -> Vec<u8> {
+        error_body(&self.to_string())
+    }
+}
+
+impl From<crate::sync::SyncError> for ApiError {
+    fn from(error: crate::sync::SyncError) -> ApiError {
+        use crate::sync::SyncError;
+        match error {
+            SyncError::HardwareMismatch => ApiError::HardwareMismatch,
+            SyncError::WriterStopped => ApiError::Unavailable,
+            SyncError::UnknownSite(_) => ApiError::Unauthorized,
+            SyncError::Storage(cause) => {
+                tracing::error!(%cause, "storage failure");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<crate::wire::DecodeError> for ApiError {
+    fn from(error: crate::wire::DecodeError) -> ApiError {
+        use crate::wire::DecodeError;
+        match error {
+            DecodeError::Malformed(message) | DecodeError::TooMany(message) => ApiError::BadRequest(message),
+            DecodeError::Record(message) => ApiError::Record(message),
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The hyper server: accepts connections (bounded), reads requests with a body limit, routes them
+//! through the one route table to the API handlers, and turns errors into responses through the
+//! one error table. No business rule lives here.
+
+pub mod auth;
+pub mod error;
+pub mod router;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::config::Config;
+use crate::domain::ids::SiteId;
+use crate::store::Storage;
+use crate::sync::SyncEngine;
+use error::ApiError;
+
+/// The running primary: configuration and the sync engine.
+pub struct Primary {
+    pub config: Config,
+    pub engine: SyncEngine,
+}
+
+impl Primary {
+    /// Opens the database named by `config` and starts the sync engine on it.
+    pub fn open(config: Config) -> anyhow::Result<Primary> {
+        std::fs::create_dir_all(&config.storage.data_dir)?;
+        let storage = Storage::open(&config.storage.data_dir, config.storage.block_cache_mib)?;
+        let engine = SyncEngine::open(storage, config.tables.clone(), SiteId(config.server.primary_site_id))?;
+        Ok(Primary { config, engine })
+    }
+}
+
+/// One request as the handlers see it.
+pub struct Call {
+    pub method: http::Method,
+    pub headers: http::HeaderMap,
+    pub query: HashMap<String, String>,
+    body: Incoming,
+    body_limit: usize,
+}
+
+impl Call {
+    /// The body, refused with 413 past the configured limit.
+    pub async fn body(self) -> Result<Vec<u8>, ApiError> {
+        let limit = self.body_limit;
+        let declared = self
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|len| len > limit) {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        match Limited::new(self.body, limit).collect().await {
+            Ok(collected) => Ok(collected.to_bytes().to_vec()),
+            Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(ApiError::PayloadTooLarge(limit)),
+            Err(_) => Err(ApiError::BadRequest("the request body could not be read".into())),
+        }
+    }
+}
+
+/// Serves `primary` on `listener` until `shutdown` completes, then lets open requests finish.
+pub async fn run(
+    primary: Arc<Primary>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let connections = Arc::new(Semaphore::new(primary.config.server.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => permit?,
+            _ = &mut shutdown => break,
+        };
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let primary = primary.clone();
+        let service = service_fn(move |request| {
+            let primary = primary.clone();
+            async move { Ok::<_, std::convert::Infallible>(handle(&primary, request).await) }
+        });
+        let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    graceful.shutdown().await;
+    Ok(())
+}
+
+async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let path = request.uri().path().to_string();
+    let result = match router::route(&path) {
+        None => Err(ApiError::NotFound(path)),
+        Some(endpoint) => {
+            let query = request
+                .uri()
+                .query()
+                .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+                .unwrap_or_default();
+            let (parts, body) = request.into_parts();
+            let call = Call {
+                method: parts.method,
+                headers: parts.headers,
+                query,
+                body,
+                body_limit: primary.config.limits.max_body_bytes,
+            };
+            crate::api::v2::handle(primary, endpoint, call).await
+        }
+    };
+    match result {
+        Ok(body) => json_response(StatusCode::OK, body),
+        Err(error) => json_response(error.status(), error.body()),
+    }
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}

@@ -1,0 +1,30 @@
+//! satsync: a sync primary for mSupply satellites.
+//!
+//! # Layout
+//! - [`config`]: the one typed configuration (TOML), validated on load.
+//! - [`domain`]: ids, records, sites and stores, table catalogue, routing. Pure, no I/O.
+//! - [`wire`]: the API formats ⇄ domain types; the only code that knows JSON shapes.
+//! - [`store`]: the only code that knows RocksDB: column families, every key, the narrow
+//!   storage interface.
+//! - [`sync`]: push, pull, acknowledge, initial dump, shared by every API version; the queue
+//!   index and the single writer.
+//! - [`http`]: the hyper server, the route table, authentication, the error → status table.
+//! - [`api`]: one thin handler per endpoint, per API version.
+//! - [`admin`]: operator actions (sites, stores, users, import, export, demo data).
+//!
+//! # Invariants
+//! - A success reply means the change is durable (synced WAL).
+//! - A satellite's queue is a view over one log: no per-satellite copy of any record.
+//! - `count` equals the number of records the list would return.
+//! - Nothing above `store` sees a RocksDB type; nothing below `http` sees an HTTP type.
+
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod api;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod store;
+pub mod sync;
+pub mod wire;

@@ -1,0 +1,313 @@
+//! The satsync command line: run the primary, load the demo data, administer sites, stores and
+//! users, import and export records.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use satsync::admin::{self, directory::NewStore};
+use satsync::config::Config;
+use satsync::domain::ids::SiteId;
+use satsync::http::Primary;
+use satsync::store::Storage;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+#[command(
+    name = "satsync",
+    version,
+    about = "A high-throughput sync primary for mSupply satellites"
+)]
+struct Cli {
+    /// The configuration file (see configs/satsync.toml for every key).
+    #[arg(long, global = true, default_value = "configs/satsync.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the primary.
+    Serve,
+    /// Create the demo data set (on an empty database), print how to connect, and run the primary.
+    Demo {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Satellite sites.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Stores.
+    #[command(subcommand)]
+    Store(StoreCommand),
+    /// Users who log in on satellites.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Apply records from a JSON-lines file (one v2 push record per line) as the primary's own.
+    Import { file: PathBuf },
+    /// Write every stored record as JSON lines in the push shape.
+    Export {
+        #[arg(long)]
+        table: Option<String>,
+        /// Where to write (standard output when left out).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SiteCommand {
+    /// Register a satellite site.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        id: Option<u32>,
+    },
+    /// List the sites.
+    List,
+    /// Forget a site's hardware binding (after a reinstall on new hardware).
+    ResetHardware {
+        #[arg(long)]
+        name: String,
+    },
+    /// Change a site's password.
+    SetPassword {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Add a store to a site.
+    Add {
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        code: String,
+        /// The store's id (32 hex); a new one when left out.
+        #[arg(long)]
+        id: Option<String>,
+        /// The id of the store's own `name` record; a new one when left out.
+        #[arg(long)]
+        name_id: Option<String>,
+        #[arg(long, default_value = "")]
+        supplying_store: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add or replace a user.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        password: String,
+        /// A store the user may log in to (repeat for several).
+        #[arg(long = "store")]
+        stores: Vec<String>,
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let config = Config::load(&cli.config)?;
+    let primary = SiteId(config.server.primary_site_id);
+    match cli.command {
+        Command::Serve => serve(config, None),
+        Command::Demo { seed } => {
+            let demo = prepare_demo(&config, seed)?;
+            serve(config, Some(demo))
+        }
+        Command::Site(command) => {
+            let storage = open_storage(&config)?;
+            match command {
+                SiteCommand::Add { name, password, id } => {
+                    let site = admin::directory::add_site(&storage, primary, &name, &password, id)?;
+                    println!("added site {} ({})", site.id, site.name);
+                }
+                SiteCommand::List => {
+                    for site in admin::directory::list_sites(&storage, primary)? {
+                        let hardware = site.hardware_id.as_deref().unwrap_or("-");
+                        println!(
+                            "{}\t{}\tstores: {}\thardware: {hardware}",
+                            site.id,
+                            site.name,
+                            site.stores.join(",")
+                        );
+                    }
+                }
+                SiteCommand::ResetHardware { name } => {
+                    admin::directory::reset_hardware(&storage, primary, &name)?;
+                    println!("hardware binding of {name} reset");
+                }
+                SiteCommand::SetPassword { name, password } => {
+                    admin::directory::set_password(&storage, primary, &name, &password)?;
+                    println!("password of {name} changed");
+                }
+            }
+            Ok(())
+        }
+        Command::Store(StoreCommand::Add {
+            site,
+            name,
+            code,
+            id,
+            name_id,
+            supplying_store,
+        }) => {
+            let storage = open_storage(&config)?;
+            let new = NewStore {
+                id: id.as_deref(),
+                name: &name,
+                code: &code,
+                name_id: name_id.as_deref(),
+                site: &site,
+                supplying_store_id: &supplying_store,
+            };
+            let store = admin::directory::add_store(&storage, primary, new)?;
+            println!("added store {} ({}) to site {}", store.id, store.name, store.site);
+            Ok(())
+        }
+        Command::User(UserCommand::Add {
+            name,
+            password,
+            stores,
+            admin,
+        }) => {
+            let storage = open_storage(&config)?;
+            let user = admin::directory::add_user(&storage, primary, &name, &password, &stores, admin)?;
+            println!("added user {} ({})", user.name, user.id);
+            Ok(())
+        }
+        Command::Import { file } => {
+            let size = std::fs::metadata(&file)
+                .with_context(|| format!("reading {}", file.display()))?
+                .len();
+            let input = std::io::BufReader::new(std::fs::File::open(&file)?);
+            let app = Primary::open(config)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            let applied = runtime.block_on(admin::transfer::import(&app.engine, primary, input, size, true))?;
+            app.engine.shutdown();
+            println!("imported {applied} records");
+            Ok(())
+        }
+        Command::Export { table, output } => {
+            let storage = open_storage(&config)?;
+            let written = match output {
+                Some(path) => admin::transfer::export(
+                    &storage,
+                    table.as_deref(),
+                    std::io::BufWriter::new(std::fs::File::create(path)?),
+                )?,
+                None => admin::transfer::export(
+                    &storage,
+                    table.as_deref(),
+                    std::io::BufWriter::new(std::io::stdout().lock()),
+                )?,
+            };
+            eprintln!("exported {written} records");
+            Ok(())
+        }
+    }
+}
+
+fn open_storage(config: &Config) -> anyhow::Result<Storage> {
+    std::fs::create_dir_all(&config.storage.data_dir)?;
+    Storage::open(&config.storage.data_dir, config.storage.block_cache_mib).with_context(|| {
+        format!(
+            "opening {} (is the server running on it?)",
+            config.storage.data_dir.display()
+        )
+    })
+}
+
+/// Creates the demo data set unless the database already has sites; returns the demo sites.
+fn prepare_demo(config: &Config, seed: u64) -> anyhow::Result<Vec<admin::demo::DemoSite>> {
+    let primary = SiteId(config.server.primary_site_id);
+    let storage = open_storage(config)?;
+    if !admin::directory::list_sites(&storage, primary)?.is_empty() {
+        anyhow::bail!(
+            "{} already holds sites; the demo data set is created on an empty database only (delete the directory to start again)",
+            config.storage.data_dir.display()
+        );
+    }
+    let sites = admin::demo::create_sites(&storage, primary)?;
+    drop(storage);
+    let lines = admin::demo::records(seed, &sites, &admin::demo::DemoSize::default()).join("\n");
+    let app = Primary::open(config.clone())?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let applied = runtime.block_on(admin::transfer::import(
+        &app.engine,
+        primary,
+        lines.as_bytes(),
+        lines.len() as u64,
+        false,
+    ))?;
+    app.engine.shutdown();
+    eprintln!("demo data set: {applied} records");
+    Ok(sites)
+}
+
+fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("binding {}", config.server.listen))?;
+        let address = listener.local_addr()?;
+        let app = Arc::new(Primary::open(config)?);
+        // Tests and scripts read this line to learn the port.
+        println!("satsync listening on http://{address}");
+        if let Some(sites) = demo {
+            print_demo(&address.to_string(), &sites);
+        }
+        let shutdown = async {
+            let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing a SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = terminate.recv() => {},
+            }
+        };
+        satsync::http::run(app.clone(), listener, shutdown).await?;
+        app.engine.shutdown();
+        eprintln!("satsync stopped");
+        Ok(())
+    })
+}
+
+fn print_demo(address: &str, sites: &[admin::demo::DemoSite]) {
+    println!();
+    println!("Point a satellite (mSupply Mobile: Settings → primary server) at http://{address}");
+    println!("with one of these site logins; users log in on that satellite with the user login:");
+    println!();
+    println!("  site id  site name  site password  store                 user   user password");
+    for s in sites {
+        println!(
+            "  {:<7}  {:<9}  {:<13}  {:<20}  {:<5}  {}",
+            s.site_id, s.site_name, s.site_password, s.store_name, s.user_name, s.user_password
+        );
+    }
+    println!();
+    println!("Stop with Ctrl-C. The data stays in the data directory; delete it to start again.");
+}

@@ -1,0 +1,326 @@
+//! The only code that knows RocksDB.
+//!
+//! [`Storage`] offers the narrow set of operations the sync layer needs (read an entry, read a
+//! record's position, write a [`Batch`] durably, scan the log at start-up); nothing above this
+//! module sees a RocksDB type. A second backend implements the same operations. Every key is built
+//! in [`keys`], every column family and all tuning is in [`cf`].
+
+pub mod cf;
+pub mod keys;
+pub mod log_entry;
+
+use std::path::Path;
+
+use rocksdb::{Direction, IteratorMode, WriteBatch, WriteOptions, DB};
+
+use crate::domain::directory::{Directory, Site, Store, User};
+use crate::domain::ids::SiteId;
+pub use log_entry::LogEntry;
+
+/// The on-disk format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// RocksDB reported an error (I/O, corruption, lock held by another process).
+    #[error("storage: {0}")]
+    Rocks(#[from] rocksdb::Error),
+    /// The database was written by a different, incompatible format version.
+    #[error("database format version {found} is not the supported version {FORMAT_VERSION}")]
+    FormatVersion { found: u32 },
+    /// A write could not be completed; nothing of it was applied.
+    #[error("write failed: {0}")]
+    WriteFailed(String),
+    /// A stored value could not be decoded.
+    #[error("corrupt value in {family}: {detail}")]
+    Corrupt { family: &'static str, detail: String },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The embedded RocksDB backend.
+pub struct Storage {
+    db: DB,
+}
+
+impl Storage {
+    /// Opens (or creates) the database in `path`, checking its format version.
+    pub fn open(path: &Path, block_cache_mib: usize) -> Result<Storage> {
+        let (options, families) = cf::options(block_cache_mib);
+        let db = DB::open_cf_descriptors(&options, path, families)?;
+        let storage = Storage { db };
+        match storage.db.get_cf(storage.cf(cf::META), keys::META_FORMAT_VERSION)? {
+            Some(bytes) => {
+                let found = u32::from_be_bytes(
+                    bytes
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| corrupt(cf::META, "format version"))?,
+                );
+                if found != FORMAT_VERSION {
+                    return Err(StoreError::FormatVersion { found });
+                }
+            }
+            None => {
+                let mut batch = storage.batch();
+                batch.inner.put_cf(
+                    storage.cf(cf::META),
+                    keys::META_FORMAT_VERSION,
+                    FORMAT_VERSION.to_be_bytes(),
+                );
+                storage.commit(batch)?;
+            }
+        }
+        Ok(storage)
+    }
+
+    fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
+        self.db.cf_handle(name).expect("every column family is created on open")
+    }
+
+    pub fn batch(&self) -> Batch<'_> {
+        Batch {
+            storage: self,
+            inner: WriteBatch::default(),
+        }
+    }
+
+    /// Writes `batch` atomically and durably: when this returns, the WAL is on disk.
+    pub fn commit(&self, batch: Batch<'_>) -> Result<()> {
+        let mut options = WriteOptions::default();
+        options.set_sync(true);
+        self.db.write_opt(batch.inner, &options)?;
+        Ok(())
+    }
+
+    // ---- directory ----
+
+    /// Every site, store and user.
+    pub fn load_directory(&self, primary: SiteId) -> Result<Directory> {
+        let mut directory = Directory::new(primary);
+        for item in self.db.iterator_cf(self.cf(cf::DIRECTORY), IteratorMode::Start) {
+            let (key, value) = item?;
+            let bad = |what: &str| corrupt(cf::DIRECTORY, what);
+            match key.first() {
+                Some(&keys::DIRECTORY_SITE) => {
+                    directory.put_site(serde_json::from_slice::<Site>(&value).map_err(|_| bad("site"))?)
+                }
+                Some(&keys::DIRECTORY_STORE) => {
+                    directory.put_store(serde_json::from_slice::<Store>(&value).map_err(|_| bad("store"))?)
+                }
+                Some(&keys::DIRECTORY_USER) => {
+                    directory.put_user(serde_json::from_slice::<User>(&value).map_err(|_| bad("user"))?)
+                }
+                _ => return Err(bad("unknown key kind")),
+            }
+        }
+        Ok(directory)
+    }
+
+    // ---- log and records ----
+
+    pub fn next_seq(&self) -> Result<u64> {
+        match self.db.get_cf(self.cf(cf::META), keys::META_NEXT_SEQ)? {
+            Some(bytes) => Ok(u64::from_be_bytes(
+                bytes.as_slice().try_into().map_err(|_| corrupt(cf::META, "next_seq"))?,
+            )),
+            None => Ok(1),
+        }
+    }
+
+    /// Log entries that the last write superseded and the next write deletes.
+    pub fn gc_pending(&self) -> Result<Vec<u64>> {
+        let bytes = self
+            .db
+            .get_cf(self.cf(cf::META), keys::META_GC_PENDING)?
+            .unwrap_or_default();
+        Ok(bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_be_bytes(c.try_into().expect("chunks of 8")))
+            .collect())
+    }
+
+    pub fn log_entry(&self, seq: u64) -> Result<Option<LogEntry>> {
+        match self.db.get_pinned_cf(self.cf(cf::LOG), keys::log_key(seq))? {
+            Some(bytes) => Ok(Some(
+                LogEntry::decode(&bytes).ok_or_else(|| corrupt(cf::LOG, &format!("entry {seq}")))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The raw log entries at `seqs`, in the same order (one multi-get).
+    pub fn log_entries(&self, seqs: &[u64]) -> Result<Vec<Option<LogEntry>>> {
+        let family = self.cf(cf::LOG);
+        let keys: Vec<[u8; 8]> = seqs.iter().map(|s| keys::log_key(*s)).collect();
+        let mut out = Vec::with_capacity(seqs.len());
+        for (seq, value) in seqs.iter().zip(self.db.batched_multi_get_cf(family, &keys, false)) {
+            match value? {
+                Some(bytes) => out.push(Some(
+                    LogEntry::decode(&bytes).ok_or_else(|| corrupt(cf::LOG, &format!("entry {seq}")))?,
+                )),
+                None => out.push(None),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Calls `visit` for every current log entry in sequence order (entries already superseded
+    /// and waiting for deletion are skipped).
+    pub fn scan_log(&self, mut visit: impl FnMut(u64, LogEntry)) -> Result<()> {
+        let superseded: std::collections::HashSet<u64> = self.gc_pending()?.into_iter().collect();
+        for item in self.db.iterator_cf(self.cf(cf::LOG), IteratorMode::Start) {
+            let (key, value) = item?;
+            let seq = keys::parse_log_key(&key).ok_or_else(|| corrupt(cf::LOG, "key"))?;
+            if superseded.contains(&seq) {
+                continue;
+            }
+            visit(
+                seq,
+                LogEntry::decode(&value).ok_or_else(|| corrupt(cf::LOG, &format!("entry {seq}")))?,
+            );
+        }
+        Ok(())
+    }
+
+    /// The sequence number of a record's latest entry.
+    pub fn record_seq(&self, table: &str, record_id: &str) -> Result<Option<u64>> {
+        let value = self
+            .db
+            .get_pinned_cf(self.cf(cf::RECORD_INDEX), keys::record_key(table, record_id))?;
+        value.map(|b| decode_seq(&b, cf::RECORD_INDEX)).transpose()
+    }
+
+    /// The sequence number a push with this SyncID from this site was applied at, if it was.
+    pub fn pushed_seq(&self, site: SiteId, sync_id: &str) -> Result<Option<u64>> {
+        let value = self
+            .db
+            .get_pinned_cf(self.cf(cf::PUSHED), keys::pushed_key(site, sync_id))?;
+        value.map(|b| decode_seq(&b, cf::PUSHED)).transpose()
+    }
+
+    /// The store ids (key form) a patient is joined to.
+    pub fn patient_stores(&self, name_id: &str) -> Result<Vec<String>> {
+        let prefix = keys::join_prefix(name_id);
+        let mut stores = Vec::new();
+        let mode = IteratorMode::From(&prefix, Direction::Forward);
+        for item in self.db.iterator_cf(self.cf(cf::PATIENT_JOINS), mode) {
+            let (key, _) = item?;
+            if !key.starts_with(&prefix) {
+                break;
+            }
+            let (_, store) = keys::parse_join_key(&key).ok_or_else(|| corrupt(cf::PATIENT_JOINS, "key"))?;
+            stores.push(store.to_string());
+        }
+        Ok(stores)
+    }
+
+    /// Every stored satellite queue state, undecoded.
+    pub fn site_queues(&self) -> Result<Vec<(SiteId, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(cf::SITE_QUEUES), IteratorMode::Start) {
+            let (key, value) = item?;
+            let site = keys::parse_site_queue_key(&key).ok_or_else(|| corrupt(cf::SITE_QUEUES, "key"))?;
+            out.push((site, value.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Flushes memtables to disk (used before measuring size and by `export`).
+    pub fn flush(&self) -> Result<()> {
+        for name in cf::ALL {
+            self.db.flush_cf(self.cf(name))?;
+        }
+        Ok(())
+    }
+}
+
+fn decode_seq(bytes: &[u8], family: &'static str) -> Result<u64> {
+    Ok(u64::from_be_bytes(
+        bytes.try_into().map_err(|_| corrupt(family, "sequence number"))?,
+    ))
+}
+
+fn corrupt(family: &'static str, detail: &str) -> StoreError {
+    StoreError::Corrupt {
+        family,
+        detail: detail.to_string(),
+    }
+}
+
+/// Changes written together, atomically, by [`Storage::commit`].
+pub struct Batch<'a> {
+    storage: &'a Storage,
+    inner: WriteBatch,
+}
+
+impl Batch<'_> {
+    fn put(&mut self, family: &str, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        self.inner.put_cf(self.storage.cf(family), key, value);
+    }
+
+    fn delete(&mut self, family: &str, key: impl AsRef<[u8]>) {
+        self.inner.delete_cf(self.storage.cf(family), key);
+    }
+
+    pub fn put_log(&mut self, seq: u64, entry: &LogEntry) {
+        self.put(cf::LOG, keys::log_key(seq), entry.encode());
+    }
+
+    pub fn delete_log(&mut self, seq: u64) {
+        self.delete(cf::LOG, keys::log_key(seq));
+    }
+
+    pub fn put_record_seq(&mut self, table: &str, record_id: &str, seq: u64) {
+        self.put(cf::RECORD_INDEX, keys::record_key(table, record_id), seq.to_be_bytes());
+    }
+
+    pub fn put_pushed(&mut self, site: SiteId, sync_id: &str, seq: u64) {
+        self.put(cf::PUSHED, keys::pushed_key(site, sync_id), seq.to_be_bytes());
+    }
+
+    pub fn put_join(&mut self, name_id: &str, store_id: &str) {
+        self.put(cf::PATIENT_JOINS, keys::join_key(name_id, store_id), []);
+    }
+
+    pub fn delete_join(&mut self, name_id: &str, store_id: &str) {
+        self.delete(cf::PATIENT_JOINS, keys::join_key(name_id, store_id));
+    }
+
+    pub fn put_next_seq(&mut self, next: u64) {
+        self.put(cf::META, keys::META_NEXT_SEQ, next.to_be_bytes());
+    }
+
+    pub fn put_gc_pending(&mut self, seqs: &[u64]) {
+        let bytes: Vec<u8> = seqs.iter().flat_map(|s| s.to_be_bytes()).collect();
+        self.put(cf::META, keys::META_GC_PENDING, bytes);
+    }
+
+    pub fn put_site_queue(&mut self, site: SiteId, state: &[u8]) {
+        self.put(cf::SITE_QUEUES, keys::site_queue_key(site), state);
+    }
+
+    pub fn put_site(&mut self, site: &Site) {
+        self.put(
+            cf::DIRECTORY,
+            keys::site_key(site.id),
+            serde_json::to_vec(site).expect("sites serialise"),
+        );
+    }
+
+    pub fn put_store(&mut self, store: &Store) {
+        self.put(
+            cf::DIRECTORY,
+            keys::store_key(&store.id),
+            serde_json::to_vec(store).expect("stores serialise"),
+        );
+    }
+
+    pub fn put_user(&mut self, user: &User) {
+        self.put(
+            cf::DIRECTORY,
+            keys::user_key(&user.name),
+            serde_json::to_vec(user).expect("users serialise"),
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! The queue index: in-memory bitmaps of log sequence numbers, per audience, that make every
+//! satellite's queue a view over the one log.
+//!
+//! - `changes[audience]`: seqs of live log entries (records, deletes, merges) of that audience;
+//! - `members[(audience, table)]`: seqs of records that exist (not deleted), for initial dumps;
+//! - `own[site]`: seqs whose origin is that site and which fall in its view (never sent back).
+//!
+//! The index is derived state: it is rebuilt from the log when the server starts and changed only
+//! by the writer, after the matching write is durable. Counting is `rank` arithmetic on bitmaps,
+//! so `count` costs the same whether a queue holds ten records or ten million.
+
+use std::collections::HashMap;
+
+use roaring::RoaringTreemap;
+
+use crate::domain::directory::Directory;
+use crate::domain::ids::SiteId;
+use crate::domain::routing::Audience;
+
+/// Dense ids for names (audiences, tables), assigned in order of first sight.
+#[derive(Debug, Default)]
+pub struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    pub fn intern(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(name.to_string(), id);
+        self.names.push(name.to_string());
+        id
+    }
+
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
+}
+
+/// What the index needs to know of one log entry.
+#[derive(Debug, Clone)]
+pub struct EntryFacts {
+    pub table: String,
+    pub origin: SiteId,
+    pub audiences: Vec<Audience>,
+    /// Whether the record exists after this change (deletes and merges do not count as members).
+    pub exists: bool,
+}
+
+#[derive(Debug)]
+pub struct QueueIndex {
+    audiences: Interner,
+    tables: Interner,
+    changes: Vec<RoaringTreemap>,
+    members: HashMap<(u32, u32), RoaringTreemap>,
+    own: HashMap<SiteId, RoaringTreemap>,
+    /// Audience ids each satellite sees: central (id 0) first, then its stores.
+    views: HashMap<SiteId, Vec<u32>>,
+    /// The site of each store audience, to decide whether a change falls in its origin's view.
+    audience_site: HashMap<u32, SiteId>,
+    empty: RoaringTreemap,
+}
+
+/// The id of the central audience.
+pub const CENTRAL: u32 = 0;
+
+impl QueueIndex {
+    pub fn new(directory: &Directory) -> QueueIndex {
+        let mut index = QueueIndex {
+            audiences: Interner::default(),
+            tables: Interner::default(),
+            changes: Vec::new(),
+            members: HashMap::new(),
+            own: HashMap::new(),
+            views: HashMap::new(),
+            audience_site: HashMap::new(),
+            empty: RoaringTreemap::new(),
+        };
+        let central = index.audience_id(&Audience::Central);
+        debug_assert_eq!(central, CENTRAL);
+        for site in directory.satellites() {
+            let mut view = vec![CENTRAL];
+            for store in directory.store_keys_of(site) {
+                let id = index.audience_id(&Audience::Store(store));
+                index.audience_site.insert(id, site);
+                view.push(id);
+            }
+            view[1..].sort_unstable();
+            view.dedup();
+            index.views.insert(site, view);
+        }
+        index
+    }
+
+    fn audience_id(&mut self, audience: &Audience) -> u32 {
+        let id = self.audiences.intern(audience.as_key());
+        if self.changes.len() <= id as usize {
+            self.changes.resize_with(id as usize + 1, RoaringTreemap::new);
+        }
+        id
+    }
+
+    /// Records a live log entry at `seq`.
+    pub fn insert(&mut self, seq: u64, facts: &EntryFacts) {
+        let table = self.tables.intern(&facts.table);
+        let mut in_origin_view = false;
+        for audience in &facts.audiences {
+            let id = self.audience_id(audience);
+            self.changes[id as usize].insert(seq);
+            if facts.exists {
+                self.members.entry((id, table)).or_default().insert(seq);
+            }
+            in_origin_view |= id == CENTRAL || self.audience_site.get(&id) == Some(&facts.origin);
+        }
+        if in_origin_view && self.views.contains_key(&facts.origin) {
+            self.own.entry(facts.origin).or_default().insert(seq);
+        }
+    }
+
+    /// Forgets the entry at `seq` (superseded by a newer state of the same record).
+    pub fn remove(&mut self, seq: u64, facts: &EntryFacts) {
+        let table = self.tables.get(&facts.table);
+        for audience in &facts.audiences {
+            if let Some(id) = self.audiences.get(audience.as_key()) {
+                self.changes[id as usize].remove(seq);
+                if let Some(members) = table.and_then(|t| self.members.get_mut(&(id, t))) {
+                    members.remove(seq);
+                }
+            }
+        }
+        if let Some(own) = self.own.get_mut(&facts.origin) {
+            own.remove(seq);
+        }
+    }
+
+    /// The audience ids `site` sees (empty for the primary and unknown sites).
+    pub fn view(&self, site: SiteId) -> &[u32] {
+        self.views.get(&site).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn changes(&self, audience: u32) -> &RoaringTreemap {
+        self.changes.get(audience as usize).unwrap_or(&self.empty)
+    }
+
+    pub fn members(&self, audience: u32, table: &str) -> &RoaringTreemap {
+        self.tables
+            .get(table)
+            .and_then(|t| self.members.get(&(audience, t)))
+            .unwrap_or(&self.empty)
+    }
+
+    pub fn own(&self, site: SiteId) -> &RoaringTreemap {
+        self.own.get(&site).unwrap_or(&self.empty)
+    }
+
+    /// Every table name the log has held.
+    pub fn tables(&self) -> impl Iterator<Item = &str> {
+        self.tables.names()
+    }
+}
+
+/// How many of `bitmaps`' union lie in `(after, up_to]`. Central and store audiences never share
+/// an entry, but two stores of one site can (a transfer between them), hence the union.
+pub fn union_len_in(bitmaps: &[&RoaringTreemap], after: u64, up_to: u64) -> u64 {
+    if up_to <= after {
+        return 0;
+    }
+    let in_range = |b: &RoaringTreemap| b.rank(up_to) - b.rank(after);
+    match bitmaps {
+        [] => 0,
+        [one] => in_range(one),
+        many => {
+            let mut union = RoaringTreemap::new();
+            for b in many {
+                let mut part = (*b).clone();
+                part.remove_range(..=after);
+                if up_to < u64::MAX {
+                    part.remove_range(up_to + 1..);
+                }
+                union |= part;
+            }
+            union.len()
+        }
+    }
+}
+
+/// Seqs of the union of `bitmaps` above `after`, ascending, without repeats.
+pub fn merged_after<'a>(bitmaps: &[&'a RoaringTreemap], after: u64) -> impl Iterator<Item = u64> + 'a {
+    let mut heads: Vec<std::iter::Peekable<roaring::treemap::Iter<'a>>> = bitmaps
+        .iter()
+        .map(|b| {
+            let mut it = b.iter();
+            it.advance_to(after.saturating_add(1));
+            it.peekable()
+        })
+        .collect();
+    std::iter::from_fn(move || {
+        let next = heads.iter_mut().filter_map(|h| h.peek().copied()).min()?;
+        for head in heads.iter_mut() {
+            if head.peek() == Some(&next) {
+                head.next();
+            }
+        }
+        Some(next)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bitmap(values: &[u64]) -> RoaringTreemap {
+        values.iter().copied().collect()
+    }
+
+    #[test]
+    fn merged_after_is_sorted_and_deduplicated() {
+        let a = bitmap(&[1, 4, 7, 9]);
+        let b = bitmap(&[2, 4, 8]);
+        let got: Vec<u64> = merged_after(&[&a, &b], 3).collect();
+        assert_eq!(got, vec![4, 7, 8, 9]);
+        assert_eq!(union_len_in(&[&a, &b], 3, 8), 3);
+        assert_eq!(union_len_in(&[&a], 3, 9), 3);
+        assert_eq!(union_len_in(&[&a, &b], 9, 3), 0);
+    }
+}

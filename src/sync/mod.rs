@@ -1,0 +1,187 @@
+//! Push, pull, acknowledge and initial dump: the sync core every API version shares.
+//!
+//! Reads (`count`, `list`, `find`) run on the caller's thread under a read lock. Every mutation
+//! goes to one writer thread ([`writer`]), which groups the commands waiting for it into one
+//! durable RocksDB write and then updates the in-memory state. A reply is sent only after the
+//! write is on disk. Must not depend on HTTP or on JSON shapes.
+
+mod group;
+pub mod index;
+mod push;
+pub mod queue_view;
+pub mod site_queue;
+mod writer;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::domain::directory::Directory;
+use crate::domain::ids::SiteId;
+use crate::domain::record::PushedRecord;
+use crate::domain::tables::TableCatalogue;
+use crate::store::{LogEntry, Storage, StoreError};
+use index::QueueIndex;
+pub use push::PushOutcome;
+use queue_view::QueueView;
+use site_queue::{OutgoingId, SiteQueue};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The storage layer failed; the change was not applied.
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+    /// The writer thread has stopped (the server is shutting down).
+    #[error("the writer has stopped")]
+    WriterStopped,
+    /// The site is bound to another hardware id.
+    #[error("site is registered to another machine")]
+    HardwareMismatch,
+    /// The site is not known.
+    #[error("unknown site {0}")]
+    UnknownSite(SiteId),
+}
+
+pub type Result<T> = std::result::Result<T, SyncError>;
+
+/// Everything the writer changes and readers read, behind one lock.
+pub struct SyncState {
+    pub directory: Directory,
+    pub index: QueueIndex,
+    pub queues: HashMap<SiteId, SiteQueue>,
+}
+
+/// One record leaving the primary: the SyncID it goes out under and its stored state.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub sync_id: String,
+    pub entry: LogEntry,
+}
+
+pub struct SyncEngine {
+    storage: Arc<Storage>,
+    state: Arc<RwLock<SyncState>>,
+    writer: writer::WriterHandle,
+}
+
+impl SyncEngine {
+    /// Opens the engine over `storage`: finishes any pending log clean-up, loads the directory
+    /// and queue states, rebuilds the queue index from the log, and starts the writer.
+    pub fn open(storage: Storage, catalogue: TableCatalogue, primary: SiteId) -> Result<SyncEngine> {
+        let pending = storage.gc_pending()?;
+        if !pending.is_empty() {
+            let mut batch = storage.batch();
+            for seq in &pending {
+                batch.delete_log(*seq);
+            }
+            batch.put_gc_pending(&[]);
+            storage.commit(batch)?;
+        }
+        let directory = storage.load_directory(primary)?;
+        let mut index = QueueIndex::new(&directory);
+        storage.scan_log(|seq, entry| index.insert(seq, &group::facts(&entry)))?;
+        let mut queues = HashMap::new();
+        for (site, bytes) in storage.site_queues()? {
+            let queue = SiteQueue::decode(&bytes).ok_or_else(|| StoreError::Corrupt {
+                family: crate::store::cf::SITE_QUEUES,
+                detail: format!("queue of site {site}"),
+            })?;
+            queues.insert(site, queue);
+        }
+        let next_seq = storage.next_seq()?;
+        let storage = Arc::new(storage);
+        let state = Arc::new(RwLock::new(SyncState {
+            directory,
+            index,
+            queues,
+        }));
+        let writer = writer::start(storage.clone(), state.clone(), Arc::new(catalogue), next_seq);
+        Ok(SyncEngine { storage, state, writer })
+    }
+
+    /// Runs `read` on the directory.
+    pub fn with_directory<T>(&self, read: impl FnOnce(&Directory) -> T) -> T {
+        read(&self.state.read().directory)
+    }
+
+    /// Applies a push from `site`, all or nothing, durably.
+    pub async fn push(&self, site: SiteId, records: Vec<PushedRecord>) -> Result<PushOutcome> {
+        self.writer.push(site, records).await
+    }
+
+    /// Acknowledges outgoing SyncIDs; returns how many records are left in the queue.
+    pub async fn acknowledge(&self, site: SiteId, sync_ids: &[&str]) -> Result<u64> {
+        let ids: Vec<OutgoingId> = sync_ids.iter().filter_map(|id| OutgoingId::parse(id)).collect();
+        if !ids.is_empty() {
+            self.writer.acknowledge(site, ids).await?;
+        }
+        Ok(self.count(site))
+    }
+
+    /// (Re)starts `site`'s initial dump; returns the number of records now queued.
+    pub async fn initial_dump(&self, site: SiteId, mobile_only: bool) -> Result<u64> {
+        self.writer.initial_dump(site, mobile_only).await?;
+        Ok(self.count(site))
+    }
+
+    /// Binds `site` to `hardware_id` if it is not bound yet; refuses a different binding.
+    pub async fn bind_hardware(&self, site: SiteId, hardware_id: &str) -> Result<()> {
+        self.writer.bind_hardware(site, hardware_id.to_string()).await
+    }
+
+    /// The number of records `list` would return with no limit.
+    pub fn count(&self, site: SiteId) -> u64 {
+        let state = self.state.read();
+        let default = SiteQueue::default();
+        let queue = state.queues.get(&site).unwrap_or(&default);
+        QueueView::new(&state.index, site, queue).count()
+    }
+
+    /// The first `limit` records of `site`'s queue (reads storage: call off the async runtime).
+    pub fn list(&self, site: SiteId, limit: usize) -> Result<Vec<Outgoing>> {
+        let state = self.state.read();
+        let default = SiteQueue::default();
+        let queue = state.queues.get(&site).unwrap_or(&default);
+        let ids = QueueView::new(&state.index, site, queue).head(limit);
+        self.load(&ids)
+    }
+
+    /// The queued record with this outgoing SyncID, if it is in `site`'s queue.
+    pub fn find(&self, site: SiteId, sync_id: &str) -> Result<Option<Outgoing>> {
+        let Some(id) = OutgoingId::parse(sync_id) else {
+            return Ok(None);
+        };
+        let state = self.state.read();
+        let default = SiteQueue::default();
+        let queue = state.queues.get(&site).unwrap_or(&default);
+        if !QueueView::new(&state.index, site, queue).contains(id) {
+            return Ok(None);
+        }
+        Ok(self.load(&[id])?.pop())
+    }
+
+    /// Reads the log entries behind `ids`. Called with the read lock held: the writer deletes a
+    /// superseded entry only after the index stopped naming it and every reader has let go.
+    fn load(&self, ids: &[OutgoingId]) -> Result<Vec<Outgoing>> {
+        let seqs: Vec<u64> = ids.iter().map(|id| id.seq()).collect();
+        let entries = self.storage.log_entries(&seqs)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, entry) in ids.iter().zip(entries) {
+            let entry = entry.ok_or_else(|| StoreError::Corrupt {
+                family: crate::store::cf::LOG,
+                detail: format!("indexed entry {} is missing", id.seq()),
+            })?;
+            out.push(Outgoing {
+                sync_id: id.to_hex(),
+                entry,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Stops the writer after the commands already sent to it.
+    pub fn shutdown(&self) {
+        self.writer.stop();
+    }
+}

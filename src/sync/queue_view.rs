@@ -1,0 +1,242 @@
+//! A satellite's queue as a view over the index: the rest of its initial dump (table by table,
+//! as of the dump's snapshot), then every change in its audiences after its position that it did
+//! not originate and has not acknowledged. `count` and the list come from the same bitmaps, so
+//! they always agree.
+
+use roaring::RoaringTreemap;
+
+use super::index::{merged_after, union_len_in, QueueIndex, CENTRAL};
+use super::site_queue::{OutgoingId, SiteQueue};
+use crate::domain::ids::SiteId;
+
+pub struct QueueView<'a> {
+    index: &'a QueueIndex,
+    site: SiteId,
+    queue: &'a SiteQueue,
+}
+
+impl<'a> QueueView<'a> {
+    pub fn new(index: &'a QueueIndex, site: SiteId, queue: &'a SiteQueue) -> QueueView<'a> {
+        QueueView { index, site, queue }
+    }
+
+    fn change_bitmaps(&self) -> Vec<&'a RoaringTreemap> {
+        self.index
+            .view(self.site)
+            .iter()
+            .map(|a| self.index.changes(*a))
+            .collect()
+    }
+
+    /// (central, stores) member bitmaps of one table in this satellite's view.
+    fn member_bitmaps(&self, table: &str) -> (Vec<&'a RoaringTreemap>, Vec<&'a RoaringTreemap>) {
+        let view = self.index.view(self.site);
+        let central = view
+            .iter()
+            .filter(|a| **a == CENTRAL)
+            .map(|a| self.index.members(*a, table))
+            .collect();
+        let stores = view
+            .iter()
+            .filter(|a| **a != CENTRAL)
+            .map(|a| self.index.members(*a, table))
+            .collect();
+        (central, stores)
+    }
+
+    /// Dump entries still to deliver, in order, as (table position, seq); acknowledged ones
+    /// included when `with_acked`.
+    pub fn dump_entries(&self, with_acked: bool) -> impl Iterator<Item = (u32, u64)> + 'a {
+        let index = self.index;
+        let view = index.view(self.site);
+        let dump = self.queue.dump.as_ref();
+        let start = dump.map(|d| d.table_pos as usize).unwrap_or(usize::MAX);
+        let tables = dump.map(|d| d.tables.as_slice()).unwrap_or(&[]);
+        tables.iter().enumerate().skip(start).flat_map(move |(pos, table)| {
+            let dump = dump.expect("tables are empty without a dump");
+            let after = if pos == start { dump.after_seq } else { 0 };
+            let bitmaps: Vec<&RoaringTreemap> = view.iter().map(|a| index.members(*a, table)).collect();
+            merged_after(&bitmaps, after)
+                .take_while(move |seq| *seq <= dump.snapshot)
+                .filter(move |seq| with_acked || !dump.acked.contains(*seq))
+                .map(move |seq| (pos as u32, seq))
+        })
+    }
+
+    /// Change-part seqs still to deliver, in order; acknowledged ones included when `with_acked`.
+    pub fn change_entries(&self, with_acked: bool) -> impl Iterator<Item = u64> + 'a {
+        let own = self.index.own(self.site);
+        let acked = &self.queue.acked;
+        merged_after(&self.change_bitmaps(), self.queue.position)
+            .filter(move |seq| !own.contains(*seq) && (with_acked || !acked.contains(*seq)))
+    }
+
+    /// The first `limit` records of the queue.
+    pub fn head(&self, limit: usize) -> Vec<OutgoingId> {
+        let generation = self.queue.dump.as_ref().map(|d| d.generation).unwrap_or(0);
+        let mut out: Vec<OutgoingId> = self
+            .dump_entries(false)
+            .take(limit)
+            .map(|(_, seq)| OutgoingId::Dump { generation, seq })
+            .collect();
+        if out.len() < limit {
+            let rest = limit - out.len();
+            out.extend(
+                self.change_entries(false)
+                    .take(rest)
+                    .map(|seq| OutgoingId::Change { seq }),
+            );
+        }
+        out
+    }
+
+    /// The number of records `head` would return with no limit.
+    pub fn count(&self) -> u64 {
+        let mut total = 0;
+        if let Some(dump) = &self.queue.dump {
+            for (pos, table) in dump.tables.iter().enumerate().skip(dump.table_pos as usize) {
+                let after = if pos == dump.table_pos as usize {
+                    dump.after_seq
+                } else {
+                    0
+                };
+                let (central, stores) = self.member_bitmaps(table);
+                total += union_len_in(&central, after, dump.snapshot) + union_len_in(&stores, after, dump.snapshot);
+            }
+            let acked_in_dump = dump
+                .acked
+                .iter()
+                .filter(|seq| {
+                    self.contains_unacked_or_acked(OutgoingId::Dump {
+                        generation: dump.generation,
+                        seq: *seq,
+                    })
+                })
+                .count() as u64;
+            total -= acked_in_dump;
+        }
+        let position = self.queue.position;
+        let view = self.index.view(self.site);
+        let central: Vec<&RoaringTreemap> = view
+            .iter()
+            .filter(|a| **a == CENTRAL)
+            .map(|a| self.index.changes(*a))
+            .collect();
+        let stores: Vec<&RoaringTreemap> = view
+            .iter()
+            .filter(|a| **a != CENTRAL)
+            .map(|a| self.index.changes(*a))
+            .collect();
+        let in_view = union_len_in(&central, position, u64::MAX) + union_len_in(&stores, position, u64::MAX);
+        let own = self.index.own(self.site);
+        let own_above = own.len() - own.rank(position);
+        let bitmaps = self.change_bitmaps();
+        let acked_live = self
+            .queue
+            .acked
+            .iter()
+            .filter(|seq| *seq > position && !own.contains(*seq) && bitmaps.iter().any(|b| b.contains(*seq)))
+            .count() as u64;
+        total + in_view - own_above - acked_live
+    }
+
+    /// Whether `id` is in the queue now, acknowledged out of order or not.
+    fn contains_unacked_or_acked(&self, id: OutgoingId) -> bool {
+        match id {
+            OutgoingId::Dump { generation, seq } => {
+                let Some(dump) = &self.queue.dump else { return false };
+                if generation != dump.generation || seq > dump.snapshot {
+                    return false;
+                }
+                let view = self.index.view(self.site);
+                dump.tables
+                    .iter()
+                    .enumerate()
+                    .skip(dump.table_pos as usize)
+                    .any(|(pos, table)| {
+                        (pos > dump.table_pos as usize || seq > dump.after_seq)
+                            && view.iter().any(|a| self.index.members(*a, table).contains(seq))
+                    })
+            }
+            OutgoingId::Change { seq } => {
+                seq > self.queue.position
+                    && !self.index.own(self.site).contains(seq)
+                    && self.change_bitmaps().iter().any(|b| b.contains(seq))
+            }
+        }
+    }
+
+    /// Whether `id` is in the queue and not yet acknowledged.
+    pub fn contains(&self, id: OutgoingId) -> bool {
+        let acked = match id {
+            OutgoingId::Dump { seq, .. } => self.queue.dump.as_ref().is_some_and(|d| d.acked.contains(seq)),
+            OutgoingId::Change { seq } => self.queue.acked.contains(seq),
+        };
+        !acked && self.contains_unacked_or_acked(id)
+    }
+}
+
+/// Applies acknowledgements to `queue`: ids in the queue are marked, then the positions move
+/// over every marked record at the head. Ids not in the queue are ignored.
+pub fn acknowledge(index: &QueueIndex, site: SiteId, queue: &mut SiteQueue, ids: &[OutgoingId]) {
+    let accepted: Vec<OutgoingId> = {
+        let view = QueueView::new(index, site, queue);
+        ids.iter().copied().filter(|id| view.contains(*id)).collect()
+    };
+    for id in accepted {
+        match id {
+            OutgoingId::Dump { seq, .. } => {
+                if let Some(dump) = queue.dump.as_mut() {
+                    dump.acked.insert(seq);
+                }
+            }
+            OutgoingId::Change { seq } => {
+                queue.acked.insert(seq);
+            }
+        }
+    }
+    advance_dump(index, site, queue);
+    advance_changes(index, site, queue);
+}
+
+fn advance_dump(index: &QueueIndex, site: SiteId, queue: &mut SiteQueue) {
+    let Some(dump) = queue.dump.as_ref() else { return };
+    // Table order is not seq order, so the passed entries are removed one by one.
+    let mut passed = Vec::new();
+    let mut exhausted = true;
+    for (pos, seq) in QueueView::new(index, site, queue).dump_entries(true) {
+        if dump.acked.contains(seq) {
+            passed.push((pos, seq));
+        } else {
+            exhausted = false;
+            break;
+        }
+    }
+    if exhausted {
+        queue.dump = None;
+        return;
+    }
+    let dump = queue.dump.as_mut().expect("checked above");
+    if let Some(&(pos, seq)) = passed.last() {
+        dump.table_pos = pos;
+        dump.after_seq = seq;
+        for (_, seq) in passed {
+            dump.acked.remove(seq);
+        }
+    }
+}
+
+fn advance_changes(index: &QueueIndex, site: SiteId, queue: &mut SiteQueue) {
+    let mut position = None;
+    for seq in QueueView::new(index, site, queue).change_entries(true) {
+        if queue.acked.contains(seq) {
+            position = Some(seq);
+        } else {
+            break;
+        }
+    }
+    if let Some(seq) = position {
+        queue.position = seq;
+        queue.acked.remove_range(..=seq);
+    }
+}

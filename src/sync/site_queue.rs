@@ -1,0 +1,232 @@
+//! One satellite's place in its queue: everything in its view up to `position` is delivered and
+//! acknowledged; `acked` holds the few acknowledged out of order above it; `dump` is an initial
+//! dump still being drained. Persisted in `site_queues`, one small value per satellite.
+
+use roaring::RoaringTreemap;
+
+/// An initial dump being delivered: a view over the records as of `snapshot`, table by table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DumpState {
+    /// Increases with every `initial_dump`, so acknowledgements of an older dump are ignored.
+    pub generation: u32,
+    /// The last sequence number the dump covers; later changes follow it in the change part.
+    pub snapshot: u64,
+    /// The tables the dump delivers, in delivery order (frozen when the dump starts).
+    pub tables: Vec<String>,
+    /// Index in `tables` of the table being delivered.
+    pub table_pos: u32,
+    /// Within that table, everything at or below this seq is delivered and acknowledged.
+    pub after_seq: u64,
+    /// Dump entries acknowledged out of order.
+    pub acked: RoaringTreemap,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SiteQueue {
+    pub position: u64,
+    pub acked: RoaringTreemap,
+    pub dump: Option<DumpState>,
+    /// The generation of the latest dump, kept after the dump is drained.
+    pub dump_generation: u32,
+}
+
+const VERSION: u8 = 1;
+
+impl SiteQueue {
+    /// The queue of a satellite registered when the log's last sequence number was `last_seq`.
+    pub fn starting_at(last_seq: u64) -> SiteQueue {
+        SiteQueue {
+            position: last_seq,
+            ..SiteQueue::default()
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![VERSION];
+        out.extend_from_slice(&self.position.to_be_bytes());
+        out.extend_from_slice(&self.dump_generation.to_be_bytes());
+        put_bitmap(&mut out, &self.acked);
+        if let Some(dump) = &self.dump {
+            out.push(1);
+            out.extend_from_slice(&dump.generation.to_be_bytes());
+            out.extend_from_slice(&dump.snapshot.to_be_bytes());
+            out.extend_from_slice(&dump.table_pos.to_be_bytes());
+            out.extend_from_slice(&dump.after_seq.to_be_bytes());
+            out.extend_from_slice(&(dump.tables.len() as u32).to_be_bytes());
+            for table in &dump.tables {
+                out.extend_from_slice(&(table.len() as u32).to_be_bytes());
+                out.extend_from_slice(table.as_bytes());
+            }
+            put_bitmap(&mut out, &dump.acked);
+        } else {
+            out.push(0);
+        }
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<SiteQueue> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.u8()? != VERSION {
+            return None;
+        }
+        let position = r.u64()?;
+        let dump_generation = r.u32()?;
+        let acked = r.bitmap()?;
+        let dump = match r.u8()? {
+            0 => None,
+            1 => {
+                let generation = r.u32()?;
+                let snapshot = r.u64()?;
+                let table_pos = r.u32()?;
+                let after_seq = r.u64()?;
+                let count = r.u32()?;
+                let mut tables = Vec::with_capacity(count.min(10_000) as usize);
+                for _ in 0..count {
+                    let len = r.u32()? as usize;
+                    tables.push(String::from_utf8(r.take(len)?.to_vec()).ok()?);
+                }
+                let acked = r.bitmap()?;
+                Some(DumpState {
+                    generation,
+                    snapshot,
+                    tables,
+                    table_pos,
+                    after_seq,
+                    acked,
+                })
+            }
+            _ => return None,
+        };
+        Some(SiteQueue {
+            position,
+            acked,
+            dump,
+            dump_generation,
+        })
+    }
+}
+
+fn put_bitmap(out: &mut Vec<u8>, bitmap: &RoaringTreemap) {
+    out.extend_from_slice(&(bitmap.serialized_size() as u32).to_be_bytes());
+    bitmap.serialize_into(&mut *out).expect("writing to a Vec cannot fail");
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let slice = self.bytes.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(slice)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_be_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_be_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn bitmap(&mut self) -> Option<RoaringTreemap> {
+        let len = self.u32()? as usize;
+        RoaringTreemap::deserialize_from(self.take(len)?).ok()
+    }
+}
+
+/// Where an outgoing record was served from; its SyncID says so, so that an acknowledgement
+/// needs no lookup table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutgoingId {
+    /// The change part of the queue, at this log sequence number.
+    Change { seq: u64 },
+    /// The initial dump of this generation, at this log sequence number.
+    Dump { generation: u32, seq: u64 },
+}
+
+const KIND_CHANGE: u8 = 0x01;
+const KIND_DUMP: u8 = 0x02;
+
+impl OutgoingId {
+    pub fn seq(self) -> u64 {
+        match self {
+            OutgoingId::Change { seq } | OutgoingId::Dump { seq, .. } => seq,
+        }
+    }
+
+    /// 32 upper-case hex characters, like the SyncIDs of the legacy primary.
+    pub fn to_hex(self) -> String {
+        let mut bytes = [0u8; 16];
+        let (kind, generation, seq) = match self {
+            OutgoingId::Change { seq } => (KIND_CHANGE, 0, seq),
+            OutgoingId::Dump { generation, seq } => (KIND_DUMP, generation, seq),
+        };
+        bytes[0] = kind;
+        bytes[1..5].copy_from_slice(&generation.to_be_bytes());
+        bytes[8..16].copy_from_slice(&seq.to_be_bytes());
+        hex::encode_upper(bytes)
+    }
+
+    /// Reads a SyncID this primary handed out; anything else is `None` (and ignored by acks).
+    pub fn parse(text: &str) -> Option<OutgoingId> {
+        if text.len() != 32 {
+            return None;
+        }
+        let mut bytes = [0u8; 16];
+        hex::decode_to_slice(text, &mut bytes).ok()?;
+        let generation = u32::from_be_bytes(bytes[1..5].try_into().ok()?);
+        let seq = u64::from_be_bytes(bytes[8..16].try_into().ok()?);
+        match bytes[0] {
+            KIND_CHANGE if generation == 0 => Some(OutgoingId::Change { seq }),
+            KIND_DUMP => Some(OutgoingId::Dump { generation, seq }),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn outgoing_ids_round_trip(seq: u64, generation: u32, dump: bool) {
+            let id = if dump { OutgoingId::Dump { generation, seq } } else { OutgoingId::Change { seq } };
+            let hex = id.to_hex();
+            prop_assert_eq!(hex.len(), 32);
+            prop_assert_eq!(OutgoingId::parse(&hex), Some(id));
+            prop_assert_eq!(OutgoingId::parse(&hex.to_lowercase()), Some(id));
+        }
+
+        #[test]
+        fn change_ids_sort_by_sequence(a: u64, b: u64) {
+            let (ha, hb) = (OutgoingId::Change { seq: a }.to_hex(), OutgoingId::Change { seq: b }.to_hex());
+            prop_assert_eq!(a.cmp(&b), ha.cmp(&hb));
+        }
+
+        #[test]
+        fn site_queues_round_trip(position: u64, acked in proptest::collection::vec(any::<u64>(), 0..20), with_dump: bool, tables in proptest::collection::vec("[a-z_]{1,12}", 0..5)) {
+            let queue = SiteQueue {
+                position,
+                acked: acked.iter().copied().collect(),
+                dump_generation: 3,
+                dump: with_dump.then(|| DumpState {
+                    generation: 3, snapshot: 99, tables: tables.clone(), table_pos: 1, after_seq: 42,
+                    acked: acked.iter().copied().take(3).collect(),
+                }),
+            };
+            prop_assert_eq!(SiteQueue::decode(&queue.encode()), Some(queue));
+        }
+    }
+
+    #[test]
+    fn foreign_sync_ids_are_not_ours() {
+        assert_eq!(OutgoingId::parse("89E2D46494F00C409E96DE3F933D77F1"), None);
+        assert_eq!(OutgoingId::parse("xyz"), None);
+        assert_eq!(OutgoingId::parse(""), None);
+    }
+}

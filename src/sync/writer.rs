@@ -1,0 +1,260 @@
+//! The writer thread: the only place that changes the log, the queues and the directory.
+//!
+//! It takes every command waiting (up to a bound), applies them in order to one [`Group`], writes
+//! the group with one synced RocksDB write, updates the in-memory state under the write lock, and
+//! only then replies. Concurrent pushes therefore share one fsync, and a reply always means
+//! durable. Entries superseded by a group are deleted by the next group, once no reader can still
+//! be reading them.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::{mpsc, oneshot};
+
+use super::group::{Group, IndexOp};
+use super::push::{apply_push, PushOutcome};
+use super::queue_view::acknowledge;
+use super::site_queue::{DumpState, OutgoingId};
+use super::{Result, SyncError, SyncState};
+use crate::domain::ids::SiteId;
+use crate::domain::record::PushedRecord;
+use crate::domain::tables::TableCatalogue;
+use crate::store::Storage;
+
+/// Commands waiting beyond this make senders wait (back-pressure on pushes).
+const QUEUE_BOUND: usize = 1024;
+/// Most commands written in one group.
+const GROUP_MAX: usize = 256;
+
+enum Command {
+    Push {
+        site: SiteId,
+        records: Vec<PushedRecord>,
+        reply: oneshot::Sender<Result<PushOutcome>>,
+    },
+    Acknowledge {
+        site: SiteId,
+        ids: Vec<OutgoingId>,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    InitialDump {
+        site: SiteId,
+        mobile_only: bool,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    BindHardware {
+        site: SiteId,
+        hardware_id: String,
+        reply: oneshot::Sender<Result<()>>,
+    },
+}
+
+/// A command's reply channel with its result, sent after the commit.
+enum Reply {
+    Push(oneshot::Sender<Result<PushOutcome>>, Result<PushOutcome>),
+    Done(oneshot::Sender<Result<()>>, Result<()>),
+}
+
+pub struct WriterHandle {
+    sender: Mutex<Option<mpsc::Sender<Command>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+pub fn start(
+    storage: Arc<Storage>,
+    state: Arc<RwLock<SyncState>>,
+    catalogue: Arc<TableCatalogue>,
+    next_seq: u64,
+) -> WriterHandle {
+    let (sender, receiver) = mpsc::channel(QUEUE_BOUND);
+    let thread = std::thread::Builder::new()
+        .name("satsync-writer".into())
+        .spawn(move || run(receiver, &storage, &state, &catalogue, next_seq))
+        .expect("spawning the writer thread");
+    WriterHandle {
+        sender: Mutex::new(Some(sender)),
+        thread: Mutex::new(Some(thread)),
+    }
+}
+
+impl WriterHandle {
+    async fn send<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T>>) -> Command) -> Result<T> {
+        let sender = self.sender.lock().clone().ok_or(SyncError::WriterStopped)?;
+        let (reply, answer) = oneshot::channel();
+        sender.send(make(reply)).await.map_err(|_| SyncError::WriterStopped)?;
+        answer.await.map_err(|_| SyncError::WriterStopped)?
+    }
+
+    pub async fn push(&self, site: SiteId, records: Vec<PushedRecord>) -> Result<PushOutcome> {
+        self.send(|reply| Command::Push { site, records, reply }).await
+    }
+
+    pub async fn acknowledge(&self, site: SiteId, ids: Vec<OutgoingId>) -> Result<()> {
+        self.send(|reply| Command::Acknowledge { site, ids, reply }).await
+    }
+
+    pub async fn initial_dump(&self, site: SiteId, mobile_only: bool) -> Result<()> {
+        self.send(|reply| Command::InitialDump {
+            site,
+            mobile_only,
+            reply,
+        })
+        .await
+    }
+
+    pub async fn bind_hardware(&self, site: SiteId, hardware_id: String) -> Result<()> {
+        self.send(|reply| Command::BindHardware {
+            site,
+            hardware_id,
+            reply,
+        })
+        .await
+    }
+
+    /// Closes the command channel and waits for the writer to finish what it has.
+    pub fn stop(&self) {
+        self.sender.lock().take();
+        if let Some(thread) = self.thread.lock().take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(
+    mut receiver: mpsc::Receiver<Command>,
+    storage: &Storage,
+    state: &RwLock<SyncState>,
+    catalogue: &TableCatalogue,
+    mut next_seq: u64,
+) {
+    let mut to_delete: Vec<u64> = Vec::new();
+    while let Some(first) = receiver.blocking_recv() {
+        let mut commands = vec![first];
+        while commands.len() < GROUP_MAX {
+            match receiver.try_recv() {
+                Ok(command) => commands.push(command),
+                Err(_) => break,
+            }
+        }
+        let guard = state.read();
+        let mut group = Group::new(storage, &guard, next_seq);
+        let replies: Vec<Reply> = commands.into_iter().map(|c| apply(&mut group, catalogue, c)).collect();
+        // A push that failed to read storage may have left part of its writes in the batch: the
+        // whole group is dropped rather than committed half-applied.
+        let read_failed = replies.iter().any(|r| matches!(r, Reply::Push(_, Err(_))));
+        for seq in &to_delete {
+            group.batch.delete_log(*seq);
+        }
+        group.batch.put_gc_pending(&group.superseded);
+        group.batch.put_next_seq(group.next_seq);
+        let Group {
+            batch,
+            next_seq: group_next,
+            superseded,
+            index_ops,
+            queues,
+            sites,
+            ..
+        } = group;
+        let committed = if read_failed {
+            Err("a storage read failed while applying a push".to_string())
+        } else {
+            storage.commit(batch).map_err(|e| e.to_string())
+        };
+        drop(guard);
+        match committed {
+            Ok(()) => {
+                let mut state = state.write();
+                for op in index_ops {
+                    match op {
+                        IndexOp::Insert(seq, facts) => state.index.insert(seq, &facts),
+                        IndexOp::Remove(seq, facts) => state.index.remove(seq, &facts),
+                    }
+                }
+                state.queues.extend(queues);
+                for site in sites.into_values() {
+                    state.directory.put_site(site);
+                }
+                drop(state);
+                next_seq = group_next;
+                to_delete = superseded;
+                replies.into_iter().for_each(send_reply);
+            }
+            Err(error) => {
+                tracing::error!(%error, "group write failed; nothing of it was applied");
+                let failed = || SyncError::Storage(crate::store::StoreError::WriteFailed(error.clone()));
+                for reply in replies {
+                    match reply {
+                        Reply::Push(tx, _) => drop(tx.send(Err(failed()))),
+                        Reply::Done(tx, _) => drop(tx.send(Err(failed()))),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn send_reply(reply: Reply) {
+    // A caller that went away (connection closed) no longer needs its answer.
+    match reply {
+        Reply::Push(tx, result) => drop(tx.send(result)),
+        Reply::Done(tx, result) => drop(tx.send(result)),
+    }
+}
+
+fn apply(group: &mut Group<'_>, catalogue: &TableCatalogue, command: Command) -> Reply {
+    match command {
+        Command::Push { site, records, reply } => {
+            Reply::Push(reply, apply_push(group, catalogue, site, records).map_err(Into::into))
+        }
+        Command::Acknowledge { site, ids, reply } => {
+            let mut queue = group.queue(site);
+            acknowledge(&group.state.index, site, &mut queue, &ids);
+            group.set_queue(site, queue);
+            Reply::Done(reply, Ok(()))
+        }
+        Command::InitialDump {
+            site,
+            mobile_only,
+            reply,
+        } => {
+            let mut queue = group.queue(site);
+            let snapshot = group.next_seq - 1;
+            let tables = catalogue.dump_tables(group.tables().iter().map(String::as_str), mobile_only);
+            queue.dump_generation += 1;
+            queue.dump = Some(DumpState {
+                generation: queue.dump_generation,
+                snapshot,
+                tables,
+                table_pos: 0,
+                after_seq: 0,
+                acked: Default::default(),
+            });
+            queue.position = snapshot;
+            queue.acked.clear();
+            group.set_queue(site, queue);
+            Reply::Done(reply, Ok(()))
+        }
+        Command::BindHardware {
+            site,
+            hardware_id,
+            reply,
+        } => {
+            let result = match group.site(site) {
+                None => Err(SyncError::UnknownSite(site)),
+                Some(existing) => match &existing.hardware_id {
+                    Some(bound) if *bound == hardware_id => Ok(()),
+                    Some(_) => Err(SyncError::HardwareMismatch),
+                    None => {
+                        let mut bound = existing;
+                        bound.hardware_id = Some(hardware_id);
+                        group.set_site(bound);
+                        Ok(())
+                    }
+                },
+            };
+            Reply::Done(reply, result)
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! A success reply means durable: the server process is killed with SIGKILL right after a push,
+//! an acknowledgement and an initial dump, and a new process finds all of them.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use crate::support::client::Satellite;
+use crate::support::data::{batch, ids, item, sync_ids};
+use crate::support::register_sites;
+
+struct Process {
+    child: Child,
+    base: String,
+}
+
+fn spawn_server(config: &Path) -> Process {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_satsync"))
+        .args(["--config", config.to_str().unwrap(), "serve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("satsync listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    Process { child, base }
+}
+
+impl Process {
+    fn kill_9(mut self) {
+        // Child::kill sends SIGKILL: no shutdown code runs, nothing is flushed.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("db");
+    std::fs::create_dir_all(&data).unwrap();
+    let logins = register_sites(&data, 3);
+    let config = dir.path().join("satsync.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+
+    let server = spawn_server(&config);
+    let (a, b, c) = (
+        Satellite::new(&server.base, &logins[0], "v3"),
+        Satellite::new(&server.base, &logins[1], "v3"),
+        Satellite::new(&server.base, &logins[2], "v3"),
+    );
+    let items: Vec<String> = (0..300).map(item).collect();
+    assert_eq!(a.push(&batch(&items)).await.json["error"], "");
+    let first = b.pull_records(100).await;
+    assert_eq!(b.acknowledge(&sync_ids(&first)).await.json["NumRecords"], 200);
+    assert_eq!(c.initial_dump(true).await.json["NumRecords"], 300);
+    let dumped = c.pull_records(50).await;
+    c.acknowledge(&sync_ids(&dumped)).await;
+    server.kill_9();
+
+    let server = spawn_server(&config);
+    let (b, c) = (
+        Satellite::new(&server.base, &logins[1], "v3"),
+        Satellite::new(&server.base, &logins[2], "v3"),
+    );
+    assert_eq!(b.count().await, 200, "the acknowledgement survived");
+    let rest = b.drain(500).await;
+    let mut all = ids(&first);
+    all.extend(ids(&rest));
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 300, "every pushed record survived, none twice");
+    assert_eq!(c.count().await, 250, "the dump and its acknowledgement survived");
+    server.kill_9();
+}

@@ -1,0 +1,14 @@
+//! Integration tests: the real server on an ephemeral port, RocksDB in a temporary directory,
+//! real HTTP. One scenario per file.
+
+mod support;
+
+mod bad_input;
+mod config_files;
+mod crash_durability;
+mod dump_without_copies;
+mod isolation;
+mod mobile_cycle;
+mod queue_semantics;
+mod routing;
+mod transfer;

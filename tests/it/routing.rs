@@ -1,0 +1,73 @@
+//! Routing over HTTP: store tables to the hosting site (and a named second store), patients only
+//! to the stores they are joined to, ids compared without regard to case.
+
+use crate::support::data::{batch, ids, record};
+use crate::support::{register_sites, TestServer};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_records_reach_their_stores_and_patients_follow_joins() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = register_sites(dir.path(), 3);
+    let server = TestServer::start(dir.path()).await;
+    let sats: Vec<_> = logins.iter().map(|l| server.satellite(l, "v3")).collect();
+    let (s_a, s_b) = (&logins[0].store_id, &logins[1].store_id);
+
+    // An invoice of store A (id sent in lower case) to store B's name: A's and B's sites get it.
+    let to_b = record(
+        "T1",
+        "transact",
+        "TRANSFER1",
+        &s_a.to_lowercase(),
+        &format!(
+            r#"{{"ID":"TRANSFER1","store_ID":"{}","name_ID":"{}"}}"#,
+            s_a.to_lowercase(),
+            logins[1].store_name_id
+        ),
+    );
+    let local = record(
+        "T2",
+        "transact",
+        "LOCAL1",
+        s_a,
+        &format!(r#"{{"ID":"LOCAL1","store_ID":"{s_a}","name_ID":"SOMEONE"}}"#),
+    );
+    assert_eq!(sats[2].push(&batch(&[to_b, local])).await.json["error"], "");
+    assert_eq!(ids(&sats[0].drain(100).await), vec!["TRANSFER1", "LOCAL1"]);
+    assert_eq!(ids(&sats[1].drain(100).await), vec!["TRANSFER1"]);
+    assert!(sats[2].drain(100).await.is_empty());
+
+    // A patient goes nowhere until joined; a join to B's store brings it to B only.
+    let patient = record(
+        "P1",
+        "name",
+        "PAT1",
+        "",
+        r#"{"ID":"PAT1","type":"patient","first":"Ana"}"#,
+    );
+    let customer = record("C1", "name", "CUST1", "", r#"{"ID":"CUST1","type":"facility"}"#);
+    sats[2].push(&batch(&[patient, customer])).await;
+    assert_eq!(ids(&sats[0].drain(100).await), vec!["CUST1"]);
+    assert_eq!(ids(&sats[1].drain(100).await), vec!["CUST1"]);
+    let join = record(
+        "J1",
+        "name_store_join",
+        "JOIN1",
+        s_b,
+        &format!(r#"{{"ID":"JOIN1","name_ID":"PAT1","store_ID":"{s_b}"}}"#),
+    );
+    sats[2].push(&batch(&[join])).await;
+    let mut got_b = ids(&sats[1].drain(100).await);
+    got_b.sort();
+    assert_eq!(got_b, vec!["JOIN1", "PAT1"]);
+    assert!(
+        sats[0].drain(100).await.is_empty(),
+        "A's store is not joined to the patient"
+    );
+
+    // B's re-initialisation includes the patient; A's does not.
+    sats[1].initial_dump(true).await;
+    assert!(ids(&sats[1].drain(500).await).contains(&"PAT1".to_string()));
+    sats[0].initial_dump(true).await;
+    assert!(!ids(&sats[0].drain(500).await).contains(&"PAT1".to_string()));
+    server.stop().await;
+}

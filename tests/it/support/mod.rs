@@ -1,0 +1,156 @@
+//! Test support: a real server on an ephemeral port over a real RocksDB in a temporary directory,
+//! and a satellite client that speaks HTTP to it like mSupply Mobile does.
+
+#![allow(dead_code, reason = "each scenario file uses a different part of the support module")]
+
+pub mod client;
+pub mod data;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use satsync::admin::directory::{add_site, add_store, add_user, NewStore};
+use satsync::config::Config;
+use satsync::domain::ids::SiteId;
+use satsync::http::Primary;
+use satsync::store::Storage;
+use tokio::sync::oneshot;
+
+pub use client::Satellite;
+
+pub const PRIMARY: SiteId = SiteId(1);
+
+/// A site the tests registered, with what a satellite needs to log in.
+#[derive(Debug, Clone)]
+pub struct SiteLogin {
+    pub id: u32,
+    pub name: String,
+    pub password: String,
+    pub store_id: String,
+    pub store_name_id: String,
+}
+
+/// A primary running in this process, stopped when dropped.
+pub struct TestServer {
+    pub address: SocketAddr,
+    pub data_dir: PathBuf,
+    pub primary: Arc<Primary>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server on `data_dir` (which may already hold data).
+    pub async fn start(data_dir: &Path) -> TestServer {
+        TestServer::start_with(data_dir, |_| {}).await
+    }
+
+    pub async fn start_with(data_dir: &Path, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut config = Config::for_data_dir(address, data_dir.to_path_buf());
+        adjust(&mut config);
+        let primary = Arc::new(Primary::open(config).unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = primary.clone();
+        let task = tokio::spawn(async move {
+            satsync::http::run(serving, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestServer {
+            address,
+            data_dir: data_dir.to_path_buf(),
+            primary,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub fn satellite(&self, login: &SiteLogin, version: &str) -> Satellite {
+        Satellite::new(&self.base_url(), login, version)
+    }
+
+    /// Stops serving and closes the database, so the directory can be opened again.
+    pub async fn stop(mut self) {
+        self.shutdown().await;
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+        self.primary.engine.shutdown();
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.primary.engine.shutdown();
+    }
+}
+
+/// Registers `count` satellite sites (ids from 2), each hosting one store, and one user per
+/// store. Must run while no server is open on `data_dir`.
+pub fn register_sites(data_dir: &Path, count: usize) -> Vec<SiteLogin> {
+    let storage = Storage::open(data_dir, 16).unwrap();
+    let mut logins = Vec::new();
+    for n in 0..count {
+        let name = format!("site{}", n + 2);
+        let password = format!("pw-{name}");
+        let site = add_site(&storage, PRIMARY, &name, &password, None).unwrap();
+        let store_id = format!("{:032X}", 0xA000 + n);
+        let store_name_id = format!("{:032X}", 0xB000 + n);
+        let new = NewStore {
+            id: Some(&store_id),
+            name: &format!("store of {name}"),
+            code: "",
+            name_id: Some(&store_name_id),
+            site: &name,
+            supplying_store_id: "",
+        };
+        add_store(&storage, PRIMARY, new).unwrap();
+        add_user(
+            &storage,
+            PRIMARY,
+            &format!("user-{name}"),
+            "user-pass",
+            std::slice::from_ref(&store_id),
+            false,
+        )
+        .unwrap();
+        logins.push(SiteLogin {
+            id: site.id.0,
+            name,
+            password,
+            store_id,
+            store_name_id,
+        });
+    }
+    logins
+}
+
+/// Total size of the database files (RocksDB's own text logs left out).
+pub fn database_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().starts_with("LOG"))
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}

@@ -1,0 +1,137 @@
+//! Export and import: what one primary exports, another imports to the same records, and the
+//! command line administers sites, stores and users.
+
+use std::process::Command;
+
+use crate::support::data::{batch, item, record};
+use crate::support::{register_sites, TestServer, PRIMARY};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_then_import_reproduces_the_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = register_sites(dir.path(), 2);
+    let server = TestServer::start(dir.path()).await;
+    let a = server.satellite(&logins[0], "v3");
+    let mut records: Vec<String> = (0..50).map(item).collect();
+    records.push(record("Q1", "item", "SPACED", "", r#"{ "ID":"SPACED" , "n":"1" }"#));
+    a.push(&batch(&records)).await;
+    a.push(&batch(&[crate::support::data::delete(
+        "Q2",
+        "item",
+        &format!("{:032X}", 0x1_0000_0000u64 + 3),
+        "",
+    )]))
+    .await;
+    server.stop().await;
+
+    let storage = satsync::store::Storage::open(dir.path(), 16).unwrap();
+    let mut exported = Vec::new();
+    assert_eq!(
+        satsync::admin::transfer::export(&storage, None, &mut exported).unwrap(),
+        50
+    );
+    drop(storage);
+
+    let copy = tempfile::tempdir().unwrap();
+    let copy_logins = register_sites(copy.path(), 1);
+    let server = TestServer::start(copy.path()).await;
+    let applied = satsync::admin::transfer::import(
+        &server.primary.engine,
+        PRIMARY,
+        exported.as_slice(),
+        exported.len() as u64,
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(applied, 50);
+    // Importing the same file again changes nothing.
+    let again = satsync::admin::transfer::import(
+        &server.primary.engine,
+        PRIMARY,
+        exported.as_slice(),
+        exported.len() as u64,
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again, 0);
+    let b = server.satellite(&copy_logins[0], "v3");
+    let reply = b.pull(100).await;
+    assert_eq!(reply.json.as_array().unwrap().len(), 50);
+    assert!(
+        reply.raw.contains(r#""data":{ "ID":"SPACED" , "n":"1" }"#),
+        "data survives export and import byte for byte"
+    );
+    server.stop().await;
+}
+
+#[test]
+fn command_line_administers_sites_stores_and_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("satsync.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n",
+            dir.path().join("db").display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_satsync"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).to_string(),
+            String::from_utf8_lossy(&output.stderr).to_string(),
+        )
+    };
+    assert!(run(&["site", "add", "--name", "north", "--password", "pw"]).0);
+    assert!(
+        run(&[
+            "store",
+            "add",
+            "--site",
+            "north",
+            "--name",
+            "North store",
+            "--id",
+            "ABCDEF"
+        ])
+        .0
+    );
+    assert!(
+        run(&[
+            "user",
+            "add",
+            "--name",
+            "nurse",
+            "--password",
+            "pw",
+            "--store",
+            "ABCDEF"
+        ])
+        .0
+    );
+    let (ok, _, stderr) = run(&["site", "add", "--name", "north", "--password", "pw"]);
+    assert!(!ok && stderr.contains("exists already"), "{stderr}");
+    let (ok, _, stderr) = run(&["user", "add", "--name", "x", "--password", "pw", "--store", "NOPE"]);
+    assert!(!ok && stderr.contains("no store NOPE"), "{stderr}");
+    assert!(run(&["site", "set-password", "--name", "north", "--password", "new"]).0);
+    assert!(run(&["site", "reset-hardware", "--name", "north"]).0);
+    let (ok, listing, _) = run(&["site", "list"]);
+    assert!(ok);
+    assert!(listing.contains("2\tnorth\tstores: ABCDEF"), "{listing}");
+    let lines = dir.path().join("records.jsonl");
+    std::fs::write(&lines, format!("{}\n{}\n", item(1), item(2))).unwrap();
+    let (ok, out, stderr) = run(&["import", lines.to_str().unwrap()]);
+    assert!(ok && out.contains("imported 2 records"), "{out} {stderr}");
+    let (ok, exported, _) = run(&["export", "--table", "item"]);
+    assert!(ok);
+    assert_eq!(exported.lines().count(), 2);
+}
