@@ -9,6 +9,7 @@ pub mod router;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
@@ -16,7 +17,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -26,6 +27,23 @@ use crate::store::Storage;
 use crate::sync::SyncEngine;
 use error::ApiError;
 
+/// Why the primary could not start or keep serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The data directory or the listener failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The database could not be opened.
+    #[error(transparent)]
+    Storage(#[from] crate::store::StoreError),
+    /// The sync engine could not rebuild its state.
+    #[error(transparent)]
+    Sync(#[from] crate::sync::SyncError),
+}
+
+/// A client has this long to send a request's headers (slow or stalled clients are dropped).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The running primary: configuration and the sync engine.
 pub struct Primary {
     pub config: Config,
@@ -34,7 +52,7 @@ pub struct Primary {
 
 impl Primary {
     /// Opens the database named by `config` and starts the sync engine on it.
-    pub fn open(config: Config) -> anyhow::Result<Primary> {
+    pub fn open(config: Config) -> Result<Primary, ServeError> {
         std::fs::create_dir_all(&config.storage.data_dir)?;
         let storage = Storage::open(&config.storage.data_dir, config.storage.block_cache_mib)?;
         let engine = SyncEngine::open(storage, config.tables.clone(), SiteId(config.server.primary_site_id))?;
@@ -76,13 +94,13 @@ pub async fn run(
     primary: Arc<Primary>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
-) -> anyhow::Result<()> {
+) -> Result<(), ServeError> {
     let connections = Arc::new(Semaphore::new(primary.config.server.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
-            permit = connections.clone().acquire_owned() => permit?,
+            permit = connections.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
             _ = &mut shutdown => break,
         };
         let (stream, _) = tokio::select! {
@@ -101,7 +119,10 @@ pub async fn run(
             let primary = primary.clone();
             async move { Ok::<_, std::convert::Infallible>(handle(&primary, request).await) }
         });
-        let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;
