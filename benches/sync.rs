@@ -1,0 +1,105 @@
+//! The sync core through a real RocksDB: push of a 500-record batch (durable), pull of 500,
+//! acknowledgement of 500 ids, and dump encoding with rayon at 1 and 2 threads.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use satsync::admin::directory::{add_site, add_store, NewStore};
+use satsync::domain::ids::SiteId;
+use satsync::domain::tables::TableCatalogue;
+use satsync::store::Storage;
+use satsync::sync::SyncEngine;
+use satsync::wire::v2;
+
+const PRIMARY: SiteId = SiteId(1);
+
+fn items(from: usize, count: usize) -> Vec<u8> {
+    let records: Vec<String> = (from..from + count)
+        .map(|n| {
+            format!(
+                r#"{{"SyncID":"{n:032X}","RecordType":"item","RecordID":"{n:032X}","SyncType":"U","StoreID":"","Data":{{"ID":"{n:032X}","code":"I{n}","item_name":"Item {n}","default_pack_size":"1","price":"1.50","unit_ID":"0A1B2C3D4E5F60718293A4B5C6D7E8F9"}}}}"#
+            )
+        })
+        .collect();
+    format!("[{}]", records.join(",")).into_bytes()
+}
+
+/// An engine over a fresh database with two sites and `records` central records pushed by the
+/// first; the second site is the reader.
+fn engine(dir: &std::path::Path, records: usize, runtime: &tokio::runtime::Runtime) -> (SyncEngine, SiteId, SiteId) {
+    let storage = Storage::open(dir, 256).unwrap();
+    let writer = add_site(&storage, PRIMARY, "writer", "pw", None).unwrap().id;
+    let reader = add_site(&storage, PRIMARY, "reader", "pw", None).unwrap().id;
+    let new = NewStore {
+        id: Some("AAAA"),
+        name: "reader store",
+        code: "",
+        name_id: None,
+        site: "reader",
+        supplying_store_id: "",
+    };
+    add_store(&storage, PRIMARY, new).unwrap();
+    let engine = SyncEngine::open(storage, TableCatalogue::builtin(), PRIMARY).unwrap();
+    for start in (0..records).step_by(1000) {
+        let batch = v2::decode_push(&items(start, 1000.min(records - start)), usize::MAX).unwrap();
+        runtime.block_on(engine.push(writer, batch)).unwrap();
+    }
+    (engine, writer, reader)
+}
+
+fn sync(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, writer, reader) = engine(dir.path(), 100_000, &runtime);
+    let mut group = c.benchmark_group("sync");
+    group.throughput(Throughput::Elements(500));
+
+    let mut next = 1_000_000;
+    group.bench_function("push_500_durable", |b| {
+        b.iter_batched(
+            || {
+                next += 500;
+                v2::decode_push(&items(next, 500), usize::MAX).unwrap()
+            },
+            |batch| runtime.block_on(engine.push(writer, batch)).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+
+    runtime.block_on(engine.initial_dump(reader, false)).unwrap();
+    group.bench_function("pull_500_dump_part", |b| {
+        b.iter(|| v2::encode_records(&engine.list(reader, 500).unwrap()))
+    });
+    group.bench_function("count_during_dump", |b| b.iter(|| engine.count(reader)));
+
+    group.bench_function("acknowledge_500", |b| {
+        b.iter_batched(
+            || {
+                runtime.block_on(engine.initial_dump(reader, false)).unwrap();
+                engine
+                    .list(reader, 500)
+                    .unwrap()
+                    .into_iter()
+                    .map(|o| o.sync_id)
+                    .collect::<Vec<String>>()
+            },
+            |ids| {
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                runtime.block_on(engine.acknowledge(reader, &ids)).unwrap()
+            },
+            BatchSize::SmallInput,
+        )
+    });
+
+    let records = engine.list(reader, 5_000).unwrap();
+    group.throughput(Throughput::Elements(records.len() as u64));
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        group.bench_function(format!("encode_dump_5000_rayon_{threads}"), |b| {
+            b.iter(|| pool.install(|| v2::encode_records(&records)))
+        });
+    }
+    group.finish();
+    engine.shutdown();
+}
+
+criterion_group!(benches, sync);
+criterion_main!(benches);
