@@ -39,6 +39,15 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Create the standard data set of the performance spec (on an empty database).
+    Dataset {
+        #[arg(long, default_value_t = 1000)]
+        sites: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Satellite sites.
     #[command(subcommand)]
     Site(SiteCommand),
@@ -137,6 +146,34 @@ fn main() -> anyhow::Result<()> {
         Command::Demo { seed } => {
             let demo = prepare_demo(&config, seed)?;
             serve(config, Some(demo))
+        }
+        Command::Dataset { sites, records, seed } => {
+            let spec = admin::dataset::DatasetSpec { sites, records, seed };
+            if !admin::directory::list_sites(&open_storage(&config)?, primary)?.is_empty() {
+                anyhow::bail!(
+                    "the data set is created on an empty database; {} holds sites",
+                    config.storage.data_dir.display()
+                );
+            }
+            // Records first, then the sites, positioned after them: the satellites start as
+            // initialised (holding the data set); the reinit scenario dumps explicitly.
+            let app = Primary::open(config.clone())?;
+            let progress = indicatif::ProgressBar::new(records as u64);
+            progress.set_style(indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} records ({per_sec}, {eta})",
+            )?);
+            let started = std::time::Instant::now();
+            let runtime = tokio::runtime::Runtime::new()?;
+            let applied = runtime.block_on(admin::dataset::load(&app.engine, primary, &spec, &progress))?;
+            progress.finish();
+            app.engine.shutdown();
+            drop(app);
+            admin::dataset::create_sites(&open_storage(&config)?, primary, &spec)?;
+            println!(
+                "data set: {sites} sites, {applied} records in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
         }
         Command::Site(command) => {
             let storage = open_storage(&config)?;

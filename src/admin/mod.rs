@@ -2,6 +2,7 @@
 //! the demo data set. They open the database directly, so the server must not be running on it
 //! (RocksDB allows one process at a time and says so if it is).
 
+pub mod dataset;
 pub mod demo;
 pub mod directory;
 pub mod transfer;

@@ -1,0 +1,127 @@
+//! The primary under test: either one already running (`--url`), or one the harness starts on a
+//! temporary database with the standard data set, whose memory and disk it can then watch.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{bail, Context};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use satsync::admin::dataset::DatasetSpec;
+
+pub struct Spawned {
+    child: tokio::process::Child,
+    pub url: String,
+    pub pid: u32,
+    pub data_dir: PathBuf,
+    _temp: tempfile::TempDir,
+}
+
+/// The `satsync` binary beside the harness's own, unless given.
+pub fn default_satsync() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.parent()
+        .map(|dir| dir.join("satsync"))
+        .unwrap_or_else(|| PathBuf::from("satsync"))
+}
+
+/// Starts a primary on a temporary database holding the standard data set of `spec`.
+pub async fn spawn(satsync: &Path, spec: &DatasetSpec) -> anyhow::Result<Spawned> {
+    if !satsync.exists() {
+        bail!(
+            "no satsync binary at {} (build it with cargo build --release, or pass --satsync)",
+            satsync.display()
+        );
+    }
+    let temp = tempfile::tempdir()?;
+    let data_dir = temp.path().join("db");
+    let config = temp.path().join("satsync.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n",
+            data_dir.display()
+        ),
+    )?;
+    eprintln!(
+        "loading the standard data set: {} sites, {} records, seed {}",
+        spec.sites, spec.records, spec.seed
+    );
+    let status = tokio::process::Command::new(satsync)
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "dataset",
+            "--sites",
+            &spec.sites.to_string(),
+            "--records",
+            &spec.records.to_string(),
+            "--seed",
+            &spec.seed.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .await?;
+    if !status.success() {
+        bail!("satsync dataset failed: {status}");
+    }
+    let mut child = tokio::process::Command::new(satsync)
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let stdout = child.stdout.take().context("the primary's stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).await?;
+    let url = line
+        .trim()
+        .strip_prefix("satsync listening on ")
+        .with_context(|| format!("unexpected first line {line:?}"))?
+        .to_string();
+    let pid = child.id().context("the primary's pid")?;
+    Ok(Spawned {
+        child,
+        url,
+        pid,
+        data_dir,
+        _temp: temp,
+    })
+}
+
+impl Spawned {
+    /// Stops the primary (SIGTERM, then waits).
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let _ = tokio::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid.to_string())
+            .status()
+            .await;
+        self.child.wait().await?;
+        Ok(())
+    }
+}
+
+/// Resident memory of a process, in MiB.
+pub fn rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Size of every file below `dir`, in bytes (RocksDB's text logs left out).
+pub fn dir_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().starts_with("LOG"))
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}

@@ -1,0 +1,49 @@
+//! `dump`: one satellite pulls a full dump of its view as fast as it can. Reports records/s and
+//! MB/s; with `--save-bodies` keeps every reply body, so that the nginx comparison serves the
+//! very same bytes.
+
+use std::time::Instant;
+
+use super::{drain, Context, Outcome};
+use crate::holdings::Expected;
+
+pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
+    let mut outcome = Outcome::default();
+    let expected = Expected::of(&ctx.spec).site(0);
+    ctx.progress.set_length(expected.records);
+    let satellite = ctx.satellite(0);
+    let queued = satellite.initial_dump(true).await?;
+    if let Some(dir) = &ctx.save_bodies {
+        std::fs::create_dir_all(dir)?;
+    }
+    let started = Instant::now();
+    let progress = ctx.progress.clone();
+    let got = drain(
+        &satellite,
+        ctx.batch,
+        true,
+        &ctx.metrics,
+        ctx.drop_one_record,
+        ctx.save_bodies.as_deref(),
+        |_| progress.inc(1),
+    )
+    .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    outcome.figure("dump_seconds", seconds);
+    outcome.figure("dump_records_per_second", got.digest.records as f64 / seconds);
+    outcome.figure("dump_megabytes_per_second", got.bytes as f64 / seconds / 1e6);
+    outcome.figure("dump_bytes", got.bytes);
+    outcome.figure("dump_pulls", got.pulls);
+    if queued != expected.records {
+        outcome
+            .failures
+            .push(format!("initial_dump queued {queued}, expected {}", expected.records));
+    }
+    if got.digest != expected {
+        outcome.failures.push(format!(
+            "the dump holds {} records, expected {} (or their data differs)",
+            got.digest.records, expected.records
+        ));
+    }
+    Ok(outcome)
+}

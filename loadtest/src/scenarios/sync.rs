@@ -1,0 +1,136 @@
+//! `sync`: steady state. Every satellite loops: push a batch of its own store's changes, then
+//! count → pull → acknowledge until empty; meanwhile satellite 0 injects central changes (new
+//! versions of a pool of items). Integrity: when the injection stops and every queue is drained,
+//! every other satellite holds the latest version of every injected item.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::{drain, Context, Outcome};
+
+/// Items the injector keeps changing.
+const INJECTED_ITEMS: u64 = 500;
+/// Central changes injected per 100 ms.
+const INJECTED_PER_TICK: u64 = 50;
+
+type Versions = HashMap<String, u64>;
+
+fn injected_id(k: u64) -> String {
+    format!("1A{k:030}")
+}
+
+pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
+    let mut outcome = Outcome::default();
+    if ctx.spec.sites < 2 {
+        anyhow::bail!("sync needs at least 2 sites");
+    }
+    let deadline = Instant::now() + ctx.duration;
+    ctx.progress.set_length(ctx.duration.as_secs());
+    let latest: Arc<Mutex<Versions>> = Arc::default();
+    let mut injector = Some({
+        let (satellite, latest, metrics) = (ctx.satellite(0), latest.clone(), ctx.metrics.clone());
+        tokio::spawn(async move {
+            let mut version = 0u64;
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            while Instant::now() < deadline {
+                tick.tick().await;
+                let mut lines = Vec::new();
+                let mut changed = Vec::new();
+                for _ in 0..INJECTED_PER_TICK {
+                    version += 1;
+                    let id = injected_id(version % INJECTED_ITEMS);
+                    lines.push(format!(r#"{{"SyncID":"INJ{version:029}","RecordType":"item","RecordID":"{id}","SyncType":"U","StoreID":"","Data":{{"ID":"{id}","code":"INJ","item_name":"Injected","v":"{version}"}}}}"#));
+                    changed.push((id, version));
+                }
+                satellite.push(format!("[{}]", lines.join(",")).into_bytes()).await?;
+                metrics.records(INJECTED_PER_TICK, 0);
+                latest.lock().expect("versions lock").extend(changed);
+            }
+            anyhow::Ok(())
+        })
+    });
+
+    let copies: Arc<Vec<Mutex<Versions>>> = Arc::new((0..ctx.spec.sites).map(|_| Mutex::default()).collect());
+    let others: Vec<usize> = (1..ctx.spec.sites).collect();
+    let mut round = 0u64;
+    let mut failures = Vec::new();
+    loop {
+        let last = Instant::now() >= deadline;
+        if last {
+            if let Some(injector) = injector.take() {
+                injector.await??;
+            }
+        }
+        let (batch, push_batch, metrics, copies) = (
+            ctx.batch,
+            if last { 0 } else { ctx.push_batch },
+            ctx.metrics.clone(),
+            copies.clone(),
+        );
+        let results = ctx
+            .each(others.clone(), move |satellite| {
+                let (metrics, copies) = (metrics.clone(), copies.clone());
+                async move {
+                    if push_batch > 0 {
+                        satellite.push(own_changes(&satellite, round, push_batch)).await?;
+                        metrics.records(push_batch as u64, 0);
+                    }
+                    let mut seen = Vec::new();
+                    drain(&satellite, batch, last, &metrics, false, None, |record| {
+                        if record.table == "item" && record.id.starts_with("1A") {
+                            seen.push((record.id.to_string(), version_of(record.data.get())));
+                        }
+                    })
+                    .await?;
+                    copies[satellite.number].lock().expect("copy lock").extend(seen);
+                    anyhow::Ok(())
+                }
+            })
+            .await;
+        failures.extend(
+            results
+                .into_iter()
+                .filter_map(Result::err)
+                .map(|e| format!("round {round}: {e}")),
+        );
+        ctx.progress.set_position(ctx.duration.as_secs().min(round + 1));
+        round += 1;
+        if last {
+            break;
+        }
+    }
+    outcome.figure("rounds", round);
+    outcome.failures = failures;
+    let latest = latest.lock().expect("versions lock").clone();
+    for n in 1..ctx.spec.sites {
+        let copy = copies[n].lock().expect("copy lock");
+        if *copy != latest {
+            let stale = latest.iter().filter(|(id, v)| copy.get(*id) != Some(v)).count();
+            outcome.failures.push(format!(
+                "site {n}: {stale} of {} injected items are missing or stale",
+                latest.len()
+            ));
+        }
+    }
+    Ok(outcome)
+}
+
+/// A batch of new trans_line records of the satellite's own store.
+fn own_changes(satellite: &crate::client::Satellite, round: u64, count: usize) -> Vec<u8> {
+    let store = satellite.store_id();
+    let lines: Vec<String> = (0..count)
+        .map(|i| {
+            let id = format!("{:08X}{:08X}{:016X}", satellite.site_id, round, i);
+            format!(r#"{{"SyncID":"{id}","RecordType":"trans_line","RecordID":"{id}","SyncType":"I","StoreID":"{store}","Data":{{"ID":"{id}","transaction_ID":"LOADTEST","quantity":"3","store_ID":"{store}"}}}}"#)
+        })
+        .collect();
+    format!("[{}]", lines.join(",")).into_bytes()
+}
+
+fn version_of(data: &str) -> u64 {
+    serde_json::from_str::<serde_json::Value>(data)
+        .ok()
+        .and_then(|v| v["v"].as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or(0)
+}

@@ -1,0 +1,446 @@
+//! The standard data set of the performance spec, deterministic from a seed: `sites` satellites
+//! with one store and one user each; central units, items, non-patient names and master lists;
+//! per store stock, invoices with lines, requisitions, and patients joined to the store.
+//!
+//! Every record is generated with the audience it is meant for (central, or store n), so the
+//! load-test harness can regenerate the set and know exactly what each satellite should hold,
+//! independently of the primary's routing code.
+
+use super::{AdminError, Result};
+use crate::domain::credentials::PasswordHash;
+use crate::domain::directory::{Site, Store, User};
+use crate::domain::ids::SiteId;
+use crate::store::Storage;
+use crate::sync::site_queue::SiteQueue;
+
+/// The size of a data set.
+#[derive(Debug, Clone, Copy)]
+pub struct DatasetSpec {
+    pub sites: usize,
+    pub records: usize,
+    pub seed: u64,
+}
+
+/// Who a generated record is meant for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intended {
+    Central,
+    /// The store of site number `n` (0-based).
+    Store(usize),
+}
+
+/// One generated record.
+pub struct Generated<'a> {
+    pub intended: Intended,
+    pub table: &'a str,
+    pub id: &'a str,
+    /// The record's `data` object exactly as pushed.
+    pub data: &'a str,
+}
+
+/// Site number `n` (0-based): id `n + 2`, name `site{id}`, password `pw{id}`, one store, one
+/// user `user{id}` with password `pw{id}`.
+pub fn site_id(n: usize) -> SiteId {
+    SiteId(n as u32 + 2)
+}
+pub fn site_name(n: usize) -> String {
+    format!("site{}", site_id(n))
+}
+pub fn password(n: usize) -> String {
+    format!("pw{}", site_id(n))
+}
+pub fn user_name(n: usize) -> String {
+    format!("user{}", site_id(n))
+}
+pub fn store_id(n: usize) -> String {
+    format!("{:032X}", 0x5700_0000_0000_0000_0000u128 + n as u128)
+}
+pub fn store_name_id(n: usize) -> String {
+    format!("{:032X}", 0x4E00_0000_0000_0000_0000u128 + n as u128)
+}
+
+/// A deterministic 32-hex id: the seed and a counter through splitmix64.
+struct Ids {
+    state: u64,
+}
+
+impl Ids {
+    fn next(&mut self) -> String {
+        let mut word = || {
+            self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        format!("{:016X}{:016X}", word(), word())
+    }
+}
+
+/// Counts of the central tables, scaled down for small data sets.
+fn central_counts(spec: &DatasetSpec) -> [usize; 5] {
+    let full = [20, 10_000, 20_000, 10, 1_000];
+    let total: usize = full.iter().sum();
+    let budget = (spec.records / 3).min(total);
+    full.map(|n| (n * budget / total).max(1))
+}
+
+/// Generates the data set in reference order (what a record refers to comes before it).
+pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
+    let mut ids = Ids { state: spec.seed };
+    let [units, items, names, lists, list_lines] = central_counts(spec);
+    let mut record = |intended: Intended, table: &str, id: &str, data: String| {
+        emit(Generated {
+            intended,
+            table,
+            id,
+            data: &data,
+        })
+    };
+    let date = |n: usize| format!("20{:02}-{:02}-{:02}T00:00:00", 19 + n % 7, 1 + n % 12, 1 + n % 28);
+
+    for n in 0..spec.sites {
+        let (store, name) = (store_id(n), store_name_id(n));
+        record(
+            Intended::Central,
+            "store",
+            &store,
+            format!(r#"{{"ID":"{store}","name":"Store {n}","code":"S{n}","name_ID":"{name}"}}"#),
+        );
+        record(
+            Intended::Central,
+            "name",
+            &name,
+            format!(
+                r#"{{"ID":"{name}","name":"Store {n}","code":"S{n}","type":"store","customer":true,"supplier":true}}"#
+            ),
+        );
+    }
+    let unit_ids: Vec<String> = (0..units).map(|_| ids.next()).collect();
+    for (n, id) in unit_ids.iter().enumerate() {
+        record(
+            Intended::Central,
+            "unit",
+            id,
+            format!(r#"{{"ID":"{id}","units":"unit {n}","order_number":"{n}"}}"#),
+        );
+    }
+    let item_ids: Vec<String> = (0..items).map(|_| ids.next()).collect();
+    for (n, id) in item_ids.iter().enumerate() {
+        let unit = &unit_ids[n % units];
+        record(
+            Intended::Central,
+            "item",
+            id,
+            format!(
+                r#"{{"ID":"{id}","code":"I{n:05}","item_name":"Item {n}","unit_ID":"{unit}","type_of":"general","default_pack_size":"1","doses":"0","is_vaccine":false}}"#
+            ),
+        );
+    }
+    let customer_ids: Vec<String> = (0..names).map(|_| ids.next()).collect();
+    for (n, id) in customer_ids.iter().enumerate() {
+        record(
+            Intended::Central,
+            "name",
+            id,
+            format!(
+                r#"{{"ID":"{id}","name":"Customer {n}","code":"C{n:05}","type":"facility","customer":true,"supplier":{}}}"#,
+                n % 5 == 0
+            ),
+        );
+    }
+    let list_ids: Vec<String> = (0..lists).map(|_| ids.next()).collect();
+    for (n, id) in list_ids.iter().enumerate() {
+        record(
+            Intended::Central,
+            "list_master",
+            id,
+            format!(r#"{{"ID":"{id}","description":"List {n}","code":"L{n}"}}"#),
+        );
+    }
+    for n in 0..list_lines {
+        let id = ids.next();
+        let (list, item) = (&list_ids[n % lists], &item_ids[n % items]);
+        record(
+            Intended::Central,
+            "list_master_line",
+            &id,
+            format!(r#"{{"ID":"{id}","item_master_ID":"{list}","item_ID":"{item}"}}"#),
+        );
+    }
+
+    let central = 2 * spec.sites + units + items + names + lists + list_lines;
+    let per_store = spec.records.saturating_sub(central) / spec.sites.max(1);
+    // Per store: 5% patients and as many joins, 20% stock, invoices of 3 lines, 5% requisitions.
+    let patients = per_store / 20;
+    let stock = per_store / 5;
+    let requisitions = per_store / 20;
+    let invoices = per_store.saturating_sub(2 * patients + stock + requisitions) / 4;
+    let lines = if invoices > 0 && stock > 0 {
+        per_store.saturating_sub(2 * patients + stock + requisitions + invoices)
+    } else {
+        0
+    };
+    for site in 0..spec.sites {
+        let store = store_id(site);
+        let here = Intended::Store(site);
+        let stock_ids: Vec<String> = (0..stock).map(|_| ids.next()).collect();
+        for (n, id) in stock_ids.iter().enumerate() {
+            let item = &item_ids[(n * 7 + site) % items];
+            record(
+                here,
+                "item_line",
+                id,
+                format!(
+                    r#"{{"ID":"{id}","item_ID":"{item}","store_ID":"{store}","batch":"B{n}","expiry_date":"{}","available":"{}","pack_size":"1","cost_price":"1.25"}}"#,
+                    date(n),
+                    n % 500
+                ),
+            );
+        }
+        let patient_ids: Vec<String> = (0..patients).map(|_| ids.next()).collect();
+        for (n, id) in patient_ids.iter().enumerate() {
+            record(
+                here,
+                "name",
+                id,
+                format!(
+                    r#"{{"ID":"{id}","name":"Patient {n} of {site}","code":"P{n}","type":"patient","first":"Given{n}","last":"Family{n}","date_of_birth":"{}"}}"#,
+                    date(n)
+                ),
+            );
+            let join = ids.next();
+            record(
+                here,
+                "name_store_join",
+                &join,
+                format!(r#"{{"ID":"{join}","name_ID":"{id}","store_ID":"{store}","inactive":false}}"#),
+            );
+        }
+        let invoice_ids: Vec<String> = (0..invoices).map(|_| ids.next()).collect();
+        for (n, id) in invoice_ids.iter().enumerate() {
+            let name = if n % 2 == 0 && patients > 0 {
+                &patient_ids[n % patients]
+            } else {
+                &customer_ids[n % names]
+            };
+            record(
+                here,
+                "transact",
+                id,
+                format!(
+                    r#"{{"ID":"{id}","name_ID":"{name}","invoice_num":"{n}","type":"ci","status":"fn","confirm_date":"{}","store_ID":"{store}","total":"0"}}"#,
+                    date(n)
+                ),
+            );
+        }
+        for n in 0..lines {
+            let id = ids.next();
+            let invoice = &invoice_ids[n % invoices];
+            let line = &stock_ids[n % stock];
+            record(
+                here,
+                "trans_line",
+                &id,
+                format!(
+                    r#"{{"ID":"{id}","transaction_ID":"{invoice}","item_line_ID":"{line}","quantity":"{}","store_ID":"{store}"}}"#,
+                    1 + n % 30
+                ),
+            );
+        }
+        for n in 0..requisitions {
+            let id = ids.next();
+            record(
+                here,
+                "requisition",
+                &id,
+                format!(
+                    r#"{{"ID":"{id}","store_ID":"{store}","name_ID":"{}","status":"wf","daysToSupply":"90","date_entered":"{}"}}"#,
+                    customer_ids[n % names],
+                    date(n)
+                ),
+            );
+        }
+    }
+}
+
+/// Registers the data set's sites, stores and users in one write (the database must hold no
+/// sites), each positioned at the current end of the log.
+pub fn create_sites(storage: &Storage, primary: SiteId, spec: &DatasetSpec) -> Result<()> {
+    if storage.load_directory(primary)?.sites().next().is_some() {
+        return Err(AdminError::Invalid(
+            "the data set is created on a database without sites".into(),
+        ));
+    }
+    let start = SiteQueue::starting_at(storage.next_seq()? - 1).encode();
+    let mut batch = storage.batch();
+    for n in 0..spec.sites {
+        let secret = PasswordHash::from_password(&password(n));
+        let site = Site {
+            id: site_id(n),
+            name: site_name(n),
+            password: secret.clone(),
+            hardware_id: None,
+            stores: vec![store_id(n)],
+        };
+        let store = Store {
+            id: store_id(n),
+            name: format!("Store {n}"),
+            code: format!("S{n}"),
+            name_id: store_name_id(n),
+            site: site.id,
+            supplying_store_id: String::new(),
+            supplying_store_name_id: String::new(),
+        };
+        let user = User {
+            id: format!("{:032X}", n + 1),
+            name: user_name(n),
+            password: secret,
+            stores: vec![store_id(n)],
+            is_admin: false,
+        };
+        batch.put_site(&site);
+        batch.put_store(&store);
+        batch.put_user(&user);
+        batch.put_site_queue(site.id, &start);
+    }
+    storage.commit(batch)?;
+    Ok(())
+}
+
+/// The data set's records as JSON lines in the push shape (what `import` reads), with SyncIDs
+/// that number them, so loading the set twice changes nothing.
+pub fn push_lines(spec: &DatasetSpec, mut line: impl FnMut(String)) {
+    let mut n = 0u64;
+    generate(spec, |g| {
+        n += 1;
+        let store = match g.intended {
+            Intended::Store(site) => store_id(site),
+            Intended::Central => String::new(),
+        };
+        line(format!(
+            r#"{{"SyncID":"DS{n:030}","RecordType":"{}","RecordID":"{}","SyncType":"I","StoreID":"{store}","Data":{}}}"#,
+            g.table, g.id, g.data
+        ));
+    });
+}
+
+/// Records pushed to the engine per write while loading.
+const LOAD_BATCH: usize = 5_000;
+
+/// Loads the data set's records through the sync engine as the primary's own, with generation
+/// and decoding on a second thread so that it overlaps the writes. Returns the records applied.
+pub async fn load(
+    engine: &crate::sync::SyncEngine,
+    primary: SiteId,
+    spec: &DatasetSpec,
+    progress: &indicatif::ProgressBar,
+) -> Result<u64> {
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<crate::domain::record::PushedRecord>>(2);
+    let spec = *spec;
+    let generator = std::thread::spawn(move || {
+        let mut body = Vec::with_capacity(LOAD_BATCH * 400);
+        let mut count = 0;
+        let flush = |body: &mut Vec<u8>, count: &mut usize| {
+            body.push(b']');
+            let records = crate::wire::v2::decode_push(body, usize::MAX).expect("the data set decodes");
+            body.clear();
+            *count = 0;
+            sender.blocking_send(records).is_ok()
+        };
+        // Once the loader has stopped (it failed), the rest is generated but not decoded.
+        let mut loader_gone = false;
+        push_lines(&spec, |line| {
+            if loader_gone {
+                return;
+            }
+            body.push(if count == 0 { b'[' } else { b',' });
+            body.extend_from_slice(line.as_bytes());
+            count += 1;
+            if count == LOAD_BATCH {
+                loader_gone = !flush(&mut body, &mut count);
+            }
+        });
+        if count > 0 && !loader_gone {
+            flush(&mut body, &mut count);
+        }
+    });
+    let mut applied = 0u64;
+    while let Some(records) = receiver.recv().await {
+        let outcome = engine.push(primary, records).await?;
+        applied += outcome.applied as u64;
+        progress.set_position(applied);
+    }
+    generator
+        .join()
+        .map_err(|_| AdminError::Invalid("the data set generator panicked".into()))?;
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_set_has_the_asked_size_and_is_deterministic() {
+        let spec = DatasetSpec {
+            sites: 10,
+            records: 50_000,
+            seed: 7,
+        };
+        let mut first = Vec::new();
+        push_lines(&spec, |l| first.push(l));
+        let mut second = Vec::new();
+        push_lines(&spec, |l| second.push(l));
+        assert_eq!(first, second);
+        let size = first.len() as f64;
+        assert!((size - 50_000.0).abs() / 50_000.0 < 0.01, "{size} records");
+        let mut ids: Vec<&str> = first
+            .iter()
+            .map(|l| &l[l.find("RecordID").unwrap()..][11..43])
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), first.len(), "ids are unique");
+    }
+
+    #[test]
+    fn tiny_data_sets_are_generated_too() {
+        for (sites, records) in [(300, 3000), (1, 10), (50, 100)] {
+            let mut count = 0;
+            generate(
+                &DatasetSpec {
+                    sites,
+                    records,
+                    seed: 3,
+                },
+                |_| count += 1,
+            );
+            assert!(count >= 2 * sites, "{sites} sites, {records} records: {count}");
+        }
+    }
+
+    #[test]
+    fn every_store_gets_every_kind_of_record() {
+        let spec = DatasetSpec {
+            sites: 3,
+            records: 40_000,
+            seed: 1,
+        };
+        let mut tables = std::collections::BTreeSet::new();
+        generate(&spec, |g| {
+            if g.intended == Intended::Store(2) {
+                tables.insert(g.table.to_string());
+            }
+        });
+        let want = [
+            "item_line",
+            "name",
+            "name_store_join",
+            "requisition",
+            "trans_line",
+            "transact",
+        ];
+        assert_eq!(tables.into_iter().collect::<Vec<_>>(), want);
+    }
+}
