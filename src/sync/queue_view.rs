@@ -77,7 +77,7 @@ impl<'a> QueueView<'a> {
         let mut out: Vec<OutgoingId> = self
             .dump_entries(false)
             .take(limit)
-            .map(|(_, seq)| OutgoingId::Dump { generation, seq })
+            .map(|(table, seq)| OutgoingId::Dump { generation, table, seq })
             .collect();
         if out.len() < limit {
             let rest = limit - out.len();
@@ -103,16 +103,7 @@ impl<'a> QueueView<'a> {
                 let (central, stores) = self.member_bitmaps(table);
                 total += union_len_in(&central, after, dump.snapshot) + union_len_in(&stores, after, dump.snapshot);
             }
-            let acked_in_dump = dump
-                .acked
-                .iter()
-                .filter(|seq| {
-                    self.contains_unacked_or_acked(OutgoingId::Dump {
-                        generation: dump.generation,
-                        seq: *seq,
-                    })
-                })
-                .count() as u64;
+            let acked_in_dump = dump.acked.iter().filter(|seq| self.dump_holds(None, *seq)).count() as u64;
             total -= acked_in_dump;
         }
         let position = self.queue.position;
@@ -140,23 +131,33 @@ impl<'a> QueueView<'a> {
         total + in_view - own_above - acked_live
     }
 
+    /// Whether the rest of the dump holds `seq`: in the given table position, or in any.
+    fn dump_holds(&self, table: Option<u32>, seq: u64) -> bool {
+        let Some(dump) = &self.queue.dump else { return false };
+        if seq > dump.snapshot {
+            return false;
+        }
+        let view = self.index.view(self.site);
+        let holds = |pos: usize| {
+            let remaining = pos > dump.table_pos as usize || (pos == dump.table_pos as usize && seq > dump.after_seq);
+            remaining
+                && dump
+                    .tables
+                    .get(pos)
+                    .is_some_and(|t| view.iter().any(|a| self.index.members(*a, t).contains(seq)))
+        };
+        match table {
+            Some(pos) => holds(pos as usize),
+            None => (dump.table_pos as usize..dump.tables.len()).any(holds),
+        }
+    }
+
     /// Whether `id` is in the queue now, acknowledged out of order or not.
     fn contains_unacked_or_acked(&self, id: OutgoingId) -> bool {
         match id {
-            OutgoingId::Dump { generation, seq } => {
-                let Some(dump) = &self.queue.dump else { return false };
-                if generation != dump.generation || seq > dump.snapshot {
-                    return false;
-                }
-                let view = self.index.view(self.site);
-                dump.tables
-                    .iter()
-                    .enumerate()
-                    .skip(dump.table_pos as usize)
-                    .any(|(pos, table)| {
-                        (pos > dump.table_pos as usize || seq > dump.after_seq)
-                            && view.iter().any(|a| self.index.members(*a, table).contains(seq))
-                    })
+            OutgoingId::Dump { generation, table, seq } => {
+                self.queue.dump.as_ref().is_some_and(|d| d.generation == generation)
+                    && self.dump_holds(Some(table), seq)
             }
             OutgoingId::Change { seq } => {
                 seq > self.queue.position

@@ -143,8 +143,9 @@ impl<'a> Reader<'a> {
 pub enum OutgoingId {
     /// The change part of the queue, at this log sequence number.
     Change { seq: u64 },
-    /// The initial dump of this generation, at this log sequence number.
-    Dump { generation: u32, seq: u64 },
+    /// The initial dump of this generation, at this position in its table order, at this log
+    /// sequence number.
+    Dump { generation: u32, table: u32, seq: u64 },
 }
 
 const KIND_CHANGE: u8 = 0x01;
@@ -160,12 +161,14 @@ impl OutgoingId {
     /// 32 upper-case hex characters, like the SyncIDs of the legacy primary.
     pub fn to_hex(self) -> String {
         let mut bytes = [0u8; 16];
-        let (kind, generation, seq) = match self {
-            OutgoingId::Change { seq } => (KIND_CHANGE, 0, seq),
-            OutgoingId::Dump { generation, seq } => (KIND_DUMP, generation, seq),
+        let (kind, generation, table, seq) = match self {
+            OutgoingId::Change { seq } => (KIND_CHANGE, 0, 0, seq),
+            OutgoingId::Dump { generation, table, seq } => (KIND_DUMP, generation, table, seq),
         };
         bytes[0] = kind;
         bytes[1..5].copy_from_slice(&generation.to_be_bytes());
+        // Table positions are far below 2^24 (a catalogue holds tens of tables).
+        bytes[5..8].copy_from_slice(&table.to_be_bytes()[1..]);
         bytes[8..16].copy_from_slice(&seq.to_be_bytes());
         hex::encode_upper(bytes)
     }
@@ -178,10 +181,11 @@ impl OutgoingId {
         let mut bytes = [0u8; 16];
         hex::decode_to_slice(text, &mut bytes).ok()?;
         let generation = u32::from_be_bytes(bytes[1..5].try_into().ok()?);
+        let table = u32::from_be_bytes([0, bytes[5], bytes[6], bytes[7]]);
         let seq = u64::from_be_bytes(bytes[8..16].try_into().ok()?);
         match bytes[0] {
-            KIND_CHANGE if generation == 0 => Some(OutgoingId::Change { seq }),
-            KIND_DUMP => Some(OutgoingId::Dump { generation, seq }),
+            KIND_CHANGE if generation == 0 && table == 0 => Some(OutgoingId::Change { seq }),
+            KIND_DUMP => Some(OutgoingId::Dump { generation, table, seq }),
             _ => None,
         }
     }
@@ -194,8 +198,8 @@ mod tests {
 
     proptest! {
         #[test]
-        fn outgoing_ids_round_trip(seq: u64, generation: u32, dump: bool) {
-            let id = if dump { OutgoingId::Dump { generation, seq } } else { OutgoingId::Change { seq } };
+        fn outgoing_ids_round_trip(seq: u64, generation: u32, table in 0u32..(1 << 24), dump: bool) {
+            let id = if dump { OutgoingId::Dump { generation, table, seq } } else { OutgoingId::Change { seq } };
             let hex = id.to_hex();
             prop_assert_eq!(hex.len(), 32);
             prop_assert_eq!(OutgoingId::parse(&hex), Some(id));
