@@ -170,7 +170,14 @@ impl OutgoingId {
         // Table positions are far below 2^24 (a catalogue holds tens of tables).
         bytes[5..8].copy_from_slice(&table.to_be_bytes()[1..]);
         bytes[8..16].copy_from_slice(&seq.to_be_bytes());
-        hex::encode_upper(bytes)
+        // Every pulled record carries one of these: a table lookup, not the generic encoder.
+        const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+        let mut text = String::with_capacity(32);
+        for byte in bytes {
+            text.push(DIGITS[(byte >> 4) as usize] as char);
+            text.push(DIGITS[(byte & 15) as usize] as char);
+        }
+        text
     }
 
     /// Reads a SyncID this primary handed out; anything else is `None` (and ignored by acks).
