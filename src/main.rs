@@ -306,7 +306,12 @@ fn prepare_demo(config: &Config, seed: u64) -> anyhow::Result<Vec<admin::demo::D
 }
 
 fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // Pulls read and encode on blocking threads; a bounded pool keeps their memory (one
+    // allocator heap each) and their contention with the async workers in check.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(config.server.read_threads)
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await

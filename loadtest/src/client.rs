@@ -139,9 +139,14 @@ impl Satellite {
     }
 
     pub async fn count(&self) -> anyhow::Result<u64> {
+        self.count_as("count").await
+    }
+
+    /// `count`, recorded under another call name (the latency probe).
+    pub async fn count_as(&self, kind: &'static str) -> anyhow::Result<u64> {
         Satellite::num_records(
             &self
-                .call("count", "GET", "queued_records/count", Vec::new(), false)
+                .call(kind, "GET", "queued_records/count", Vec::new(), false)
                 .await?,
         )
     }

@@ -9,6 +9,7 @@ mod client;
 mod holdings;
 mod metrics;
 mod primary;
+mod probe;
 mod report;
 mod scenarios;
 mod static_files;
@@ -147,6 +148,7 @@ async fn main() -> anyhow::Result<()> {
             }
         })
     };
+    let probe = probe::start(&ctx);
     let started = Instant::now();
     let outcome = match args.scenario {
         Scenario::Sync => scenarios::sync::run(&ctx).await,
@@ -156,6 +158,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Static => static_files::run(&ctx).await,
     };
     let seconds = started.elapsed().as_secs_f64();
+    probe.stop();
     ticker.abort();
     progress.finish_and_clear();
     let outcome = outcome?;

@@ -30,6 +30,8 @@ pub fn options(block_cache_mib: usize) -> (Options, Vec<ColumnFamilyDescriptor>)
     db.set_keep_log_file_num(5);
     // Group commit: concurrent synced writes share one fsync of the WAL.
     db.set_enable_pipelined_write(true);
+    // All memtables together stay under this (seven families of 64 MiB each would not).
+    db.set_db_write_buffer_size(128 << 20);
     let cache = Cache::new_lru_cache(block_cache_mib.max(8) * 1024 * 1024);
     let families = ALL
         .iter()

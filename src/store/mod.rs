@@ -149,12 +149,27 @@ impl Storage {
         }
     }
 
-    /// The raw log entries at `seqs`, in the same order (one multi-get).
+    /// A consistent view of the database as it is now, for reads that must not hold a lock.
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot {
+            storage: self,
+            inner: self.db.snapshot(),
+        }
+    }
+
+    /// The log entries at `seqs`, in the same order (one multi-get).
     pub fn log_entries(&self, seqs: &[u64]) -> Result<Vec<Option<LogEntry>>> {
+        self.log_entries_with(seqs, &rocksdb::ReadOptions::default())
+    }
+
+    fn log_entries_with(&self, seqs: &[u64], options: &rocksdb::ReadOptions) -> Result<Vec<Option<LogEntry>>> {
         let family = self.cf(cf::LOG);
         let keys: Vec<[u8; 8]> = seqs.iter().map(|s| keys::log_key(*s)).collect();
         let mut out = Vec::with_capacity(seqs.len());
-        for (seq, value) in seqs.iter().zip(self.db.batched_multi_get_cf(family, &keys, false)) {
+        for (seq, value) in seqs
+            .iter()
+            .zip(self.db.batched_multi_get_cf_opt(family, &keys, false, options))
+        {
             match value? {
                 Some(bytes) => out.push(Some(
                     LogEntry::decode(&bytes).ok_or_else(|| corrupt(cf::LOG, &format!("entry {seq}")))?,
@@ -245,6 +260,21 @@ fn corrupt(family: &'static str, detail: &str) -> StoreError {
     StoreError::Corrupt {
         family,
         detail: detail.to_string(),
+    }
+}
+
+/// A point-in-time view of the database (see [`Storage::snapshot`]).
+pub struct Snapshot<'a> {
+    storage: &'a Storage,
+    inner: rocksdb::Snapshot<'a>,
+}
+
+impl Snapshot<'_> {
+    /// The log entries at `seqs` as they were when the snapshot was taken.
+    pub fn log_entries(&self, seqs: &[u64]) -> Result<Vec<Option<LogEntry>>> {
+        let mut options = rocksdb::ReadOptions::default();
+        options.set_snapshot(&self.inner);
+        self.storage.log_entries_with(seqs, &options)
     }
 }
 

@@ -140,11 +140,16 @@ impl SyncEngine {
 
     /// The first `limit` records of `site`'s queue (reads storage: call off the async runtime).
     pub fn list(&self, site: SiteId, limit: usize) -> Result<Vec<Outgoing>> {
-        let state = self.state.read();
-        let default = SiteQueue::default();
-        let queue = state.queues.get(&site).unwrap_or(&default);
-        let ids = QueueView::new(&state.index, site, queue).head(limit);
-        self.load(&ids)
+        let (ids, snapshot) = {
+            let state = self.state.read();
+            let default = SiteQueue::default();
+            let queue = state.queues.get(&site).unwrap_or(&default);
+            (
+                QueueView::new(&state.index, site, queue).head(limit),
+                self.storage.snapshot(),
+            )
+        };
+        self.load(&ids, &snapshot)
     }
 
     /// The queued record with this outgoing SyncID, if it is in `site`'s queue.
@@ -152,20 +157,25 @@ impl SyncEngine {
         let Some(id) = OutgoingId::parse(sync_id) else {
             return Ok(None);
         };
-        let state = self.state.read();
-        let default = SiteQueue::default();
-        let queue = state.queues.get(&site).unwrap_or(&default);
-        if !QueueView::new(&state.index, site, queue).contains(id) {
-            return Ok(None);
-        }
-        Ok(self.load(&[id])?.pop())
+        let snapshot = {
+            let state = self.state.read();
+            let default = SiteQueue::default();
+            let queue = state.queues.get(&site).unwrap_or(&default);
+            if !QueueView::new(&state.index, site, queue).contains(id) {
+                return Ok(None);
+            }
+            self.storage.snapshot()
+        };
+        Ok(self.load(&[id], &snapshot)?.pop())
     }
 
-    /// Reads the log entries behind `ids`. Called with the read lock held: the writer deletes a
-    /// superseded entry only after the index stopped naming it and every reader has let go.
-    fn load(&self, ids: &[OutgoingId]) -> Result<Vec<Outgoing>> {
+    /// Reads the log entries behind `ids` from a snapshot taken while the read lock was held.
+    /// Every entry the index named then exists in that snapshot: the writer commits a group
+    /// before it updates the index, and deletes superseded entries only in the next group,
+    /// after the index stopped naming them. So the lock is not held while reading.
+    fn load(&self, ids: &[OutgoingId], snapshot: &crate::store::Snapshot<'_>) -> Result<Vec<Outgoing>> {
         let seqs: Vec<u64> = ids.iter().map(|id| id.seq()).collect();
-        let entries = self.storage.log_entries(&seqs)?;
+        let entries = snapshot.log_entries(&seqs)?;
         let mut out = Vec::with_capacity(ids.len());
         for (id, entry) in ids.iter().zip(entries) {
             let entry = entry.ok_or_else(|| StoreError::Corrupt {

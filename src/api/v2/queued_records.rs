@@ -9,8 +9,10 @@ use std::sync::Arc;
 pub async fn get(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> {
     let site = own_queue(primary, &call).await?;
     if let Some(sync_id) = call.query.get("sync_id").cloned() {
-        let found = run_blocking(primary, move |p| p.engine.find(site, &sync_id)).await?;
-        return Ok(v2::encode_records(found.as_slice()));
+        return run_blocking(primary, move |p| {
+            Ok(v2::encode_records(p.engine.find(site, &sync_id)?.as_slice()))
+        })
+        .await;
     }
     let limit = match call.query.get("limit") {
         None => 1,
@@ -20,8 +22,9 @@ pub async fn get(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError
             .map_err(|_| ApiError::BadRequest(format!("limit must be a whole number, not \"{text}\"")))?,
     };
     let limit = limit.min(primary.config.limits.max_pull_limit);
-    let records = run_blocking(primary, move |p| p.engine.list(site, limit)).await?;
-    Ok(v2::encode_records(&records))
+    // Reading and encoding both happen off the async workers, which stay free for the light
+    // calls (count, acknowledgements) that the satellites make between pulls.
+    run_blocking(primary, move |p| Ok(v2::encode_records(&p.engine.list(site, limit)?))).await
 }
 
 pub async fn count(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> {
