@@ -41,12 +41,8 @@ enum Command {
     },
     /// Create the standard data set of the performance spec (on an empty database).
     Dataset {
-        #[arg(long, default_value_t = 1000)]
-        sites: usize,
-        #[arg(long, default_value_t = 1_000_000)]
-        records: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
+        #[command(flatten)]
+        spec: admin::dataset::DatasetSpec,
     },
     /// Satellite sites.
     #[command(subcommand)]
@@ -147,8 +143,8 @@ fn main() -> anyhow::Result<()> {
             let demo = prepare_demo(&config, seed)?;
             serve(config, Some(demo))
         }
-        Command::Dataset { sites, records, seed } => {
-            let spec = admin::dataset::DatasetSpec { sites, records, seed };
+        Command::Dataset { spec } => {
+            let admin::dataset::DatasetSpec { sites, records, .. } = spec;
             if !admin::directory::list_sites(&open_storage(&config)?, primary)?.is_empty() {
                 anyhow::bail!(
                     "the data set is created on an empty database; {} holds sites",

@@ -50,12 +50,8 @@ struct Args {
     /// The satsync binary used to start a primary (default: beside this one).
     #[arg(long)]
     satsync: Option<PathBuf>,
-    #[arg(long, default_value_t = 1000)]
-    sites: usize,
-    #[arg(long, default_value_t = 1_000_000)]
-    records: usize,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    #[command(flatten)]
+    spec: DatasetSpec,
     /// Satellites working at once.
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
@@ -83,11 +79,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let spec = DatasetSpec {
-        sites: args.sites,
-        records: args.records,
-        seed: args.seed,
-    };
+    let spec = args.spec;
     let spawned = match &args.url {
         Some(_) => None,
         None if matches!(args.scenario, Scenario::Static) => anyhow::bail!("static needs --url"),
@@ -171,9 +163,9 @@ async fn main() -> anyhow::Result<()> {
     };
     let report = Report {
         scenario: format!("{:?}", args.scenario).to_lowercase(),
-        sites: args.sites,
-        records: args.records,
-        seed: args.seed,
+        sites: spec.sites,
+        records: spec.records,
+        seed: spec.seed,
         concurrency: args.concurrency,
         batch: args.batch,
         integrity_ok: outcome.failures.is_empty(),

@@ -13,11 +13,17 @@ use crate::domain::ids::SiteId;
 use crate::store::Storage;
 use crate::sync::site_queue::SiteQueue;
 
-/// The size of a data set.
-#[derive(Debug, Clone, Copy)]
+/// The size of a data set (also the command-line flags of `satsync dataset` and the harness).
+#[derive(Debug, Clone, Copy, clap::Args)]
 pub struct DatasetSpec {
+    /// Satellite sites, each hosting one store.
+    #[arg(long, default_value_t = 1000)]
     pub sites: usize,
+    /// Records in all (central and per store).
+    #[arg(long, default_value_t = 1_000_000)]
     pub records: usize,
+    /// Seed of the generated ids.
+    #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -70,22 +70,38 @@ pub struct Call {
 }
 
 impl Call {
-    /// The body, refused with 413 past the configured limit.
+    /// The body, refused with 413 past the configured limit. An oversized body is still read
+    /// (and dropped) up to a bound, so that the client, which is still sending it, reads the 413
+    /// instead of a reset connection; past that bound the connection is cut.
     pub async fn body(self) -> Result<Vec<u8>, ApiError> {
         let limit = self.body_limit;
+        let drain_bound = limit.saturating_mul(4).max(1 << 20);
         let declared = self
             .headers
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|len| len > limit) {
+        if declared.is_some_and(|len| len > drain_bound) {
             return Err(ApiError::PayloadTooLarge(limit));
         }
-        match Limited::new(self.body, limit).collect().await {
-            Ok(collected) => Ok(collected.to_bytes().to_vec()),
-            Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(ApiError::PayloadTooLarge(limit)),
-            Err(_) => Err(ApiError::BadRequest("the request body could not be read".into())),
+        let mut body = self.body;
+        let mut kept = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+        let mut seen = 0usize;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| ApiError::BadRequest("the request body could not be read".into()))?;
+            if let Ok(data) = frame.into_data() {
+                seen += data.len();
+                if seen <= limit {
+                    kept.extend_from_slice(&data);
+                } else if seen > drain_bound {
+                    break;
+                }
+            }
         }
+        if seen > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        Ok(kept)
     }
 }
 
