@@ -44,6 +44,7 @@ pub struct User {
 }
 
 impl Site {
+    #[cfg(test)]
     pub fn for_test(id: SiteId, stores: &[&str]) -> Site {
         Site {
             id,
@@ -56,6 +57,7 @@ impl Site {
 }
 
 impl Store {
+    #[cfg(test)]
     pub fn for_test(id: &str, site: SiteId) -> Store {
         Store {
             id: id.to_string(),
@@ -138,10 +140,6 @@ impl Directory {
         self.stores.get(&StoreKey::new(id))
     }
 
-    pub fn stores(&self) -> impl Iterator<Item = &Store> {
-        self.stores.values()
-    }
-
     pub fn site_of_store(&self, store: &StoreKey) -> Option<SiteId> {
         self.stores.get(store).map(|s| s.site)
     }
@@ -152,10 +150,6 @@ impl Directory {
 
     pub fn user(&self, name: &str) -> Option<&User> {
         self.users.get(name)
-    }
-
-    pub fn users(&self) -> impl Iterator<Item = &User> {
-        self.users.values()
     }
 
     /// The store keys a site hosts.

@@ -4,8 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::directory::Directory;
-use super::ids::{SiteId, StoreKey};
+use super::ids::StoreKey;
 use super::tables::{RouteKind, TableRoute};
 
 /// Who a change concerns.
@@ -95,24 +94,9 @@ pub fn audiences(route: &TableRoute, facts: &RoutingFacts<'_>, lookup: &dyn Rout
     out.into_iter().collect()
 }
 
-/// The satellites that receive a change with these audiences, never its origin.
-pub fn recipients(audiences: &[Audience], origin: SiteId, directory: &Directory) -> BTreeSet<SiteId> {
-    let mut sites = BTreeSet::new();
-    for audience in audiences {
-        match audience {
-            Audience::Central => sites.extend(directory.satellites()),
-            Audience::Store(store) => sites.extend(directory.site_of_store(store)),
-        }
-    }
-    sites.remove(&origin);
-    sites.remove(&directory.primary());
-    sites
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::directory::{Site, Store};
     use crate::domain::tables::TableCatalogue;
     use proptest::prelude::*;
 
@@ -177,30 +161,7 @@ mod tests {
         assert!(route_of("transact", "", &[]).is_empty());
     }
 
-    fn directory(sites: u32) -> Directory {
-        let mut directory = Directory::new(SiteId(1));
-        for id in 2..2 + sites {
-            let store = format!("S{id}");
-            directory.put_site(Site::for_test(SiteId(id), &[&store]));
-            directory.put_store(Store::for_test(&store, SiteId(id)));
-        }
-        directory
-    }
-
     proptest! {
-        #[test]
-        fn recipients_never_include_the_origin(origin in 1u32..12, stores in proptest::collection::vec(2u32..12, 0..5), central in any::<bool>()) {
-            let directory = directory(10);
-            let mut list: Vec<Audience> = stores.iter().map(|s| Audience::Store(StoreKey::new(&format!("S{s}")))).collect();
-            if central { list.push(Audience::Central); }
-            let sites = recipients(&list, SiteId(origin), &directory);
-            prop_assert!(!sites.contains(&SiteId(origin)));
-            prop_assert!(!sites.contains(&SiteId(1)));
-            for s in &stores {
-                if *s != origin { prop_assert!(sites.contains(&SiteId(*s))); }
-            }
-        }
-
         #[test]
         fn audiences_do_not_depend_on_field_order(shuffle: u64,
                                                    store in "[a-f0-9]{4}", other in "[a-f0-9]{4}") {

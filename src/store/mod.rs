@@ -158,10 +158,6 @@ impl Storage {
     }
 
     /// The log entries at `seqs`, in the same order (one multi-get).
-    pub fn log_entries(&self, seqs: &[u64]) -> Result<Vec<Option<LogEntry>>> {
-        self.log_entries_with(seqs, &rocksdb::ReadOptions::default())
-    }
-
     fn log_entries_with(&self, seqs: &[u64], options: &rocksdb::ReadOptions) -> Result<Vec<Option<LogEntry>>> {
         let family = self.cf(cf::LOG);
         let keys: Vec<[u8; 8]> = seqs.iter().map(|s| keys::log_key(*s)).collect();
@@ -239,14 +235,6 @@ impl Storage {
             out.push((site, value.to_vec()));
         }
         Ok(out)
-    }
-
-    /// Flushes memtables to disk (used before measuring size and by `export`).
-    pub fn flush(&self) -> Result<()> {
-        for name in cf::ALL {
-            self.db.flush_cf(self.cf(name))?;
-        }
-        Ok(())
     }
 }
 

@@ -241,3 +241,67 @@ fn advance_changes(index: &QueueIndex, site: SiteId, queue: &mut SiteQueue) {
         queue.acked.remove_range(..=seq);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::directory::{Directory, Site, Store};
+    use crate::domain::ids::StoreKey;
+    use crate::domain::routing::Audience;
+    use crate::sync::index::EntryFacts;
+    use proptest::prelude::*;
+
+    const SITES: std::ops::RangeInclusive<u32> = 2..=5;
+
+    proptest! {
+        /// Entries from every origin (the primary included) into central and store audiences,
+        /// some superseded: each site's queue holds every live entry of its view except its own,
+        /// never its own, and `count` equals what the list holds.
+        #[test]
+        fn a_site_never_receives_its_own_changes_and_misses_nothing_else(
+            entries in proptest::collection::vec((1u32..=5, 0u32..=5, any::<bool>(), any::<bool>()), 1..80)
+        ) {
+            let mut directory = Directory::new(SiteId(1));
+            for id in SITES {
+                let store = format!("S{id}");
+                directory.put_site(Site::for_test(SiteId(id), &[&store]));
+                directory.put_store(Store::for_test(&store, SiteId(id)));
+            }
+            let mut index = QueueIndex::new(&directory);
+            let mut live = Vec::new();
+            for (n, (origin, audience, item, superseded)) in entries.into_iter().enumerate() {
+                let audience = if audience < 2 { Audience::Central } else { Audience::Store(StoreKey::new(&format!("S{audience}"))) };
+                let facts = EntryFacts {
+                    table: if item { "item".into() } else { "transact".into() },
+                    origin: SiteId(origin),
+                    audiences: vec![audience],
+                    exists: true,
+                };
+                let seq = n as u64 + 1;
+                index.insert(seq, &facts);
+                if superseded {
+                    index.remove(seq, &facts);
+                } else {
+                    live.push((seq, facts));
+                }
+            }
+            for id in SITES {
+                let site = SiteId(id);
+                let queue = SiteQueue::default();
+                let view = QueueView::new(&index, site, &queue);
+                let got: Vec<u64> = view.change_entries(false).collect();
+                let want: Vec<u64> = live
+                    .iter()
+                    .filter(|(_, f)| f.origin != site)
+                    .filter(|(_, f)| f.audiences.iter().any(|a| match a {
+                        Audience::Central => true,
+                        Audience::Store(s) => s.as_str() == format!("S{id}"),
+                    }))
+                    .map(|(seq, _)| *seq)
+                    .collect();
+                prop_assert_eq!(&got, &want, "site {}", id);
+                prop_assert_eq!(view.count(), got.len() as u64);
+            }
+        }
+    }
+}
