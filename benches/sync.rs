@@ -78,7 +78,7 @@ fn sync(c: &mut Criterion) {
                     .list(reader, 500)
                     .unwrap()
                     .into_iter()
-                    .map(|o| o.sync_id)
+                    .map(|o| o.sync_id().to_string())
                     .collect::<Vec<String>>()
             },
             |ids| {

@@ -33,18 +33,19 @@ fn wire(c: &mut Criterion) {
         .unwrap()
         .into_iter()
         .enumerate()
-        .map(|(i, p)| Outgoing {
-            sync_id: format!("{i:032X}"),
-            entry: LogEntry {
+        .map(|(i, p)| {
+            let entry = LogEntry {
                 origin: SiteId(2),
                 audiences: vec![],
                 record: p.record,
-            },
+            };
+            let sync_id: [u8; 32] = format!("{i:032X}").into_bytes().try_into().unwrap();
+            Outgoing::new(sync_id, entry.encode()).unwrap()
         })
         .collect();
     group.bench_function("encode_pull_500", |b| b.iter(|| v2::encode_records(&outgoing)));
 
-    let ids: Vec<String> = outgoing.iter().map(|o| o.sync_id.clone()).collect();
+    let ids: Vec<String> = outgoing.iter().map(|o| o.sync_id().to_string()).collect();
     let ack = serde_json::json!({ "SyncRecordIDs": ids }).to_string().into_bytes();
     group.bench_function("decode_ack_500", |b| {
         b.iter_batched(

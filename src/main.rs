@@ -304,6 +304,10 @@ fn prepare_demo(config: &Config, seed: u64) -> anyhow::Result<Vec<admin::demo::D
 fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Result<()> {
     // Pulls read and encode on blocking threads; a bounded pool keeps their memory (one
     // allocator heap each) and their contention with the async workers in check.
+    // Pulls encode large batches on rayon's threads; they run niced like the pull threads.
+    rayon::ThreadPoolBuilder::new()
+        .start_handler(|_| satsync::http::priority::lower_current_thread())
+        .build_global()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .max_blocking_threads(config.server.read_threads)
         .enable_all()

@@ -163,7 +163,7 @@ impl Satellite {
         .await
     }
 
-    pub async fn acknowledge(&self, ids: &[Cow<'_, str>]) -> anyhow::Result<()> {
+    pub async fn acknowledge(&self, ids: &[&str]) -> anyhow::Result<()> {
         let body = serde_json::to_vec(&serde_json::json!({ "SyncRecordIDs": ids }))?;
         self.call("acknowledge", "POST", "acknowledged_records", body, false)
             .await

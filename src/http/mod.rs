@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod priority;
 pub mod router;
 
 use std::collections::HashMap;

@@ -1,6 +1,6 @@
 //! The column families and all RocksDB tuning, in one place.
 
-use rocksdb::{BlockBasedOptions, Cache, ColumnFamilyDescriptor, DBCompressionType, Options};
+use rocksdb::{BlockBasedOptions, Cache, ColumnFamilyDescriptor, DBCompressionType, Env, Options};
 
 /// Database-wide facts: format version, next sequence number, pending log clean-up.
 pub const META: &str = "meta";
@@ -21,8 +21,14 @@ pub const PATIENT_JOINS: &str = "patient_joins";
 pub const ALL: [&str; 7] = [META, DIRECTORY, LOG, RECORD_INDEX, PUSHED, SITE_QUEUES, PATIENT_JOINS];
 
 /// Options for the database and each column family.
-pub fn options(block_cache_mib: usize) -> (Options, Vec<ColumnFamilyDescriptor>) {
+pub fn options(block_cache_mib: usize) -> Result<(Options, Vec<ColumnFamilyDescriptor>), rocksdb::Error> {
     let mut db = Options::default();
+    // Compactions run niced, like the pull threads (see http::priority): they can wait, a
+    // satellite's count or acknowledgement should not. Flushes keep their priority, so that
+    // writes never stall behind a full memtable.
+    let mut env = Env::new()?;
+    env.lower_thread_pool_cpu_priority();
+    db.set_env(&env);
     db.create_if_missing(true);
     db.create_missing_column_families(true);
     db.set_max_background_jobs(2);
@@ -52,5 +58,5 @@ pub fn options(block_cache_mib: usize) -> (Options, Vec<ColumnFamilyDescriptor>)
             ColumnFamilyDescriptor::new(*name, cf)
         })
         .collect();
-    (db, families)
+    Ok((db, families))
 }

@@ -47,39 +47,92 @@ impl LogEntry {
     }
 
     pub fn decode(bytes: &[u8]) -> Option<LogEntry> {
-        let mut reader = Reader { bytes, at: 0 };
-        if reader.take(1)?[0] != VERSION {
-            return None;
-        }
-        let sync_type = SyncType::from_byte(reader.take(1)?[0])?;
-        let origin = SiteId(u32::from_be_bytes(reader.take(4)?.try_into().ok()?));
-        let count = u16::from_be_bytes(reader.take(2)?.try_into().ok()?);
-        let mut audiences = Vec::with_capacity(count as usize);
-        for _ in 0..count {
-            audiences.push(Audience::from_key(reader.string()?));
-        }
-        let table = reader.string()?.to_string();
-        let record_id = reader.string()?.to_string();
-        let store_id = reader.string()?.to_string();
-        let key_field_id = reader.string()?.to_string();
-        let merge_id_to_keep = reader.string()?.to_string();
-        let merge_id_to_delete = reader.string()?.to_string();
-        let data = bytes[reader.at..].to_vec();
+        let (header, view) = parse(bytes)?;
+        let audiences = header
+            .audiences()
+            .map(|key| key.map(Audience::from_key))
+            .collect::<Option<Vec<_>>>()?;
         Some(LogEntry {
-            origin,
+            origin: header.origin,
             audiences,
             record: SyncRecord {
-                table,
-                record_id,
-                sync_type,
-                store_id,
-                key_field_id,
-                merge_id_to_keep,
-                merge_id_to_delete,
-                data,
+                table: view.table.to_string(),
+                record_id: view.record_id.to_string(),
+                sync_type: view.sync_type,
+                store_id: view.store_id.to_string(),
+                key_field_id: view.key_field_id.to_string(),
+                merge_id_to_keep: view.merge_id_to_keep.to_string(),
+                merge_id_to_delete: view.merge_id_to_delete.to_string(),
+                data: view.data.to_vec(),
             },
         })
     }
+}
+
+/// A stored record read in place, without copying: what a pull encodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordView<'a> {
+    pub table: &'a str,
+    pub record_id: &'a str,
+    pub sync_type: SyncType,
+    pub store_id: &'a str,
+    pub key_field_id: &'a str,
+    pub merge_id_to_keep: &'a str,
+    pub merge_id_to_delete: &'a str,
+    pub data: &'a [u8],
+}
+
+impl RecordView<'_> {
+    /// The record of an encoded log entry, or `None` if the bytes are not one.
+    pub fn of(bytes: &[u8]) -> Option<RecordView<'_>> {
+        parse(bytes).map(|(_, view)| view)
+    }
+}
+
+/// The routing facts at the head of an entry; audiences stay encoded until asked for.
+struct Header<'a> {
+    origin: SiteId,
+    audience_count: u16,
+    audiences: Reader<'a>,
+}
+
+impl<'a> Header<'a> {
+    fn audiences(&self) -> impl Iterator<Item = Option<&'a str>> {
+        let mut reader = Reader {
+            bytes: self.audiences.bytes,
+            at: self.audiences.at,
+        };
+        (0..self.audience_count).map(move |_| reader.string())
+    }
+}
+
+fn parse(bytes: &[u8]) -> Option<(Header<'_>, RecordView<'_>)> {
+    let mut reader = Reader { bytes, at: 0 };
+    if reader.take(1)?[0] != VERSION {
+        return None;
+    }
+    let sync_type = SyncType::from_byte(reader.take(1)?[0])?;
+    let origin = SiteId(u32::from_be_bytes(reader.take(4)?.try_into().ok()?));
+    let audience_count = u16::from_be_bytes(reader.take(2)?.try_into().ok()?);
+    let header = Header {
+        origin,
+        audience_count,
+        audiences: Reader { bytes, at: reader.at },
+    };
+    for _ in 0..audience_count {
+        reader.string()?;
+    }
+    let view = RecordView {
+        table: reader.string()?,
+        record_id: reader.string()?,
+        store_id: reader.string()?,
+        key_field_id: reader.string()?,
+        merge_id_to_keep: reader.string()?,
+        merge_id_to_delete: reader.string()?,
+        sync_type,
+        data: &bytes[reader.at..],
+    };
+    Some((header, view))
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {

@@ -25,6 +25,9 @@ pub struct Group<'a> {
     /// Records written by this group: record key → (seq, entry).
     records: HashMap<Vec<u8>, (u64, LogEntry)>,
     pushed: HashSet<Vec<u8>>,
+    /// What storage held, read ahead in bulk for a push (see [`Group::prefetch`]).
+    stored_pushed: HashMap<Vec<u8>, bool>,
+    stored_records: HashMap<Vec<u8>, Option<(u64, LogEntry)>>,
     joins: HashMap<(String, String), bool>,
     /// Log entries this group supersedes; deleted by the next group (see ARCHITECTURE.md).
     pub superseded: Vec<u64>,
@@ -51,6 +54,8 @@ impl<'a> Group<'a> {
             next_seq,
             records: HashMap::new(),
             pushed: HashSet::new(),
+            stored_pushed: HashMap::new(),
+            stored_records: HashMap::new(),
             joins: HashMap::new(),
             superseded: Vec::new(),
             index_ops: Vec::new(),
@@ -61,8 +66,12 @@ impl<'a> Group<'a> {
 
     /// The current log entry of a record, with its seq.
     pub fn current(&self, table: &str, record_id: &str) -> Result<Option<(u64, LogEntry)>> {
-        if let Some(found) = self.records.get(&keys::record_key(table, record_id)) {
+        let key = keys::record_key(table, record_id);
+        if let Some(found) = self.records.get(&key) {
             return Ok(Some(found.clone()));
+        }
+        if let Some(stored) = self.stored_records.get(&key) {
+            return Ok(stored.clone());
         }
         let Some(seq) = self.storage.record_seq(table, record_id)? else {
             return Ok(None);
@@ -87,10 +96,39 @@ impl<'a> Group<'a> {
     }
 
     pub fn already_pushed(&self, site: SiteId, sync_id: &str) -> Result<bool> {
-        if self.pushed.contains(&keys::pushed_key(site, sync_id)) {
+        let key = keys::pushed_key(site, sync_id);
+        if self.pushed.contains(&key) {
             return Ok(true);
         }
+        if let Some(&stored) = self.stored_pushed.get(&key) {
+            return Ok(stored);
+        }
         Ok(self.storage.pushed_seq(site, sync_id)?.is_some())
+    }
+
+    /// Reads ahead, in three multi-gets instead of up to three lookups per record, what a push
+    /// of `records` will ask: whether each SyncID was applied before, and each record's current
+    /// entry. Storage does not change until the group commits, so these answers stay true; the
+    /// group's own writes are still seen first, through the overlays.
+    pub fn prefetch(&mut self, site: SiteId, records: &[(&str, &str, &str)]) -> Result<()> {
+        let pushed_keys: Vec<Vec<u8>> = records
+            .iter()
+            .map(|(sync_id, ..)| keys::pushed_key(site, sync_id))
+            .collect();
+        let record_keys: Vec<Vec<u8>> = records.iter().map(|(_, t, id)| keys::record_key(t, id)).collect();
+        let pushed = self.storage.pushed_many(&pushed_keys)?;
+        let seqs = self.storage.record_seqs(&record_keys)?;
+        let found: Vec<u64> = seqs.iter().flatten().copied().collect();
+        let mut entries = self.storage.log_entries(&found)?.into_iter();
+        self.stored_pushed.extend(pushed_keys.into_iter().zip(pushed));
+        for (key, seq) in record_keys.into_iter().zip(seqs) {
+            let current = match seq {
+                Some(seq) => entries.next().flatten().map(|entry| (seq, entry)),
+                None => None,
+            };
+            self.stored_records.insert(key, current);
+        }
+        Ok(())
     }
 
     pub fn mark_pushed(&mut self, site: SiteId, sync_id: &str, seq: u64) {

@@ -21,7 +21,8 @@ use crate::domain::directory::Directory;
 use crate::domain::ids::SiteId;
 use crate::domain::record::PushedRecord;
 use crate::domain::tables::TableCatalogue;
-use crate::store::{LogEntry, Storage, StoreError};
+use crate::store::log_entry::RecordView;
+use crate::store::{Storage, StoreError};
 use index::QueueIndex;
 pub use push::PushOutcome;
 use queue_view::QueueView;
@@ -52,11 +53,33 @@ pub struct SyncState {
     pub queues: HashMap<SiteId, SiteQueue>,
 }
 
-/// One record leaving the primary: the SyncID it goes out under and its stored state.
+/// One record leaving the primary: the SyncID it goes out under and its stored state, kept
+/// encoded as read (a pull encodes it straight from these bytes, without a copy per field).
 #[derive(Debug, Clone)]
 pub struct Outgoing {
-    pub sync_id: String,
-    pub entry: LogEntry,
+    pub sync_id: [u8; 32],
+    value: Vec<u8>,
+}
+
+impl Outgoing {
+    /// `None` if `value` is not an encoded log entry.
+    pub fn new(sync_id: [u8; 32], value: Vec<u8>) -> Option<Outgoing> {
+        RecordView::of(&value)?;
+        Some(Outgoing { sync_id, value })
+    }
+
+    pub fn record(&self) -> RecordView<'_> {
+        RecordView::of(&self.value).expect("checked by Outgoing::new")
+    }
+
+    /// The size of the stored entry, about that of the record encoded.
+    pub fn encoded_len(&self) -> usize {
+        self.value.len()
+    }
+
+    pub fn sync_id(&self) -> &str {
+        std::str::from_utf8(&self.sync_id).expect("SyncIDs are hex")
+    }
 }
 
 pub struct SyncEngine {
@@ -132,7 +155,10 @@ impl SyncEngine {
 
     /// The number of records `list` would return with no limit.
     pub fn count(&self, site: SiteId) -> u64 {
-        let state = self.state.read();
+        // Taken even while the writer waits for the lock: that writer may be waiting for a
+        // (niced, preempted) pull to release its read lock, and a count, microseconds long,
+        // should not queue behind both.
+        let state = self.state.read_recursive();
         let default = SiteQueue::default();
         let queue = state.queues.get(&site).unwrap_or(&default);
         QueueView::new(&state.index, site, queue).count()
@@ -175,17 +201,15 @@ impl SyncEngine {
     /// after the index stopped naming them. So the lock is not held while reading.
     fn load(&self, ids: &[OutgoingId], snapshot: &crate::store::Snapshot<'_>) -> Result<Vec<Outgoing>> {
         let seqs: Vec<u64> = ids.iter().map(|id| id.seq()).collect();
-        let entries = snapshot.log_entries(&seqs)?;
+        let values = snapshot.log_values(&seqs)?;
         let mut out = Vec::with_capacity(ids.len());
-        for (id, entry) in ids.iter().zip(entries) {
-            let entry = entry.ok_or_else(|| StoreError::Corrupt {
+        for (id, value) in ids.iter().zip(values) {
+            let corrupt = |what: &str| StoreError::Corrupt {
                 family: crate::store::cf::LOG,
-                detail: format!("indexed entry {} is missing", id.seq()),
-            })?;
-            out.push(Outgoing {
-                sync_id: id.to_hex(),
-                entry,
-            });
+                detail: format!("indexed entry {} is {what}", id.seq()),
+            };
+            let value = value.ok_or_else(|| corrupt("missing"))?;
+            out.push(Outgoing::new(id.hex(), value).ok_or_else(|| corrupt("unreadable"))?);
         }
         Ok(out)
     }

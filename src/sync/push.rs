@@ -58,6 +58,11 @@ pub fn apply_push(
     records: Vec<PushedRecord>,
 ) -> Result<PushOutcome> {
     let mut outcome = PushOutcome::default();
+    let wanted: Vec<(&str, &str, &str)> = records
+        .iter()
+        .map(|p| (p.sync_id.as_str(), p.record.table.as_str(), p.record.target_id()))
+        .collect();
+    group.prefetch(site, &wanted)?;
     for pushed in records {
         if group.already_pushed(site, &pushed.sync_id)? {
             outcome.repeated += 1;

