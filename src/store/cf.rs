@@ -55,6 +55,13 @@ pub fn options(block_cache_mib: usize) -> Result<(Options, Vec<ColumnFamilyDescr
             if *name == LOG {
                 cf.set_write_buffer_size(64 << 20);
             }
+            if *name == PUSHED || *name == RECORD_INDEX {
+                // A push asks both families about every record, and mostly hears "absent" (a new
+                // SyncID, a new record): a bloom filter on the memtable answers that without a
+                // search of its skip list.
+                cf.set_memtable_prefix_bloom_ratio(0.05);
+                cf.set_memtable_whole_key_filtering(true);
+            }
             ColumnFamilyDescriptor::new(*name, cf)
         })
         .collect();

@@ -2,7 +2,7 @@
 //! one batch and its in-memory effects to a list applied after the batch is durable. Commands of
 //! the same group see each other's writes through the overlays here.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use super::index::EntryFacts;
 use super::site_queue::SiteQueue;
