@@ -164,7 +164,9 @@ fn main() -> anyhow::Result<()> {
             progress.finish();
             app.engine.shutdown();
             drop(app);
-            admin::dataset::create_sites(&open_storage(&config)?, primary, &spec)?;
+            let storage = open_storage(&config)?;
+            admin::dataset::create_sites(&storage, primary, &spec)?;
+            storage.compact();
             println!(
                 "data set: {sites} sites, {applied} records in {:.1} s",
                 started.elapsed().as_secs_f64()
@@ -237,10 +239,12 @@ fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("reading {}", file.display()))?
                 .len();
             let input = std::io::BufReader::new(std::fs::File::open(&file)?);
-            let app = Primary::open(config)?;
+            let app = Primary::open(config.clone())?;
             let runtime = tokio::runtime::Runtime::new()?;
             let applied = runtime.block_on(admin::transfer::import(&app.engine, primary, input, size, true))?;
             app.engine.shutdown();
+            drop(app);
+            open_storage(&config)?.compact();
             println!("imported {applied} records");
             Ok(())
         }

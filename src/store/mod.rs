@@ -147,6 +147,16 @@ impl Storage {
         }
     }
 
+    /// Compacts every column family fully. After a bulk load, so that the first satellites do
+    /// not pay for reading through the overlapping files a load leaves behind (a dump of the
+    /// fresh standard data set ran at half speed until background compaction caught up).
+    pub fn compact(&self) {
+        for family in cf::ALL {
+            self.db
+                .compact_range_cf(self.cf(family), None::<&[u8]>, None::<&[u8]>);
+        }
+    }
+
     /// A consistent view of the database as it is now, for reads that must not hold a lock.
     pub fn snapshot(&self) -> Snapshot<'_> {
         Snapshot {
