@@ -9,7 +9,7 @@
 //! by the writer, after the matching write is durable. Counting is `rank` arithmetic on bitmaps,
 //! so `count` costs the same whether a queue holds ten records or ten million.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use roaring::RoaringTreemap;
 

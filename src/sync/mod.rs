@@ -12,7 +12,7 @@ pub mod queue_view;
 pub mod site_queue;
 mod writer;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
