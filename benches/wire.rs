@@ -8,6 +8,12 @@ use satsync::store::LogEntry;
 use satsync::sync::Outgoing;
 use satsync::wire::v2;
 
+// The allocator the server runs with: glibc's returns large buffers to the OS after each
+// iteration and the next one pays for the page faults (an 8x gap between rayon_1 and rayon_2
+// that the server does not have).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn push_body(n: usize) -> String {
     let records: Vec<String> = (0..n)
         .map(|i| {
@@ -51,6 +57,27 @@ fn wire(c: &mut Criterion) {
         b.iter_batched(
             || ack.clone(),
             |mut body| v2::decode_acknowledgement(&mut body).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    // The same body through serde_json, the alternative to simd-json on this path: the two are
+    // measured side by side so that the choice rests on the numbers (see BENCHMARKS.md).
+    #[derive(serde::Deserialize)]
+    struct Acknowledgement<'a> {
+        #[serde(rename = "SyncRecordIDs", borrow)]
+        ids: Vec<std::borrow::Cow<'a, str>>,
+    }
+    group.bench_function("decode_ack_500_serde_json", |b| {
+        b.iter_batched(
+            || ack.clone(),
+            |body| {
+                let parsed: Acknowledgement<'_> = serde_json::from_slice(&body).unwrap();
+                parsed
+                    .ids
+                    .into_iter()
+                    .map(|id| id.into_owned())
+                    .collect::<Vec<String>>()
+            },
             BatchSize::SmallInput,
         )
     });

@@ -59,6 +59,33 @@ fn a_dropped_record_fails_the_run() {
     assert!(failures[0].as_str().unwrap().starts_with("site 0:"));
 }
 
+/// The dump scenario digests what it received only after its clock stops: a record lost there
+/// must fail the run just the same.
+#[test]
+fn a_dropped_record_fails_the_dump_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, report) = loadtest(
+        dir.path(),
+        &[
+            "dump",
+            "--sites",
+            "2",
+            "--records",
+            "3000",
+            "--batch",
+            "700",
+            "--drop-one-record",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "integrity failures exit non-zero");
+    assert_eq!(report["integrity_ok"], false);
+    let failures = report["failures"].as_array().unwrap();
+    assert!(
+        failures[0].as_str().unwrap().starts_with("the dump holds"),
+        "{failures:?}"
+    );
+}
+
 #[test]
 fn sync_and_dump_run_clean() {
     let dir = tempfile::tempdir().unwrap();

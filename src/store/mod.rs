@@ -152,8 +152,7 @@ impl Storage {
     /// fresh standard data set ran at half speed until background compaction caught up).
     pub fn compact(&self) {
         for family in cf::ALL {
-            self.db
-                .compact_range_cf(self.cf(family), None::<&[u8]>, None::<&[u8]>);
+            self.db.compact_range_cf(self.cf(family), None::<&[u8]>, None::<&[u8]>);
         }
     }
 

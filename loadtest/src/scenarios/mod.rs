@@ -239,3 +239,17 @@ pub async fn drain(
         metrics.records(0, got);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_ids_are_found_in_order_whatever_the_key_order() {
+        let ours = br#"[{"SyncID":"A1","RecordType":"item","RecordID":"x","SyncType":"U","data":{"SyncID ":"no"}},{"SyncID":"B2","RecordType":"item","RecordID":"y","SyncType":"U","data":{}}]"#;
+        assert_eq!(sync_ids(ours).unwrap(), ["A1", "B2"]);
+        let spaced = br#"[{"RecordType":"item", "SyncID" : "C3","RecordID":"z","SyncType":"D","data":{}}]"#;
+        assert_eq!(sync_ids(spaced).unwrap(), ["C3"]);
+        assert!(sync_ids(b"[]").unwrap().is_empty());
+    }
+}
