@@ -53,6 +53,9 @@ enum Command {
     /// Users who log in on satellites.
     #[command(subcommand)]
     User(UserCommand),
+    /// A satellite's queue: see what blocks it, skip a record it cannot integrate.
+    #[command(subcommand)]
+    Queue(QueueCommand),
     /// Apply records from a JSON-lines file (one v2 push record per line) as the primary's own.
     Import { file: PathBuf },
     /// Write every stored record as JSON lines in the push shape.
@@ -89,6 +92,33 @@ enum SiteCommand {
         name: String,
         #[arg(long)]
         password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum QueueCommand {
+    /// List the records at the head of a site's queue, in delivery order.
+    Show {
+        #[arg(long)]
+        site: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Remove one record from one site's queue (it stays on the primary and in other queues).
+    Skip {
+        #[arg(long)]
+        site: String,
+        /// The SyncID the record is queued under (from `queue show`).
+        #[arg(long)]
+        sync_id: String,
+        /// Why: kept in the skip log.
+        #[arg(long)]
+        reason: String,
+    },
+    /// The skip log of a site.
+    Skipped {
+        #[arg(long)]
+        site: String,
     },
 }
 
@@ -234,6 +264,12 @@ fn main() -> anyhow::Result<()> {
             println!("added user {} ({})", user.name, user.id);
             Ok(())
         }
+        Command::Queue(command) => {
+            let app = Primary::open(config)?;
+            let result = queue_command(&app, command);
+            app.engine.shutdown();
+            result
+        }
         Command::Import { file } => {
             let size = std::fs::metadata(&file)
                 .with_context(|| format!("reading {}", file.display()))?
@@ -266,6 +302,37 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn queue_command(app: &Primary, command: QueueCommand) -> anyhow::Result<()> {
+    use admin::queue;
+    match command {
+        QueueCommand::Show { site, limit } => {
+            let (count, head) = queue::head(&app.engine, &site, limit)?;
+            println!("{count} records queued for {site}; the first {}:", head.len());
+            println!("SyncID\ttable\trecord\ttype\tstore\tdata bytes");
+            for q in head {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    q.sync_id, q.table, q.record_id, q.sync_type, q.store_id, q.data_bytes
+                );
+            }
+        }
+        QueueCommand::Skip { site, sync_id, reason } => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let q = runtime.block_on(queue::skip(&app.engine, &site, &sync_id, &reason))?;
+            println!(
+                "skipped {} {} ({}) for {site}; the record stays on the primary and in other queues",
+                q.table, q.record_id, q.sync_id
+            );
+        }
+        QueueCommand::Skipped { site } => {
+            for entry in queue::skipped(&app.engine, &site)? {
+                println!("{entry}");
+            }
+        }
+    }
+    Ok(())
 }
 
 fn open_storage(config: &Config) -> anyhow::Result<Storage> {

@@ -1,10 +1,11 @@
-//! Operator actions on a primary's database: sites, stores and users, bulk import and export, and
-//! the demo data set. They open the database directly, so the server must not be running on it
+//! Operator actions on a primary's database: sites, stores and users, bulk import and export,
+//! unblocking a satellite's queue, and the demo data set. They open the database directly, so the server must not be running on it
 //! (RocksDB allows one process at a time and says so if it is).
 
 pub mod dataset;
 pub mod demo;
 pub mod directory;
+pub mod queue;
 pub mod transfer;
 
 #[derive(Debug, thiserror::Error)]

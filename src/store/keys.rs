@@ -13,6 +13,20 @@ pub const META_NEXT_SEQ: &[u8] = b"next_seq";
 /// `meta`: log entries superseded by the last write, deleted by the next one (see ARCHITECTURE.md).
 pub const META_GC_PENDING: &[u8] = b"gc_pending";
 
+/// `meta`: the skip log, one entry per record an operator removed from a satellite's queue:
+/// `skipped/`, site, time in microseconds since the epoch, so a site's skips list in order.
+pub fn skip_key(site: SiteId, at_micros: u64) -> Vec<u8> {
+    let mut key = skip_prefix(site);
+    key.extend_from_slice(&at_micros.to_be_bytes());
+    key
+}
+
+pub fn skip_prefix(site: SiteId) -> Vec<u8> {
+    let mut key = b"skipped/".to_vec();
+    key.extend_from_slice(&site.0.to_be_bytes());
+    key
+}
+
 /// `log`: sequence number → the latest state of one record.
 pub fn log_key(seq: u64) -> [u8; 8] {
     seq.to_be_bytes()

@@ -265,6 +265,21 @@ impl Storage {
             .collect()
     }
 
+    /// The skip log of `site`, oldest first.
+    pub fn skips(&self, site: SiteId) -> Result<Vec<String>> {
+        let prefix = keys::skip_prefix(site);
+        let mut entries = Vec::new();
+        let mode = IteratorMode::From(&prefix, Direction::Forward);
+        for item in self.db.iterator_cf(self.cf(cf::META), mode) {
+            let (key, value) = item?;
+            if !key.starts_with(&prefix) {
+                break;
+            }
+            entries.push(String::from_utf8(value.to_vec()).map_err(|_| corrupt(cf::META, "skip log entry"))?);
+        }
+        Ok(entries)
+    }
+
     /// The store ids (key form) a patient is joined to.
     pub fn patient_stores(&self, name_id: &str) -> Result<Vec<String>> {
         let prefix = keys::join_prefix(name_id);
@@ -385,6 +400,11 @@ impl Batch<'_> {
     pub fn put_gc_pending(&mut self, seqs: &[u64]) {
         let bytes: Vec<u8> = seqs.iter().flat_map(|s| s.to_be_bytes()).collect();
         self.put(cf::META, keys::META_GC_PENDING, bytes);
+    }
+
+    /// One entry of the skip log (see [`keys::skip_key`]); `entry` is the operator-readable text.
+    pub fn put_skip(&mut self, site: SiteId, at_micros: u64, entry: &str) {
+        self.put(cf::META, keys::skip_key(site, at_micros), entry);
     }
 
     pub fn put_site_queue(&mut self, site: SiteId, state: &[u8]) {

@@ -42,6 +42,9 @@ pub enum SyncError {
     /// The site is not known.
     #[error("unknown site {0}")]
     UnknownSite(SiteId),
+    /// The SyncID names no record in that satellite's queue.
+    #[error("no record with SyncID {0} is queued for this site")]
+    NotQueued(String),
 }
 
 pub type Result<T> = std::result::Result<T, SyncError>;
@@ -146,6 +149,37 @@ impl SyncEngine {
     pub async fn initial_dump(&self, site: SiteId, mobile_only: bool) -> Result<u64> {
         self.writer.initial_dump(site, mobile_only).await?;
         Ok(self.count(site))
+    }
+
+    /// Removes the record `sync_id` from `site`'s queue only (the record stays on the primary and
+    /// in every other queue), and logs the skip with `reason` in the same durable write. Returns
+    /// the record skipped. For a record a satellite cannot integrate and so never acknowledges.
+    pub async fn skip(&self, site: SiteId, sync_id: &str, reason: &str) -> Result<Outgoing> {
+        let not_queued = || SyncError::NotQueued(sync_id.to_string());
+        let id = OutgoingId::parse(sync_id).ok_or_else(not_queued)?;
+        let record = self.find(site, sync_id)?.ok_or_else(not_queued)?;
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let r = record.record();
+        let log_entry = serde_json::json!({
+            "at_unix_seconds": at.as_secs(),
+            "site": site.0,
+            "sync_id": sync_id,
+            "table": r.table,
+            "record_id": r.record_id,
+            "sync_type": r.sync_type.code(),
+            "store_id": r.store_id,
+            "reason": reason,
+        })
+        .to_string();
+        self.writer.skip(site, id, log_entry, at.as_micros() as u64).await?;
+        Ok(record)
+    }
+
+    /// The skip log of `site` (JSON objects, oldest first).
+    pub fn skips(&self, site: SiteId) -> Result<Vec<String>> {
+        Ok(self.storage.skips(site)?)
     }
 
     /// Binds `site` to `hardware_id` if it is not bound yet; refuses a different binding.

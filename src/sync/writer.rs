@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::group::{Group, IndexOp};
 use super::push::{apply_push, PushOutcome};
-use super::queue_view::acknowledge;
+use super::queue_view::{acknowledge, QueueView};
 use super::site_queue::{DumpState, OutgoingId};
 use super::{Result, SyncError, SyncState};
 use crate::domain::ids::SiteId;
@@ -46,6 +46,14 @@ enum Command {
     BindHardware {
         site: SiteId,
         hardware_id: String,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// An operator removes one record from one satellite's queue, logged in the same write.
+    Skip {
+        site: SiteId,
+        id: OutgoingId,
+        log_entry: String,
+        at_micros: u64,
         reply: oneshot::Sender<Result<()>>,
     },
 }
@@ -98,6 +106,17 @@ impl WriterHandle {
         self.send(|reply| Command::InitialDump {
             site,
             mobile_only,
+            reply,
+        })
+        .await
+    }
+
+    pub async fn skip(&self, site: SiteId, id: OutgoingId, log_entry: String, at_micros: u64) -> Result<()> {
+        self.send(|reply| Command::Skip {
+            site,
+            id,
+            log_entry,
+            at_micros,
             reply,
         })
         .await
@@ -212,6 +231,22 @@ fn apply(group: &mut Group<'_>, catalogue: &TableCatalogue, command: Command) ->
             let mut queue = group.queue(site);
             acknowledge(&group.state.index, site, &mut queue, &ids);
             group.set_queue(site, queue);
+            Reply::Done(reply, Ok(()))
+        }
+        Command::Skip {
+            site,
+            id,
+            log_entry,
+            at_micros,
+            reply,
+        } => {
+            let mut queue = group.queue(site);
+            if !QueueView::new(&group.state.index, site, &queue).contains(id) {
+                return Reply::Done(reply, Err(SyncError::NotQueued(id.to_hex())));
+            }
+            acknowledge(&group.state.index, site, &mut queue, &[id]);
+            group.set_queue(site, queue);
+            group.batch.put_skip(site, at_micros, &log_entry);
             Reply::Done(reply, Ok(()))
         }
         Command::InitialDump {

@@ -9,6 +9,7 @@ mod crash_durability;
 mod dump_without_copies;
 mod isolation;
 mod mobile_cycle;
+mod operator_skip;
 mod queue_model;
 mod queue_semantics;
 mod routing;

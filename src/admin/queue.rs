@@ -1,0 +1,64 @@
+//! Unblocking a satellite: what sits at the head of its queue, and skipping a record it cannot
+//! integrate (removed from that satellite's queue only; the record stays on the primary and in
+//! every other queue, and the skip is logged durably with the operator's reason).
+
+use super::{AdminError, Result};
+use crate::domain::ids::SiteId;
+use crate::sync::{Outgoing, SyncEngine};
+
+/// One queued record, as an operator reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub sync_id: String,
+    pub table: String,
+    pub record_id: String,
+    pub sync_type: &'static str,
+    pub store_id: String,
+    /// Size of the record's data, in bytes (a record too large to integrate shows here).
+    pub data_bytes: usize,
+}
+
+impl Queued {
+    fn of(outgoing: &Outgoing) -> Queued {
+        let r = outgoing.record();
+        Queued {
+            sync_id: outgoing.sync_id().to_string(),
+            table: r.table.to_string(),
+            record_id: r.record_id.to_string(),
+            sync_type: r.sync_type.code(),
+            store_id: r.store_id.to_string(),
+            data_bytes: r.data.len(),
+        }
+    }
+}
+
+fn site_named(engine: &SyncEngine, name: &str) -> Result<SiteId> {
+    engine
+        .with_directory(|d| d.site_named(name).map(|s| s.id))
+        .ok_or_else(|| AdminError::Invalid(format!("no site named {name}")))
+}
+
+/// The first `limit` records of the named site's queue, in delivery order, and how many are
+/// queued in all.
+pub fn head(engine: &SyncEngine, site_name: &str, limit: usize) -> Result<(u64, Vec<Queued>)> {
+    let site = site_named(engine, site_name)?;
+    let records = engine.list(site, limit)?;
+    Ok((engine.count(site), records.iter().map(Queued::of).collect()))
+}
+
+/// Removes the record `sync_id` from the named site's queue, logging `reason`.
+pub async fn skip(engine: &SyncEngine, site_name: &str, sync_id: &str, reason: &str) -> Result<Queued> {
+    if reason.trim().is_empty() {
+        return Err(AdminError::Invalid("say why the record is skipped (--reason)".into()));
+    }
+    let site = site_named(engine, site_name)?;
+    let skipped = engine.skip(site, sync_id, reason).await?;
+    let skipped = Queued::of(&skipped);
+    tracing::warn!(site = site_name, sync_id, table = %skipped.table, record_id = %skipped.record_id, reason, "record skipped by an operator");
+    Ok(skipped)
+}
+
+/// The named site's skip log, oldest first (one JSON object per skip).
+pub fn skipped(engine: &SyncEngine, site_name: &str) -> Result<Vec<String>> {
+    Ok(engine.skips(site_named(engine, site_name)?)?)
+}
