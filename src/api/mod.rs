@@ -2,3 +2,4 @@
 //! (`sync`) → encode (`wire`). No business rule and no storage type here.
 
 pub mod v2;
+pub mod v4;

@@ -154,7 +154,7 @@ async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<
     let path = request.uri().path().to_string();
     let result = match router::route(&path) {
         None => Err(ApiError::NotFound(path)),
-        Some(endpoint) => {
+        Some((api, endpoint)) => {
             let query = request
                 .uri()
                 .query()
@@ -168,7 +168,10 @@ async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<
                 body,
                 body_limit: primary.config.limits.max_body_bytes,
             };
-            crate::api::v2::handle(primary, endpoint, call).await
+            match api {
+                router::Api::V2 => crate::api::v2::handle(primary, endpoint, call).await,
+                router::Api::V4 => crate::api::v4::handle(primary, endpoint, call).await,
+            }
         }
     };
     match result {

@@ -9,6 +9,17 @@ pub enum Endpoint {
     QueuedRecordsCount,
     AcknowledgedRecords,
     InitialDump,
+    NameStoreJoin,
+    PatientHistory,
+}
+
+/// Which API's handlers serve a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// v2 and v3 (the same format).
+    V2,
+    /// The patient lookups, at `/sync/v4/` and `/api/v4/` (the real clients use the latter).
+    V4,
 }
 
 /// The API versions whose routes share the v2 handlers (v3 is the v2 format).
@@ -23,14 +34,49 @@ const V2_ENDPOINTS: [(&str, Endpoint); 6] = [
     ("initial_dump", Endpoint::InitialDump),
 ];
 
-/// The endpoint for `path`, with or without a trailing slash.
-pub fn route(path: &str) -> Option<Endpoint> {
-    let rest = V2_PREFIXES.iter().find_map(|prefix| path.strip_prefix(prefix))?;
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    V2_ENDPOINTS
-        .iter()
-        .find(|(name, _)| *name == rest)
-        .map(|(_, endpoint)| *endpoint)
+const V4_PREFIXES: [&str; 2] = ["/sync/v4/", "/api/v4/"];
+
+const V4_ENDPOINTS: [(&str, Endpoint); 2] = [
+    ("name_store_join", Endpoint::NameStoreJoin),
+    ("patient_history", Endpoint::PatientHistory),
+];
+
+/// One API's routes: its path prefixes and its endpoints under them.
+struct Routes {
+    api: Api,
+    prefixes: &'static [&'static str],
+    endpoints: &'static [(&'static str, Endpoint)],
+}
+
+const ROUTES: [Routes; 2] = [
+    Routes {
+        api: Api::V2,
+        prefixes: &V2_PREFIXES,
+        endpoints: &V2_ENDPOINTS,
+    },
+    Routes {
+        api: Api::V4,
+        prefixes: &V4_PREFIXES,
+        endpoints: &V4_ENDPOINTS,
+    },
+];
+
+/// The API and endpoint for `path`, with or without a trailing slash.
+pub fn route(path: &str) -> Option<(Api, Endpoint)> {
+    ROUTES.iter().find_map(
+        |Routes {
+             api,
+             prefixes,
+             endpoints,
+         }| {
+            let rest = prefixes.iter().find_map(|prefix| path.strip_prefix(prefix))?;
+            let rest = rest.strip_suffix('/').unwrap_or(rest);
+            endpoints
+                .iter()
+                .find(|(name, _)| *name == rest)
+                .map(|(_, endpoint)| (*api, *endpoint))
+        },
+    )
 }
 
 #[cfg(test)]
@@ -38,13 +84,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_endpoint_with_and_without_trailing_slash_on_v2_and_v3() {
+    fn every_endpoint_with_and_without_trailing_slash_on_every_prefix() {
         for prefix in V2_PREFIXES {
             for (name, endpoint) in V2_ENDPOINTS {
-                assert_eq!(route(&format!("{prefix}{name}")), Some(endpoint));
-                assert_eq!(route(&format!("{prefix}{name}/")), Some(endpoint));
+                assert_eq!(route(&format!("{prefix}{name}")), Some((Api::V2, endpoint)));
+                assert_eq!(route(&format!("{prefix}{name}/")), Some((Api::V2, endpoint)));
             }
         }
+        for prefix in V4_PREFIXES {
+            for (name, endpoint) in V4_ENDPOINTS {
+                assert_eq!(route(&format!("{prefix}{name}")), Some((Api::V4, endpoint)));
+                assert_eq!(route(&format!("{prefix}{name}/")), Some((Api::V4, endpoint)));
+            }
+        }
+        assert_eq!(route("/sync/v4/site"), None);
+        assert_eq!(route("/api/v2/site"), None);
         assert_eq!(route("/sync/v9/site"), None);
         assert_eq!(route("/sync/v2/site//"), None);
         assert_eq!(route("/sync/v2/"), None);

@@ -17,8 +17,21 @@ pub const SITE_QUEUES: &str = "site_queues";
 /// (patient, store) pairs from `name_store_join`: which stores see which patients.
 pub const PATIENT_JOINS: &str = "patient_joins";
 
+/// (table, parent id, record id) for the references lookups follow (a patient's invoices, an
+/// invoice's lines): kept on every push so that no request scans a table.
+pub const LOOKUPS: &str = "lookups";
+
 /// Every column family, in creation order.
-pub const ALL: [&str; 7] = [META, DIRECTORY, LOG, RECORD_INDEX, PUSHED, SITE_QUEUES, PATIENT_JOINS];
+pub const ALL: [&str; 8] = [
+    META,
+    DIRECTORY,
+    LOG,
+    RECORD_INDEX,
+    PUSHED,
+    SITE_QUEUES,
+    PATIENT_JOINS,
+    LOOKUPS,
+];
 
 /// Options for the database and each column family.
 pub fn options(block_cache_mib: usize) -> Result<(Options, Vec<ColumnFamilyDescriptor>), rocksdb::Error> {

@@ -13,6 +13,10 @@ pub const META_NEXT_SEQ: &[u8] = b"next_seq";
 /// `meta`: log entries superseded by the last write, deleted by the next one (see ARCHITECTURE.md).
 pub const META_GC_PENDING: &[u8] = b"gc_pending";
 
+/// `meta`: present once `lookups` holds an entry for every stored record (databases written
+/// before lookups existed are indexed once, when the engine opens them).
+pub const META_LOOKUPS_BUILT: &[u8] = b"lookups_built";
+
 /// `meta`: the skip log, one entry per record an operator removed from a satellite's queue:
 /// `skipped/`, site, time in microseconds since the epoch, so a site's skips list in order.
 pub fn skip_key(site: SiteId, at_micros: u64) -> Vec<u8> {
@@ -24,6 +28,24 @@ pub fn skip_key(site: SiteId, at_micros: u64) -> Vec<u8> {
 pub fn skip_prefix(site: SiteId) -> Vec<u8> {
     let mut key = b"skipped/".to_vec();
     key.extend_from_slice(&site.0.to_be_bytes());
+    key
+}
+
+/// `lookups`: (table, the parent id a record refers to, the record's id) → (). A prefix scan on
+/// (table, parent) lists the records of that table that refer to the parent.
+pub fn lookup_key(table: &str, parent_id: &str, record_id: &str) -> Vec<u8> {
+    let mut key = lookup_prefix(table, parent_id);
+    key.extend_from_slice(key_form(record_id).as_bytes());
+    key
+}
+
+pub fn lookup_prefix(table: &str, parent_id: &str) -> Vec<u8> {
+    let parent = key_form(parent_id);
+    let mut key = Vec::with_capacity(table.len() + parent.len() + 2);
+    key.extend_from_slice(table.as_bytes());
+    key.push(0);
+    key.extend_from_slice(parent.as_bytes());
+    key.push(0);
     key
 }
 
@@ -173,6 +195,32 @@ mod tests {
             prop_assert!(key.starts_with(&join_prefix(&name)));
             if other != name {
                 prop_assert!(!key.starts_with(&join_prefix(&other)));
+            }
+        }
+
+        #[test]
+        fn lookup_keys_list_under_their_own_table_and_parent_only(
+            table in "[a-z_]{1,12}", other_table in "[a-z_]{1,12}",
+            parent in "[a-f0-9]{1,32}", other in "[a-f0-9]{1,32}", id in "[a-f0-9]{1,32}",
+        ) {
+            let key = lookup_key(&table, &parent, &id);
+            let prefix = lookup_prefix(&table, &parent);
+            let upper = id.to_ascii_uppercase();
+            prop_assert_eq!(key.strip_prefix(prefix.as_slice()), Some(upper.as_bytes()));
+            if other != parent {
+                prop_assert!(!key.starts_with(&lookup_prefix(&table, &other)));
+            }
+            if other_table != table {
+                prop_assert!(!key.starts_with(&lookup_prefix(&other_table, &parent)));
+            }
+        }
+
+        #[test]
+        fn skip_keys_list_a_site_in_time_order(s1: u32, s2: u32, t1: u64, t2: u64) {
+            prop_assert!(skip_key(SiteId(s1), t1).starts_with(&skip_prefix(SiteId(s1))));
+            prop_assert_eq!(t1.cmp(&t2), skip_key(SiteId(s1), t1).cmp(&skip_key(SiteId(s1), t2)));
+            if s1 != s2 {
+                prop_assert!(!skip_key(SiteId(s1), t1).starts_with(&skip_prefix(SiteId(s2))));
             }
         }
     }

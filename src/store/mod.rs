@@ -265,6 +265,36 @@ impl Storage {
             .collect()
     }
 
+    /// The ids (key form) of the `table` records that refer to `parent_id` (see [`cf::LOOKUPS`]).
+    pub fn lookup(&self, table: &str, parent_id: &str) -> Result<Vec<String>> {
+        let prefix = keys::lookup_prefix(table, parent_id);
+        let mut ids = Vec::new();
+        let mode = IteratorMode::From(&prefix, Direction::Forward);
+        for item in self.db.iterator_cf(self.cf(cf::LOOKUPS), mode) {
+            let (key, _) = item?;
+            let Some(id) = key.strip_prefix(prefix.as_slice()) else {
+                break;
+            };
+            ids.push(String::from_utf8(id.to_vec()).map_err(|_| corrupt(cf::LOOKUPS, "key"))?);
+        }
+        Ok(ids)
+    }
+
+    pub fn lookups_built(&self) -> Result<bool> {
+        Ok(self
+            .db
+            .get_pinned_cf(self.cf(cf::META), keys::META_LOOKUPS_BUILT)?
+            .is_some())
+    }
+
+    /// The current entry of a record, if it has one.
+    pub fn current(&self, table: &str, record_id: &str) -> Result<Option<LogEntry>> {
+        match self.record_seq(table, record_id)? {
+            Some(seq) => self.log_entry(seq),
+            None => Ok(None),
+        }
+    }
+
     /// The skip log of `site`, oldest first.
     pub fn skips(&self, site: SiteId) -> Result<Vec<String>> {
         let prefix = keys::skip_prefix(site);
@@ -400,6 +430,18 @@ impl Batch<'_> {
     pub fn put_gc_pending(&mut self, seqs: &[u64]) {
         let bytes: Vec<u8> = seqs.iter().flat_map(|s| s.to_be_bytes()).collect();
         self.put(cf::META, keys::META_GC_PENDING, bytes);
+    }
+
+    pub fn put_lookup(&mut self, table: &str, parent_id: &str, record_id: &str) {
+        self.put(cf::LOOKUPS, keys::lookup_key(table, parent_id, record_id), []);
+    }
+
+    pub fn delete_lookup(&mut self, table: &str, parent_id: &str, record_id: &str) {
+        self.delete(cf::LOOKUPS, keys::lookup_key(table, parent_id, record_id));
+    }
+
+    pub fn mark_lookups_built(&mut self) {
+        self.put(cf::META, keys::META_LOOKUPS_BUILT, []);
     }
 
     /// One entry of the skip log (see [`keys::skip_key`]); `entry` is the operator-readable text.

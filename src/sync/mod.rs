@@ -7,6 +7,8 @@
 
 mod group;
 pub mod index;
+pub mod lookups;
+pub mod patients;
 mod push;
 pub mod queue_view;
 pub mod site_queue;
@@ -42,6 +44,9 @@ pub enum SyncError {
     /// The site is not known.
     #[error("unknown site {0}")]
     UnknownSite(SiteId),
+    /// The request names something that does not exist or is not allowed; the text says what.
+    #[error("{0}")]
+    Invalid(String),
     /// The SyncID names no record in that satellite's queue.
     #[error("no record with SyncID {0} is queued for this site")]
     NotQueued(String),
@@ -106,7 +111,29 @@ impl SyncEngine {
         }
         let directory = storage.load_directory(primary)?;
         let mut index = QueueIndex::new(&directory);
-        storage.scan_log(|seq, entry| index.insert(seq, &group::facts(&entry)))?;
+        // A database written before the lookups existed is indexed once, in the same scan.
+        let build_lookups = !storage.lookups_built()?;
+        let mut found = Vec::new();
+        storage.scan_log(|seq, entry| {
+            index.insert(seq, &group::facts(&entry));
+            if build_lookups {
+                if let Some((table, parent)) = lookups::parent(&entry.record) {
+                    found.push((table, parent, entry.record.target_id().to_string()));
+                }
+            }
+        })?;
+        if build_lookups {
+            for chunk in found.chunks(10_000) {
+                let mut batch = storage.batch();
+                for (table, parent, id) in chunk {
+                    batch.put_lookup(table, parent, id);
+                }
+                storage.commit(batch)?;
+            }
+            let mut batch = storage.batch();
+            batch.mark_lookups_built();
+            storage.commit(batch)?;
+        }
         let mut queues = HashMap::new();
         for (site, bytes) in storage.site_queues()? {
             let queue = SiteQueue::decode(&bytes).ok_or_else(|| StoreError::Corrupt {

@@ -2,6 +2,7 @@
 //! re-sent records (same sender, same SyncID) change nothing; joins make patients visible.
 
 use super::group::Group;
+use super::lookups;
 use crate::domain::ids::{SiteId, StoreKey};
 use crate::domain::record::{PushedRecord, SyncRecord};
 use crate::domain::routing::{audiences, Audience, RoutingFacts, RoutingLookup};
@@ -86,6 +87,16 @@ pub fn apply_push(
         } else {
             None
         };
+        let lookup_before = previous.as_ref().and_then(|(_, entry)| lookups::parent(&entry.record));
+        let lookup_after = lookups::parent(&record);
+        if lookup_before != lookup_after {
+            if let Some((table, parent)) = &lookup_before {
+                group.batch.delete_lookup(table, parent, &target);
+            }
+            if let Some((table, parent)) = &lookup_after {
+                group.batch.put_lookup(table, parent, &target);
+            }
+        }
         let entry = LogEntry {
             origin: site,
             audiences,

@@ -3,6 +3,7 @@
 
 pub mod json;
 pub mod v2;
+pub mod v4;
 
 /// A request body that cannot be used, with the message the client is shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

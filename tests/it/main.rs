@@ -14,3 +14,4 @@ mod queue_model;
 mod queue_semantics;
 mod routing;
 mod transfer;
+mod v4_lookups;
