@@ -1,6 +1,7 @@
 //! The demo data set: a few satellites with a store and a user each, central data (units, items,
-//! names, a master list), and per store stock, invoices with lines, requisitions and patients
-//! joined to the store. Deterministic from a seed; shapes as the mSupply clients expect them
+//! names, a master list), and per store stock, a clinician and a medicine administrator,
+//! invoices with lines, requisitions, and patients joined to the store with a dispensing history
+//! (what the v4 `patient_history` shows). Deterministic from a seed; shapes as the mSupply clients expect them
 //! (32-hex ids, numbers as strings, `YYYY-MM-DDT00:00:00` dates).
 
 use rand::rngs::StdRng;
@@ -195,6 +196,20 @@ pub fn records(seed: u64, sites: &[DemoSite], size: &DemoSize) -> Vec<String> {
             );
             stock.push((id, item.clone()));
         }
+        let clinician = hex_id(&mut rng);
+        push(
+            &mut lines,
+            "clinician",
+            store,
+            json!({"ID": clinician, "first_name": "Dr Amina", "last_name": format!("of {}", site.store_name), "store_ID": store}),
+        );
+        let administrator = hex_id(&mut rng);
+        push(
+            &mut lines,
+            "medicine_administrator",
+            store,
+            json!({"ID": administrator, "first_name": "Nurse Joao", "last_name": format!("of {}", site.store_name), "store_ID": store}),
+        );
         let mut patients = Vec::new();
         for n in 0..size.patients_per_store {
             let id = hex_id(&mut rng);
@@ -224,15 +239,16 @@ pub fn records(seed: u64, sites: &[DemoSite], size: &DemoSize) -> Vec<String> {
                 &mut lines,
                 "transact",
                 store,
-                json!({"ID": id, "name_ID": name, "invoice_num": (n + 1).to_string(), "type": "ci", "status": "fn", "confirm_date": date(&mut rng), "store_ID": store, "total": "0"}),
+                json!({"ID": id, "name_ID": name, "invoice_num": (n + 1).to_string(), "type": "ci", "status": "fn", "confirm_date": date(&mut rng), "store_ID": store, "total": "0", "clinician_ID": clinician}),
             );
             for l in 0..size.lines_per_invoice {
                 let (line_item, item) = &stock[(n * 3 + l) % stock.len()];
+                let item_name = format!("Demo item {}", items.iter().position(|i| i == item).unwrap_or(0));
                 push(
                     &mut lines,
                     "trans_line",
                     store,
-                    json!({"ID": hex_id(&mut rng), "transaction_ID": id, "item_ID": item, "item_line_ID": line_item, "quantity": rng.random_range(1..30).to_string(), "store_ID": store}),
+                    json!({"ID": hex_id(&mut rng), "transaction_ID": id, "item_ID": item, "item_name": item_name, "item_line_ID": line_item, "quantity": rng.random_range(1..30).to_string(), "store_ID": store, "medicine_administrator_ID": administrator}),
                 );
             }
         }

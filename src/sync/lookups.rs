@@ -11,15 +11,21 @@ pub const LOOKUPS: [(&str, &str); 3] = [
     ("name_store_join", "name_ID"),
 ];
 
+/// The (table, field) lookup of `table`, if it has one.
+pub fn of_table(table: &str) -> Option<(&'static str, &'static str)> {
+    LOOKUPS.iter().find(|(t, _)| *t == table).copied()
+}
+
 /// The lookup a record's current state puts it under: (its table, the id it refers to). `None`
-/// for tables not looked up, deleted records, and an empty or missing reference.
+/// for tables not looked up, deleted records, and an empty or missing reference. (A push reads
+/// the field in the same pass as its routing fields; this is for stored entries.)
 pub fn parent(record: &SyncRecord) -> Option<(&'static str, String)> {
     if !record.sync_type.leaves_record() {
         return None;
     }
-    let (table, field) = LOOKUPS.iter().find(|(table, _)| *table == record.table)?;
+    let (table, field) = of_table(&record.table)?;
     let value = top_level_strings(&record.data, &[field]).pop()?.1?;
-    (!value.is_empty()).then_some((*table, value))
+    (!value.is_empty()).then_some((table, value))
 }
 
 #[cfg(test)]

@@ -32,8 +32,20 @@ impl RoutingLookup for Lookup<'_> {
     }
 }
 
-fn route_record(group: &Group<'_>, route: &TableRoute, record: &SyncRecord) -> Result<Vec<Audience>> {
-    let fields = top_level_strings(&record.data, &route.routing_fields());
+/// The audiences of a record, and the value of `also` read in the same pass over its data (the
+/// field its lookup needs, so a push parses each record's data once).
+fn route_record(
+    group: &Group<'_>,
+    route: &TableRoute,
+    record: &SyncRecord,
+    also: Option<&str>,
+) -> Result<(Vec<Audience>, Option<String>)> {
+    let mut wanted = route.routing_fields();
+    wanted.extend(also);
+    let fields = top_level_strings(&record.data, &wanted);
+    let also_value = also
+        .and_then(|name| fields.iter().find(|(field, _)| field == name))
+        .and_then(|(_, value)| value.clone());
     let patient_stores = if route.route == RouteKind::Name {
         group
             .patient_stores(&record.record_id)?
@@ -49,7 +61,7 @@ fn route_record(group: &Group<'_>, route: &TableRoute, record: &SyncRecord) -> R
         envelope_store: &record.store_id,
         fields: &fields,
     };
-    Ok(audiences(route, &facts, &lookup))
+    Ok((audiences(route, &facts, &lookup), also_value))
 }
 
 pub fn apply_push(
@@ -78,9 +90,10 @@ pub fn apply_push(
             _ => None,
         };
         // A delete or merge goes to whoever had the record; a new state goes where routing says.
-        let audiences = match (&previous, record.sync_type.leaves_record()) {
-            (Some((_, entry)), false) => entry.audiences.clone(),
-            _ => route_record(group, route, &record)?,
+        let lookup = lookups::of_table(&record.table);
+        let (audiences, referenced) = match (&previous, record.sync_type.leaves_record()) {
+            (Some((_, entry)), false) => (entry.audiences.clone(), None),
+            _ => route_record(group, route, &record, lookup.map(|(_, field)| field))?,
         };
         let join_after = if record.sync_type.leaves_record() && route.route == RouteKind::NameStoreJoin {
             join_of(route, &record)
@@ -88,7 +101,10 @@ pub fn apply_push(
             None
         };
         let lookup_before = previous.as_ref().and_then(|(_, entry)| lookups::parent(&entry.record));
-        let lookup_after = lookups::parent(&record);
+        let lookup_after = match (lookup, referenced) {
+            (Some((table, _)), Some(id)) if record.sync_type.leaves_record() && !id.is_empty() => Some((table, id)),
+            _ => None,
+        };
         if lookup_before != lookup_after {
             if let Some((table, parent)) = &lookup_before {
                 group.batch.delete_lookup(table, parent, &target);
@@ -144,7 +160,7 @@ fn reroute_patient(group: &mut Group<'_>, catalogue: &TableCatalogue, name_id: &
     if !entry.record.sync_type.leaves_record() || route.route != RouteKind::Name {
         return Ok(());
     }
-    let audiences = route_record(group, route, &entry.record)?;
+    let (audiences, _) = route_record(group, route, &entry.record, None)?;
     if audiences == entry.audiences {
         return Ok(());
     }

@@ -6,6 +6,7 @@ mod support;
 mod bad_input;
 mod config_files;
 mod crash_durability;
+mod demo_data;
 mod dump_without_copies;
 mod isolation;
 mod mobile_cycle;
