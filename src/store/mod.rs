@@ -269,14 +269,11 @@ impl Storage {
     pub fn lookup(&self, table: &str, parent_id: &str) -> Result<Vec<String>> {
         let prefix = keys::lookup_prefix(table, parent_id);
         let mut ids = Vec::new();
-        let mode = IteratorMode::From(&prefix, Direction::Forward);
-        for item in self.db.iterator_cf(self.cf(cf::LOOKUPS), mode) {
-            let (key, _) = item?;
-            let Some(id) = key.strip_prefix(prefix.as_slice()) else {
-                break;
-            };
+        self.scan_prefix(cf::LOOKUPS, &prefix, |key, _| {
+            let id = &key[prefix.len()..];
             ids.push(String::from_utf8(id.to_vec()).map_err(|_| corrupt(cf::LOOKUPS, "key"))?);
-        }
+            Ok(())
+        })?;
         Ok(ids)
     }
 
@@ -297,32 +294,40 @@ impl Storage {
 
     /// The skip log of `site`, oldest first.
     pub fn skips(&self, site: SiteId) -> Result<Vec<String>> {
-        let prefix = keys::skip_prefix(site);
         let mut entries = Vec::new();
-        let mode = IteratorMode::From(&prefix, Direction::Forward);
-        for item in self.db.iterator_cf(self.cf(cf::META), mode) {
+        self.scan_prefix(cf::META, &keys::skip_prefix(site), |_, value| {
+            entries.push(String::from_utf8(value.to_vec()).map_err(|_| corrupt(cf::META, "skip log entry"))?);
+            Ok(())
+        })?;
+        Ok(entries)
+    }
+
+    /// Calls `visit` with (key, value) for every key of `family` that starts with `prefix`.
+    fn scan_prefix(
+        &self,
+        family: &'static str,
+        prefix: &[u8],
+        mut visit: impl FnMut(&[u8], &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let mode = IteratorMode::From(prefix, Direction::Forward);
+        for item in self.db.iterator_cf(self.cf(family), mode) {
             let (key, value) = item?;
-            if !key.starts_with(&prefix) {
+            if !key.starts_with(prefix) {
                 break;
             }
-            entries.push(String::from_utf8(value.to_vec()).map_err(|_| corrupt(cf::META, "skip log entry"))?);
+            visit(&key, &value)?;
         }
-        Ok(entries)
+        Ok(())
     }
 
     /// The store ids (key form) a patient is joined to.
     pub fn patient_stores(&self, name_id: &str) -> Result<Vec<String>> {
-        let prefix = keys::join_prefix(name_id);
         let mut stores = Vec::new();
-        let mode = IteratorMode::From(&prefix, Direction::Forward);
-        for item in self.db.iterator_cf(self.cf(cf::PATIENT_JOINS), mode) {
-            let (key, _) = item?;
-            if !key.starts_with(&prefix) {
-                break;
-            }
-            let (_, store) = keys::parse_join_key(&key).ok_or_else(|| corrupt(cf::PATIENT_JOINS, "key"))?;
+        self.scan_prefix(cf::PATIENT_JOINS, &keys::join_prefix(name_id), |key, _| {
+            let (_, store) = keys::parse_join_key(key).ok_or_else(|| corrupt(cf::PATIENT_JOINS, "key"))?;
             stores.push(store.to_string());
-        }
+            Ok(())
+        })?;
         Ok(stores)
     }
 

@@ -2,34 +2,8 @@
 //! removes one record from that satellite's queue only (logged with the reason), `queue skipped`
 //! reads the log. The record stays on the primary and in every other queue.
 
-use std::path::Path;
-use std::process::Command;
-
 use crate::support::data::{batch, ids, item, sync_ids};
-use crate::support::{register_sites, TestServer};
-
-fn satsync(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let config = data_dir.join("satsync-cli.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n",
-            data_dir.display()
-        ),
-    )
-    .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_satsync"))
-        .arg("--config")
-        .arg(&config)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).to_string(),
-        String::from_utf8_lossy(&output.stderr).to_string(),
-    )
-}
+use crate::support::{register_sites, satsync_cli as satsync, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_skipped_record_leaves_one_queue_only_and_is_logged() {

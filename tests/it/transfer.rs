@@ -1,10 +1,8 @@
 //! Export and import: what one primary exports, another imports to the same records, and the
 //! command line administers sites, stores and users.
 
-use std::process::Command;
-
 use crate::support::data::{batch, item, record};
-use crate::support::{register_sites, TestServer, PRIMARY};
+use crate::support::{register_sites, satsync_cli, TestServer, PRIMARY};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_then_import_reproduces_the_records() {
@@ -69,28 +67,8 @@ async fn export_then_import_reproduces_the_records() {
 #[test]
 fn command_line_administers_sites_stores_and_users() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("satsync.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n",
-            dir.path().join("db").display()
-        ),
-    )
-    .unwrap();
-    let run = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_satsync"))
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            output.status.success(),
-            String::from_utf8_lossy(&output.stdout).to_string(),
-            String::from_utf8_lossy(&output.stderr).to_string(),
-        )
-    };
+    let data_dir = dir.path().join("db");
+    let run = |args: &[&str]| satsync_cli(&data_dir, args);
     assert!(run(&["site", "add", "--name", "north", "--password", "pw"]).0);
     assert!(
         run(&[

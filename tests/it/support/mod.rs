@@ -154,3 +154,29 @@ pub fn database_size(dir: &Path) -> u64 {
         .map(|m| m.len())
         .sum()
 }
+
+/// Runs the `satsync` command line with a configuration whose database is `data_dir`; returns
+/// (success, stdout, stderr).
+pub fn satsync_cli(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
+    std::fs::create_dir_all(data_dir).unwrap();
+    let config = data_dir.join("satsync-cli.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n",
+            data_dir.display()
+        ),
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_satsync"))
+        .arg("--config")
+        .arg(&config)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).to_string(),
+        String::from_utf8_lossy(&output.stderr).to_string(),
+    )
+}
