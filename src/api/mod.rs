@@ -3,3 +3,4 @@
 
 pub mod v2;
 pub mod v4;
+pub mod v5;

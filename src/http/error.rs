@@ -62,6 +62,23 @@ impl ApiError {
     pub fn body(&self) -> Vec<u8> {
         error_body(&self.to_string())
     }
+
+    /// The status and body in v5's shape, `{"error":{"code":…,"message":…,"data":null}}`, with
+    /// the codes open-mSupply recognises. Unlike v2, a hardware mismatch is a 401 there.
+    pub fn v5_response(&self) -> (StatusCode, Vec<u8>) {
+        let (status, code) = match self {
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "site_incorrect_password"),
+            ApiError::HardwareMismatch => (StatusCode::UNAUTHORIZED, "site_incorrect_hardware_id"),
+            ApiError::BadRequest(_) | ApiError::Record(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        };
+        (status, crate::wire::v5::error_body(code, &self.to_string()))
+    }
 }
 
 impl From<crate::sync::SyncError> for ApiError {

@@ -153,7 +153,7 @@ pub async fn run(
 async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = request.uri().path().to_string();
     let result = match router::route(&path) {
-        None => Err(ApiError::NotFound(path)),
+        None => Err(ApiError::NotFound(path.clone())),
         Some((api, endpoint)) => {
             let query = request
                 .uri()
@@ -171,12 +171,17 @@ async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<
             match api {
                 router::Api::V2 => crate::api::v2::handle(primary, endpoint, call).await,
                 router::Api::V4 => crate::api::v4::handle(primary, endpoint, call).await,
+                router::Api::V5 => crate::api::v5::handle(primary, endpoint, call).await,
             }
         }
     };
-    match result {
-        Ok(body) => json_response(StatusCode::OK, body),
-        Err(error) => json_response(error.status(), error.body()),
+    match (result, router::api(&path)) {
+        (Ok(body), _) => json_response(StatusCode::OK, body),
+        (Err(error), Some(router::Api::V5)) => {
+            let (status, body) = error.v5_response();
+            json_response(status, body)
+        }
+        (Err(error), _) => json_response(error.status(), error.body()),
     }
 }
 

@@ -11,6 +11,8 @@ pub enum Endpoint {
     InitialDump,
     NameStoreJoin,
     PatientHistory,
+    Initialise,
+    SiteStatus,
 }
 
 /// Which API's handlers serve a route.
@@ -20,6 +22,8 @@ pub enum Api {
     V2,
     /// The patient lookups, at `/sync/v4/` and `/api/v4/` (the real clients use the latter).
     V4,
+    /// open-mSupply remote sites.
+    V5,
 }
 
 /// The API versions whose routes share the v2 handlers (v3 is the v2 format).
@@ -41,6 +45,16 @@ const V4_ENDPOINTS: [(&str, Endpoint); 2] = [
     ("patient_history", Endpoint::PatientHistory),
 ];
 
+const V5_PREFIXES: [&str; 1] = ["/sync/v5/"];
+
+const V5_ENDPOINTS: [(&str, Endpoint); 5] = [
+    ("site", Endpoint::Site),
+    ("initialise", Endpoint::Initialise),
+    ("site_status", Endpoint::SiteStatus),
+    ("queued_records", Endpoint::QueuedRecords),
+    ("acknowledged_records", Endpoint::AcknowledgedRecords),
+];
+
 /// One API's routes: its path prefixes and its endpoints under them.
 struct Routes {
     api: Api,
@@ -48,7 +62,7 @@ struct Routes {
     endpoints: &'static [(&'static str, Endpoint)],
 }
 
-const ROUTES: [Routes; 2] = [
+const ROUTES: [Routes; 3] = [
     Routes {
         api: Api::V2,
         prefixes: &V2_PREFIXES,
@@ -59,7 +73,20 @@ const ROUTES: [Routes; 2] = [
         prefixes: &V4_PREFIXES,
         endpoints: &V4_ENDPOINTS,
     },
+    Routes {
+        api: Api::V5,
+        prefixes: &V5_PREFIXES,
+        endpoints: &V5_ENDPOINTS,
+    },
 ];
+
+/// The API whose prefix `path` is under, endpoint or not (its errors take that API's shape).
+pub fn api(path: &str) -> Option<Api> {
+    ROUTES
+        .iter()
+        .find(|routes| routes.prefixes.iter().any(|prefix| path.starts_with(prefix)))
+        .map(|routes| routes.api)
+}
 
 /// The API and endpoint for `path`, with or without a trailing slash.
 pub fn route(path: &str) -> Option<(Api, Endpoint)> {
@@ -97,6 +124,14 @@ mod tests {
                 assert_eq!(route(&format!("{prefix}{name}/")), Some((Api::V4, endpoint)));
             }
         }
+        for (name, endpoint) in V5_ENDPOINTS {
+            assert_eq!(route(&format!("/sync/v5/{name}")), Some((Api::V5, endpoint)));
+            assert_eq!(route(&format!("/sync/v5/{name}/")), Some((Api::V5, endpoint)));
+        }
+        assert_eq!(route("/sync/v5/queued_records/count"), None);
+        assert_eq!(api("/sync/v5/central_records"), Some(Api::V5));
+        assert_eq!(api("/api/v4/nothing"), Some(Api::V4));
+        assert_eq!(api("/elsewhere"), None);
         assert_eq!(route("/sync/v4/site"), None);
         assert_eq!(route("/api/v2/site"), None);
         assert_eq!(route("/sync/v9/site"), None);

@@ -61,6 +61,17 @@ pub struct SyncState {
     pub queues: HashMap<SiteId, SiteQueue>,
 }
 
+/// Where a site stands with its initialisation (the v5 `site` call reports it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Initialisation {
+    /// It never asked for an initial dump.
+    New,
+    /// Its latest dump is not yet wholly acknowledged.
+    Started,
+    /// Its latest dump is wholly acknowledged.
+    Completed,
+}
+
 /// One record leaving the primary: the SyncID it goes out under and its stored state, kept
 /// encoded as read (a pull encodes it straight from these bytes, without a copy per field).
 #[derive(Debug, Clone)]
@@ -212,6 +223,15 @@ impl SyncEngine {
     /// Binds `site` to `hardware_id` if it is not bound yet; refuses a different binding.
     pub async fn bind_hardware(&self, site: SiteId, hardware_id: &str) -> Result<()> {
         self.writer.bind_hardware(site, hardware_id.to_string()).await
+    }
+
+    pub fn initialisation(&self, site: SiteId) -> Initialisation {
+        let state = self.state.read_recursive();
+        match state.queues.get(&site) {
+            Some(queue) if queue.dump.is_some() => Initialisation::Started,
+            Some(queue) if queue.dump_generation > 0 => Initialisation::Completed,
+            _ => Initialisation::New,
+        }
     }
 
     /// The number of records `list` would return with no limit.

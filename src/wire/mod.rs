@@ -4,6 +4,7 @@
 pub mod json;
 pub mod v2;
 pub mod v4;
+pub mod v5;
 
 /// A request body that cannot be used, with the message the client is shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -16,3 +16,4 @@ mod queue_semantics;
 mod routing;
 mod transfer;
 mod v4_lookups;
+mod v5_cycle;

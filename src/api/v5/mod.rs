@@ -1,0 +1,63 @@
+//! v5, for open-mSupply remote sites: the site is the one the credentials name (no
+//! `from_site`/`to_site`). Served so far: `site`, `initialise`, `site_status`, `queued_records`
+//! (GET) and `acknowledged_records`; pushes and `central_records` are not yet.
+
+use std::sync::Arc;
+
+use crate::http::auth::authenticate_site;
+use crate::http::error::ApiError;
+use crate::http::router::Endpoint;
+use crate::http::{Call, Primary};
+use crate::wire::v5;
+
+/// What open-mSupply pulls at a time when it does not say.
+const DEFAULT_LIMIT: usize = 500;
+
+pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> Result<Vec<u8>, ApiError> {
+    use http::Method;
+    let site = authenticate_site(&primary.engine, &call.headers).await?;
+    let engine = &primary.engine;
+    match (endpoint, &call.method) {
+        (Endpoint::Site, &Method::GET) => Ok(v5::encode_site(
+            site.0,
+            engine.initialisation(site),
+            primary.config.server.primary_site_id,
+        )),
+        (Endpoint::Initialise, &Method::POST) => {
+            let queued = engine.initial_dump(site, false).await?;
+            Ok(v5::encode_queue_length(queued))
+        }
+        // Initialisation is a view over the log, ready as soon as it is asked for: the primary
+        // is never busy preparing it.
+        (Endpoint::SiteStatus, &Method::GET) => Ok(br#"{"code":"idle","message":"","data":null}"#.to_vec()),
+        (Endpoint::QueuedRecords, &Method::GET) => {
+            let limit = match call.query.get("limit") {
+                None => DEFAULT_LIMIT,
+                Some(text) => text
+                    .trim()
+                    .parse::<usize>()
+                    .map_err(|_| ApiError::BadRequest(format!("limit must be a whole number, not \"{text}\"")))?,
+            }
+            .min(primary.config.limits.max_pull_limit);
+            let primary = primary.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::http::priority::lower_current_thread();
+                let records = primary.engine.list(site, limit)?;
+                Ok::<_, crate::sync::SyncError>(v5::encode_queued(primary.engine.count(site), &records))
+            })
+            .await
+            .map_err(|_| ApiError::Internal)?
+            .map_err(ApiError::from)
+        }
+        (Endpoint::AcknowledgedRecords, &Method::POST) => {
+            let body = call.body().await?;
+            let ids = v5::decode_acknowledgement(&body)?;
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            Ok(v5::encode_queue_length(engine.acknowledge(site, &ids).await?))
+        }
+        (Endpoint::QueuedRecords, &Method::POST) => Err(ApiError::BadRequest(
+            "pushing over v5 is not supported by this primary yet".into(),
+        )),
+        (_, method) => Err(ApiError::MethodNotAllowed(method.to_string())),
+    }
+}

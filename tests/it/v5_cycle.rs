@@ -1,0 +1,154 @@
+//! v5 as an open-mSupply remote site uses it: site → initialise → pull and acknowledge until the
+//! queue is empty → site says completed; records pushed in v2 arrive with their data unchanged;
+//! errors in v5's shape.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use serde_json::{json, Value};
+
+use crate::support::client::{basic, http_client, send, Reply};
+use crate::support::data::{batch, delete, item, record};
+use crate::support::{register_sites, SiteLogin, TestServer};
+
+async fn v5(server: &TestServer, login: &SiteLogin, password: &str, method: &str, path: &str, body: &str) -> Reply {
+    let request = http::Request::builder()
+        .method(method)
+        .uri(format!("{}/sync/v5/{path}", server.base_url()))
+        .header("authorization", basic(&login.name, password))
+        .header("msupply-site-uuid", format!("omsupply-{}", login.name))
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    send(&http_client(), request).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_msupply_site_initialises_and_drains_over_v5() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = register_sites(dir.path(), 2);
+    let (a, b) = (&logins[0], &logins[1]);
+    let server = TestServer::start(dir.path()).await;
+    let native = r#"{"ID":"N1","quantity":5,"is_vaccine":true,"note":null}"#;
+    let mut records: Vec<String> = (0..30).map(item).collect();
+    records.push(record("V5-N1", "item", "N1", "", native));
+    server.satellite(a, "v3").push(&batch(&records)).await;
+    let pw = b.password.as_str();
+
+    let site = v5(&server, b, pw, "GET", "site", "").await;
+    assert_eq!(site.status, 200, "{}", site.raw);
+    assert_eq!(site.json["siteId"], b.id);
+    assert_eq!(site.json["initialisationStatus"], "new");
+    assert_eq!(site.json["mSupplyCentralSiteId"], 1);
+
+    let started = v5(&server, b, pw, "POST", "initialise", "{}").await;
+    assert_eq!(started.status, 200, "{}", started.raw);
+    let queued = started.json["queueLength"].as_u64().unwrap();
+    assert!(queued >= 31, "{}", started.raw);
+    assert_eq!(
+        v5(&server, b, pw, "GET", "site", "").await.json["initialisationStatus"],
+        "started"
+    );
+    let status = v5(&server, b, pw, "GET", "site_status", "").await;
+    assert_eq!(status.json, json!({"code": "idle", "message": "", "data": null}));
+
+    let mut received: Vec<Value> = Vec::new();
+    loop {
+        let page = v5(&server, b, pw, "GET", "queued_records?limit=7", "").await;
+        assert_eq!(page.status, 200, "{}", page.raw);
+        let data = page.json["data"].as_array().unwrap().clone();
+        assert_eq!(
+            page.json["queueLength"].as_u64().unwrap(),
+            queued - received.len() as u64
+        );
+        if data.is_empty() {
+            break;
+        }
+        assert!(data.len() <= 7);
+        let ids: Vec<&str> = data.iter().map(|r| r["syncOutId"].as_str().unwrap()).collect();
+        let acked = v5(
+            &server,
+            b,
+            pw,
+            "POST",
+            "acknowledged_records",
+            &json!({"syncIDs": ids}).to_string(),
+        )
+        .await;
+        assert_eq!(acked.status, 200, "{}", acked.raw);
+        received.extend(data);
+    }
+    assert_eq!(received.len() as u64, queued);
+    let n1 = received.iter().find(|r| r["recordId"] == "N1").unwrap();
+    assert_eq!(
+        (n1["tableName"].clone(), n1["action"].clone()),
+        (json!("item"), json!("update"))
+    );
+    assert_eq!(n1["recordData"], serde_json::from_str::<Value>(native).unwrap());
+    assert_eq!(
+        v5(&server, b, pw, "GET", "site", "").await.json["initialisationStatus"],
+        "completed"
+    );
+
+    // A later delete arrives as one, without recordData.
+    server
+        .satellite(a, "v3")
+        .push(&batch(&[delete("V5-D1", "item", "N1", "")]))
+        .await;
+    let page = v5(&server, b, pw, "GET", "queued_records", "").await;
+    assert_eq!(page.json["queueLength"], 1);
+    let gone = &page.json["data"][0];
+    assert_eq!(
+        (gone["recordId"].clone(), gone["action"].clone()),
+        (json!("N1"), json!("delete"))
+    );
+    assert!(gone.get("recordData").is_none());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v5_errors_have_v5_shape_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = register_sites(dir.path(), 1);
+    let b = &logins[0];
+    let server = TestServer::start(dir.path()).await;
+    let wrong = v5(&server, b, "wrong", "POST", "initialise", "{}").await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.json["error"]["code"], "site_incorrect_password");
+    assert!(wrong.json["error"]["message"].is_string());
+
+    assert_eq!(v5(&server, b, &b.password, "GET", "site", "").await.status, 200);
+    let other_machine = http::Request::get(format!("{}/sync/v5/site", server.base_url()))
+        .header("authorization", basic(&b.name, &b.password))
+        .header("msupply-site-uuid", "another-machine")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let refused = send(&http_client(), other_machine).await;
+    assert_eq!(refused.status, 401);
+    assert_eq!(refused.json["error"]["code"], "site_incorrect_hardware_id");
+
+    let pw = b.password.as_str();
+    let bad_ack = v5(
+        &server,
+        b,
+        pw,
+        "POST",
+        "acknowledged_records",
+        r#"{"SyncRecordIDs":[]}"#,
+    )
+    .await;
+    assert_eq!(
+        (bad_ack.status, bad_ack.json["error"]["code"].clone()),
+        (400, json!("bad_request"))
+    );
+    let bad_limit = v5(&server, b, pw, "GET", "queued_records?limit=all", "").await;
+    assert_eq!(bad_limit.status, 400);
+    let unknown = v5(&server, b, pw, "GET", "central_records", "").await;
+    assert_eq!(
+        (unknown.status, unknown.json["error"]["code"].clone()),
+        (404, json!("not_found"))
+    );
+    assert_eq!(
+        v5(&server, b, pw, "GET", "site", "").await.json["initialisationStatus"],
+        "new"
+    );
+    server.stop().await;
+}
