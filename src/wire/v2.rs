@@ -58,63 +58,113 @@ pub fn decode_push(body: &[u8], max_records: usize) -> Result<Vec<PushedRecord>,
 fn decode_record(n: usize, raw: &RawValue) -> Result<PushedRecord, DecodeError> {
     let bad = |message: String| DecodeError::Record(format!("record {} of the push: {message}", n + 1));
     let pushed: PushedV2<'_> = serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
-    let required = |value: Option<Cow<'_, str>>, name: &str| -> Result<String, DecodeError> {
-        match value {
-            Some(v) if !v.is_empty() => Ok(v.into_owned()),
-            _ => Err(bad(format!("{name} is missing"))),
-        }
+    let code = pushed.sync_type.as_deref().unwrap_or_default();
+    let sync_type = match code {
+        "" => None,
+        code => Some(
+            SyncType::from_code(code).ok_or_else(|| bad(format!("SyncType \"{code}\" is not one of I, U, D, M")))?,
+        ),
     };
-    let sync_id = required(pushed.sync_id, "SyncID")?;
-    let table = required(pushed.record_type, "RecordType")?;
-    let record_id = required(pushed.record_id, "RecordID")?;
-    let code = required(pushed.sync_type, "SyncType")?;
-    let sync_type =
-        SyncType::from_code(&code).ok_or_else(|| bad(format!("SyncType \"{code}\" is not one of I, U, D, M")))?;
-    let store_id = pushed.store_id.map(Cow::into_owned).unwrap_or_default();
-    let merge_id_to_keep = pushed.merge_id_to_keep.map(Cow::into_owned).unwrap_or_default();
-    let merge_id_to_delete = pushed.merge_id_to_delete.map(Cow::into_owned).unwrap_or_default();
-    for (name, value) in [
-        ("SyncID", &sync_id),
-        ("RecordType", &table),
-        ("RecordID", &record_id),
-        ("StoreID", &store_id),
-        ("mergeIDtokeep", &merge_id_to_keep),
-        ("mergeIDtodelete", &merge_id_to_delete),
-    ] {
-        if value.len() > MAX_ID_LEN || value.contains('\0') {
-            return Err(bad(format!("{name} is longer than {MAX_ID_LEN} bytes or holds a NUL")));
-        }
-    }
-    let data = match (sync_type, pushed.data) {
-        (SyncType::Insert | SyncType::Update, Some(data)) if data.get().starts_with('{') => {
-            data.get().as_bytes().to_vec()
-        }
-        (SyncType::Insert | SyncType::Update, _) => return Err(bad("Data must be a JSON object for I and U".into())),
-        (SyncType::Delete | SyncType::Merge, _) => Vec::new(),
+    let fields = RecordFields {
+        sync_id: pushed.sync_id,
+        table: pushed.record_type,
+        record_id: pushed.record_id,
+        sync_type,
+        store_id: pushed.store_id,
+        key_field_id: pushed.key_field_id.map(|k| k.get().to_string()),
+        merge_id_to_keep: pushed.merge_id_to_keep,
+        merge_id_to_delete: pushed.merge_id_to_delete,
+        data: pushed.data,
     };
-    if data.len() > MAX_DATA_LEN {
-        return Err(bad(format!("Data is larger than {MAX_DATA_LEN} bytes")));
+    fields.validate(&bad, ["SyncID", "RecordType", "RecordID", "SyncType", "Data"])
+}
+
+/// The envelope of one pushed record in any named format, before validation.
+pub(crate) struct RecordFields<'a> {
+    pub sync_id: Option<Cow<'a, str>>,
+    pub table: Option<Cow<'a, str>>,
+    pub record_id: Option<Cow<'a, str>>,
+    pub sync_type: Option<SyncType>,
+    pub store_id: Option<Cow<'a, str>>,
+    pub key_field_id: Option<String>,
+    pub merge_id_to_keep: Option<Cow<'a, str>>,
+    pub merge_id_to_delete: Option<Cow<'a, str>>,
+    pub data: Option<&'a RawValue>,
+}
+
+impl RecordFields<'_> {
+    /// Checks what every format requires (ids present, bounded and without NUL, an object as
+    /// the data of an insert or update, both ids of a merge) and builds the record. `names`
+    /// are the format's own names of the SyncID, table, record id, sync type and data fields,
+    /// for the messages; `bad` wraps a message with the record's place in the batch.
+    pub(crate) fn validate(
+        self,
+        bad: &impl Fn(String) -> DecodeError,
+        names: [&str; 5],
+    ) -> Result<PushedRecord, DecodeError> {
+        let [sync_id_name, table_name, record_id_name, sync_type_name, data_name] = names;
+        let required = |value: Option<Cow<'_, str>>, name: &str| -> Result<String, DecodeError> {
+            match value {
+                Some(v) if !v.is_empty() => Ok(v.into_owned()),
+                _ => Err(bad(format!("{name} is missing"))),
+            }
+        };
+        let sync_id = required(self.sync_id, sync_id_name)?;
+        let table = required(self.table, table_name)?;
+        let record_id = required(self.record_id, record_id_name)?;
+        let sync_type = self
+            .sync_type
+            .ok_or_else(|| bad(format!("{sync_type_name} is missing")))?;
+        let store_id = self.store_id.map(Cow::into_owned).unwrap_or_default();
+        let merge_id_to_keep = self.merge_id_to_keep.map(Cow::into_owned).unwrap_or_default();
+        let merge_id_to_delete = self.merge_id_to_delete.map(Cow::into_owned).unwrap_or_default();
+        for (name, value) in [
+            (sync_id_name, &sync_id),
+            (table_name, &table),
+            (record_id_name, &record_id),
+            ("StoreID", &store_id),
+            ("mergeIDtokeep", &merge_id_to_keep),
+            ("mergeIDtodelete", &merge_id_to_delete),
+        ] {
+            if value.len() > MAX_ID_LEN || value.contains('\0') {
+                return Err(bad(format!("{name} is longer than {MAX_ID_LEN} bytes or holds a NUL")));
+            }
+        }
+        let data = match (sync_type, self.data) {
+            (SyncType::Insert | SyncType::Update, Some(data)) if data.get().starts_with('{') => {
+                data.get().as_bytes().to_vec()
+            }
+            (SyncType::Insert | SyncType::Update, _) => {
+                return Err(bad(format!(
+                    "{data_name} must be a JSON object for an insert or update"
+                )))
+            }
+            (SyncType::Delete | SyncType::Merge, _) => Vec::new(),
+        };
+        if data.len() > MAX_DATA_LEN {
+            return Err(bad(format!("{data_name} is larger than {MAX_DATA_LEN} bytes")));
+        }
+        if sync_type == SyncType::Merge && (merge_id_to_keep.is_empty() || merge_id_to_delete.is_empty()) {
+            return Err(bad("a merge needs the id to keep and the id to delete".into()));
+        }
+        let key_field_id = self.key_field_id.unwrap_or_default();
+        if key_field_id.len() > MAX_ID_LEN {
+            return Err(bad("KeyFieldID is too long".into()));
+        }
+        Ok(PushedRecord {
+            sync_id,
+            record: SyncRecord {
+                table,
+                record_id,
+                sync_type,
+                store_id,
+                key_field_id,
+                merge_id_to_keep,
+                merge_id_to_delete,
+                data,
+            },
+        })
     }
-    if sync_type == SyncType::Merge && (merge_id_to_keep.is_empty() || merge_id_to_delete.is_empty()) {
-        return Err(bad("a merge needs mergeIDtokeep and mergeIDtodelete".into()));
-    }
-    let key_field_id = pushed.key_field_id.map(|k| k.get().to_string()).unwrap_or_default();
-    if key_field_id.len() > MAX_ID_LEN {
-        return Err(bad("KeyFieldID is too long".into()));
-    }
-    Ok(PushedRecord {
-        sync_id,
-        record: SyncRecord {
-            table,
-            record_id,
-            sync_type,
-            store_id,
-            key_field_id,
-            merge_id_to_keep,
-            merge_id_to_delete,
-            data,
-        },
-    })
 }
 
 /// Encodes one outgoing record in the pulled shape (lower-case `data`, every key present).

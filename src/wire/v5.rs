@@ -2,11 +2,15 @@
 //! `queueLength`, records as `syncOutId`/`tableName`/`recordId`/`action`/`recordData`, and errors
 //! as `{"error":{"code":…,"message":…,"data":null}}`. Record data goes out byte for byte as stored.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::json::write_string;
+use super::v2::RecordFields;
 use super::DecodeError;
-use crate::domain::record::SyncType;
+use crate::domain::record::{PushedRecord, SyncType};
 use crate::sync::{Initialisation, Outgoing};
 
 /// The `action` of a record, lower case as open-mSupply writes it.
@@ -83,6 +87,105 @@ pub fn encode_queued(queue_length: u64, records: &[Outgoing]) -> Vec<u8> {
 }
 
 #[derive(Deserialize)]
+struct Push<'a> {
+    #[serde(rename = "queueLength")]
+    queue_length: u64,
+    #[serde(borrow)]
+    data: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct PushedV5<'a> {
+    #[serde(rename = "syncOutId", borrow)]
+    sync_out_id: Option<Cow<'a, str>>,
+    #[serde(rename = "tableName", borrow)]
+    table_name: Option<Cow<'a, str>>,
+    #[serde(rename = "recordId", borrow)]
+    record_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    action: Option<Cow<'a, str>>,
+    #[serde(rename = "recordData", borrow, default)]
+    record_data: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct MergeData<'a> {
+    #[serde(rename = "mergeIdToKeep", borrow)]
+    keep: Option<Cow<'a, str>>,
+    #[serde(rename = "mergeIdToDelete", borrow)]
+    delete: Option<Cow<'a, str>>,
+}
+
+/// A v5 push: what the site still has to push (this batch included), and the records.
+#[derive(Debug)]
+pub struct Pushed {
+    pub queue_length: u64,
+    pub records: Vec<PushedRecord>,
+}
+
+/// `{"queueLength":n,"data":[…]}`: every record valid, or the error names the first that is not.
+pub fn decode_push(body: &[u8], max_records: usize) -> Result<Pushed, DecodeError> {
+    let push: Push<'_> = serde_json::from_slice(body)
+        .map_err(|e| DecodeError::Malformed(format!("the body must be {{\"queueLength\":n,\"data\":[…]}}: {e}")))?;
+    if push.data.len() > max_records {
+        return Err(DecodeError::TooMany(format!(
+            "a push may hold at most {max_records} records, this one holds {}",
+            push.data.len()
+        )));
+    }
+    let records = push
+        .data
+        .iter()
+        .enumerate()
+        .map(|(n, raw)| decode_record(n, raw))
+        .collect::<Result<_, _>>()?;
+    Ok(Pushed {
+        queue_length: push.queue_length,
+        records,
+    })
+}
+
+fn decode_record(n: usize, raw: &RawValue) -> Result<PushedRecord, DecodeError> {
+    let bad = |message: String| DecodeError::Record(format!("record {} of the push: {message}", n + 1));
+    let pushed: PushedV5<'_> = serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
+    let sync_type = match pushed.action.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("") => None,
+        Some("insert") => Some(SyncType::Insert),
+        Some("update") => Some(SyncType::Update),
+        Some("delete") => Some(SyncType::Delete),
+        Some("merge") => Some(SyncType::Merge),
+        Some(other) => {
+            return Err(bad(format!(
+                "action \"{other}\" is not insert, update, delete or merge"
+            )))
+        }
+    };
+    let (keep, delete) = match (sync_type, pushed.record_data) {
+        (Some(SyncType::Merge), Some(data)) => {
+            let merge: MergeData<'_> = serde_json::from_str(data.get()).map_err(|e| {
+                bad(format!(
+                    "a merge's recordData must name mergeIdToKeep and mergeIdToDelete: {e}"
+                ))
+            })?;
+            (merge.keep, merge.delete)
+        }
+        _ => (None, None),
+    };
+    let fields = RecordFields {
+        sync_id: pushed.sync_out_id,
+        table: pushed.table_name,
+        record_id: pushed.record_id,
+        sync_type,
+        store_id: None,
+        key_field_id: None,
+        merge_id_to_keep: keep,
+        merge_id_to_delete: delete,
+        data: pushed.record_data,
+    };
+    fields.validate(&bad, ["syncOutId", "tableName", "recordId", "action", "recordData"])
+}
+
+#[derive(Deserialize)]
 struct Acknowledgement {
     #[serde(rename = "syncIDs")]
     sync_ids: Vec<String>,
@@ -152,6 +255,61 @@ mod tests {
         assert!(String::from_utf8(body)
             .unwrap()
             .contains(r#""recordData":{"ID":"R1","quantity":5,"note":"x"}"#));
+    }
+
+    #[test]
+    fn pushes_in_any_case_with_native_types_and_merges() {
+        let body = br#"{"queueLength":0,"data":[
+            {"syncOutId":"1385","tableName":"trans_line","recordId":"L1","action":"Update","recordData":{"ID":"L1","quantity":5,"store_ID":"S1"}},
+            {"syncOutId":"1386","tableName":"name","recordId":"N2","action":"MERGE","recordData":{"mergeIdToKeep":"N1","mergeIdToDelete":"N2"}},
+            {"syncOutId":"1387","tableName":"trans_line","recordId":"L2","action":"delete"}]}"#;
+        let pushed = decode_push(body, 10).unwrap();
+        assert_eq!(pushed.queue_length, 0);
+        let [update, merge, delete] = &pushed.records[..] else {
+            panic!("three records")
+        };
+        assert_eq!(
+            (update.sync_id.as_str(), update.record.sync_type),
+            ("1385", SyncType::Update)
+        );
+        assert_eq!(
+            update.record.data,
+            br#"{"ID":"L1","quantity":5,"store_ID":"S1"}"#.to_vec()
+        );
+        assert_eq!(merge.record.sync_type, SyncType::Merge);
+        assert_eq!(
+            (
+                merge.record.merge_id_to_keep.as_str(),
+                merge.record.merge_id_to_delete.as_str()
+            ),
+            ("N1", "N2")
+        );
+        assert!(merge.record.data.is_empty());
+        assert_eq!(delete.record.sync_type, SyncType::Delete);
+    }
+
+    #[test]
+    fn a_bad_record_names_itself_and_refuses_the_push() {
+        let body = br#"{"queueLength":1,"data":[{"syncOutId":"1","tableName":"item","recordId":"I1","action":"insert","recordData":{}},
+            {"syncOutId":"2","tableName":"item","recordId":"I2","action":"upsert","recordData":{}}]}"#;
+        let error = decode_push(body, 10).unwrap_err();
+        assert_eq!(
+            error,
+            DecodeError::Record(
+                "record 2 of the push: action \"upsert\" is not insert, update, delete or merge".into()
+            )
+        );
+        assert!(matches!(
+            decode_push(br#"{"data":[]}"#, 10),
+            Err(DecodeError::Malformed(_))
+        ));
+        let no_data =
+            br#"{"queueLength":0,"data":[{"syncOutId":"1","tableName":"item","recordId":"I1","action":"insert"}]}"#;
+        assert!(matches!(decode_push(no_data, 10), Err(DecodeError::Record(m)) if m.contains("recordData")));
+        assert!(matches!(
+            decode_push(br#"{"queueLength":0,"data":[{},{}]}"#, 1),
+            Err(DecodeError::TooMany(_))
+        ));
     }
 
     #[test]

@@ -152,3 +152,59 @@ async fn v5_errors_have_v5_shape_and_change_nothing() {
     );
     server.stop().await;
 }
+
+/// A central record pushed over v5 with native JSON types reaches a v3 satellite byte for byte
+/// (a retry changes nothing); a batch with a bad record applies nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v5_push_reaches_v3_satellites_unchanged_and_a_bad_one_applies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = register_sites(dir.path(), 2);
+    let (a, b) = (&logins[0], &logins[1]);
+    let server = TestServer::start(dir.path()).await;
+    let pw = a.password.as_str();
+    let refused = v5(
+        &server,
+        a,
+        pw,
+        "POST",
+        "queued_records",
+        r#"{"queueLength":2,"data":[
+            {"syncOutId":"1","tableName":"item","recordId":"G1","action":"insert","recordData":{"ID":"G1"}},
+            {"syncOutId":"2","tableName":"item","recordId":"G2","action":"Upsert","recordData":{"ID":"G2"}}]}"#,
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.raw);
+    assert_eq!(refused.json["error"]["code"], "bad_request");
+    assert!(refused.json["error"]["message"].as_str().unwrap().contains("record 2"));
+    let satellite_b = server.satellite(b, "v3");
+    assert_eq!(satellite_b.count().await, 0, "nothing of a refused push is applied");
+
+    let data = r#"{"ID":"G1","code":"G1","doses":2,"is_vaccine":true,"price":1.25}"#;
+    let body = format!(
+        r#"{{"queueLength":0,"data":[{{"syncOutId":"1385","tableName":"item","recordId":"G1","action":"INSERT","recordData":{data}}}]}}"#
+    );
+    let pushed = v5(&server, a, pw, "POST", "queued_records", &body).await;
+    assert_eq!(pushed.status, 200, "{}", pushed.raw);
+    assert_eq!(pushed.json, json!({"integrationStarted": true}));
+    let again = v5(&server, a, pw, "POST", "queued_records", &body).await;
+    assert_eq!(again.status, 200, "a retried push is recognised");
+
+    let pulled = satellite_b.pull(10).await;
+    let records = pulled.json.as_array().unwrap();
+    assert_eq!(records.len(), 1, "{}", pulled.raw);
+    assert_eq!(
+        (records[0]["RecordType"].clone(), records[0]["SyncType"].clone()),
+        (json!("item"), json!("I"))
+    );
+    assert!(
+        pulled.raw.contains(&format!(r#""data":{data}"#)),
+        "byte for byte: {}",
+        pulled.raw
+    );
+    assert_eq!(
+        v5(&server, a, pw, "GET", "queued_records", "").await.json["queueLength"],
+        0,
+        "never back to its origin"
+    );
+    server.stop().await;
+}

@@ -1,6 +1,6 @@
 //! v5, for open-mSupply remote sites: the site is the one the credentials name (no
 //! `from_site`/`to_site`). Served so far: `site`, `initialise`, `site_status`, `queued_records`
-//! (GET) and `acknowledged_records`; pushes and `central_records` are not yet.
+//! (GET and POST) and `acknowledged_records`; `central_records` is not yet.
 
 use std::sync::Arc;
 
@@ -55,9 +55,14 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             Ok(v5::encode_queue_length(engine.acknowledge(site, &ids).await?))
         }
-        (Endpoint::QueuedRecords, &Method::POST) => Err(ApiError::BadRequest(
-            "pushing over v5 is not supported by this primary yet".into(),
-        )),
+        (Endpoint::QueuedRecords, &Method::POST) => {
+            let body = call.body().await?;
+            // `queueLength` says how much the site still has to push; the records are applied
+            // at once either way, so the last push of a cycle ({"queueLength":0}) ends it.
+            let pushed = v5::decode_push(&body, primary.config.limits.max_push_records)?;
+            engine.push(site, pushed.records).await?;
+            Ok(br#"{"integrationStarted":true}"#.to_vec())
+        }
         (_, method) => Err(ApiError::MethodNotAllowed(method.to_string())),
     }
 }
