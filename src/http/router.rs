@@ -13,6 +13,7 @@ pub enum Endpoint {
     PatientHistory,
     Initialise,
     SiteStatus,
+    CentralRecords,
 }
 
 /// Which API's handlers serve a route.
@@ -47,7 +48,8 @@ const V4_ENDPOINTS: [(&str, Endpoint); 2] = [
 
 const V5_PREFIXES: [&str; 1] = ["/sync/v5/"];
 
-const V5_ENDPOINTS: [(&str, Endpoint); 5] = [
+const V5_ENDPOINTS: [(&str, Endpoint); 6] = [
+    ("central_records", Endpoint::CentralRecords),
     ("site", Endpoint::Site),
     ("initialise", Endpoint::Initialise),
     ("site_status", Endpoint::SiteStatus),
@@ -129,7 +131,7 @@ mod tests {
             assert_eq!(route(&format!("/sync/v5/{name}/")), Some((Api::V5, endpoint)));
         }
         assert_eq!(route("/sync/v5/queued_records/count"), None);
-        assert_eq!(api("/sync/v5/central_records"), Some(Api::V5));
+        assert_eq!(api("/sync/v5/nothing"), Some(Api::V5));
         assert_eq!(api("/api/v4/nothing"), Some(Api::V4));
         assert_eq!(api("/elsewhere"), None);
         assert_eq!(route("/sync/v4/site"), None);

@@ -259,6 +259,21 @@ impl SyncEngine {
         self.load(&ids, &snapshot)
     }
 
+    /// The central changes after `cursor` (a log sequence number), at most `limit`, each with its
+    /// sequence number as its cursor, and the highest cursor there is: the feed open-mSupply
+    /// reads central data from. A record changed twice appears once, at its latest cursor.
+    pub fn central_after(&self, cursor: u64, limit: usize) -> Result<(u64, Vec<(u64, Outgoing)>)> {
+        let (seqs, max_cursor, snapshot) = {
+            let state = self.state.read();
+            let central = state.index.changes(index::CENTRAL);
+            let seqs: Vec<u64> = index::merged_after(&[central], cursor).take(limit).collect();
+            (seqs, central.max().unwrap_or(0), self.storage.snapshot())
+        };
+        let ids: Vec<OutgoingId> = seqs.iter().map(|&seq| OutgoingId::Change { seq }).collect();
+        let records = self.load(&ids, &snapshot)?;
+        Ok((max_cursor, seqs.into_iter().zip(records).collect()))
+    }
+
     /// The queued record with this outgoing SyncID, if it is in `site`'s queue.
     pub fn find(&self, site: SiteId, sync_id: &str) -> Result<Option<Outgoing>> {
         let Some(id) = OutgoingId::parse(sync_id) else {

@@ -53,37 +53,59 @@ pub fn encode_queued(queue_length: u64, records: &[Outgoing]) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + records.iter().map(|r| r.encoded_len() + 128).sum::<usize>());
     out.extend_from_slice(format!("{{\"queueLength\":{queue_length},\"data\":[").as_bytes());
     for (i, outgoing) in records.iter().enumerate() {
-        let r = outgoing.record();
         if i > 0 {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"syncOutId\":\"");
         out.extend_from_slice(&outgoing.sync_id);
-        out.extend_from_slice(b"\",\"tableName\":");
-        write_string(&mut out, r.table);
-        out.extend_from_slice(b",\"recordId\":");
-        write_string(&mut out, r.record_id);
-        out.extend_from_slice(b",\"action\":\"");
-        out.extend_from_slice(action(r.sync_type).as_bytes());
         out.push(b'"');
-        match r.sync_type {
-            SyncType::Insert | SyncType::Update => {
-                out.extend_from_slice(b",\"recordData\":");
-                out.extend_from_slice(if r.data.is_empty() { b"{}" } else { r.data });
-            }
-            SyncType::Merge => {
-                out.extend_from_slice(b",\"recordData\":{\"mergeIdToKeep\":");
-                write_string(&mut out, r.merge_id_to_keep);
-                out.extend_from_slice(b",\"mergeIdToDelete\":");
-                write_string(&mut out, r.merge_id_to_delete);
-                out.push(b'}');
-            }
-            SyncType::Delete => {}
-        }
+        write_record(&mut out, outgoing);
         out.push(b'}');
     }
     out.extend_from_slice(b"]}");
     out
+}
+
+/// `GET central_records`: the highest cursor, and the records each with its cursor as `ID`.
+pub fn encode_central(max_cursor: u64, records: &[(u64, Outgoing)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + records.iter().map(|(_, r)| r.encoded_len() + 128).sum::<usize>());
+    out.extend_from_slice(format!("{{\"maxCursor\":{max_cursor},\"data\":[").as_bytes());
+    for (i, (cursor, outgoing)) in records.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(format!("{{\"ID\":{cursor}").as_bytes());
+        write_record(&mut out, outgoing);
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
+/// `,"tableName":…,"recordId":…,"action":…[,"recordData":…]`
+fn write_record(out: &mut Vec<u8>, outgoing: &Outgoing) {
+    let r = outgoing.record();
+    out.extend_from_slice(b",\"tableName\":");
+    write_string(out, r.table);
+    out.extend_from_slice(b",\"recordId\":");
+    write_string(out, r.record_id);
+    out.extend_from_slice(b",\"action\":\"");
+    out.extend_from_slice(action(r.sync_type).as_bytes());
+    out.push(b'"');
+    match r.sync_type {
+        SyncType::Insert | SyncType::Update => {
+            out.extend_from_slice(b",\"recordData\":");
+            out.extend_from_slice(if r.data.is_empty() { b"{}" } else { r.data });
+        }
+        SyncType::Merge => {
+            out.extend_from_slice(b",\"recordData\":{\"mergeIdToKeep\":");
+            write_string(out, r.merge_id_to_keep);
+            out.extend_from_slice(b",\"mergeIdToDelete\":");
+            write_string(out, r.merge_id_to_delete);
+            out.push(b'}');
+        }
+        SyncType::Delete => {}
+    }
 }
 
 #[derive(Deserialize)]
@@ -310,6 +332,17 @@ mod tests {
             decode_push(br#"{"queueLength":0,"data":[{},{}]}"#, 1),
             Err(DecodeError::TooMany(_))
         ));
+    }
+
+    #[test]
+    fn central_records_carry_their_cursor() {
+        let body = encode_central(200, &[(17, outgoing(SyncType::Update, r#"{"ID":"R1"}"#))]);
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"maxCursor": 200, "data": [
+                {"ID": 17, "tableName": "trans_line", "recordId": "R1", "action": "update", "recordData": {"ID": "R1"}}]})
+        );
     }
 
     #[test]

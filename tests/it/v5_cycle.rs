@@ -7,7 +7,7 @@ use http_body_util::Full;
 use serde_json::{json, Value};
 
 use crate::support::client::{basic, http_client, send, Reply};
-use crate::support::data::{batch, delete, item, record};
+use crate::support::data::{batch, delete, item, record, transact};
 use crate::support::{register_sites, SiteLogin, TestServer};
 
 async fn v5(server: &TestServer, login: &SiteLogin, password: &str, method: &str, path: &str, body: &str) -> Reply {
@@ -141,7 +141,7 @@ async fn v5_errors_have_v5_shape_and_change_nothing() {
     );
     let bad_limit = v5(&server, b, pw, "GET", "queued_records?limit=all", "").await;
     assert_eq!(bad_limit.status, 400);
-    let unknown = v5(&server, b, pw, "GET", "central_records", "").await;
+    let unknown = v5(&server, b, pw, "GET", "queued_records/count", "").await;
     assert_eq!(
         (unknown.status, unknown.json["error"]["code"].clone()),
         (404, json!("not_found"))
@@ -207,4 +207,75 @@ async fn a_v5_push_reaches_v3_satellites_unchanged_and_a_bad_one_applies_nothing
         "never back to its origin"
     );
     server.stop().await;
+}
+
+/// The central feed: every central record once, in cursor order, pages of `limit`; later
+/// changes come after the last cursor read, deletes included; store records never.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn central_records_is_a_cursor_feed_of_central_data_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = register_sites(dir.path(), 2);
+    let (a, b) = (&logins[0], &logins[1]);
+    let server = TestServer::start(dir.path()).await;
+    let mut records: Vec<String> = (0..25).map(item).collect();
+    records.push(transact(1, &a.store_id).1);
+    server.satellite(a, "v3").push(&batch(&records)).await;
+    let pw = b.password.as_str();
+    let (first, max) = read_central(&server, b, 0).await;
+    assert_eq!(first.len(), 25, "the items, not the store's invoice");
+    assert!(first
+        .iter()
+        .all(|r| r["tableName"] == "item" && r["action"] == "update"));
+    assert_eq!(first.last().unwrap()["ID"].as_u64().unwrap(), max);
+
+    let changed = item(3);
+    let gone = format!("{:032X}", 0x1_0000_0000u64 + 4);
+    server
+        .satellite(a, "v3")
+        .push(&batch(&[
+            changed.replace("ITEM3", "ITEM3b"),
+            delete("GONE4", "item", &gone, ""),
+        ]))
+        .await;
+    let (later, _) = read_central(&server, b, max).await;
+    let actions: Vec<(&str, &str)> = later
+        .iter()
+        .map(|r| (r["recordId"].as_str().unwrap(), r["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            (format!("{:032X}", 0x1_0000_0003u64).as_str(), "update"),
+            (gone.as_str(), "delete")
+        ]
+    );
+    let bad = v5(&server, b, pw, "GET", "central_records?cursor=-1", "").await;
+    assert_eq!(
+        (bad.status, bad.json["error"]["code"].clone()),
+        (400, json!("bad_request"))
+    );
+    server.stop().await;
+}
+
+/// Reads `central_records` from `from` until a page comes back empty; returns what it read and
+/// the highest `maxCursor` seen.
+async fn read_central(server: &TestServer, login: &SiteLogin, from: u64) -> (Vec<Value>, u64) {
+    let (mut cursor, mut seen, mut max) = (from, Vec::new(), 0);
+    loop {
+        let path = format!("central_records?cursor={cursor}&limit=10");
+        let page = v5(server, login, &login.password, "GET", &path, "").await;
+        assert_eq!(page.status, 200, "{}", page.raw);
+        max = page.json["maxCursor"].as_u64().unwrap().max(max);
+        let data = page.json["data"].as_array().unwrap().clone();
+        if data.is_empty() {
+            return (seen, max);
+        }
+        assert!(data.len() <= 10);
+        for record in data {
+            let id = record["ID"].as_u64().unwrap();
+            assert!(id > cursor, "cursors ascend");
+            cursor = id;
+            seen.push(record);
+        }
+    }
 }

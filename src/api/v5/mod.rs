@@ -1,6 +1,6 @@
 //! v5, for open-mSupply remote sites: the site is the one the credentials name (no
-//! `from_site`/`to_site`). Served so far: `site`, `initialise`, `site_status`, `queued_records`
-//! (GET and POST) and `acknowledged_records`; `central_records` is not yet.
+//! `from_site`/`to_site`): `site`, `initialise`, `site_status`, `central_records`,
+//! `queued_records` (GET and POST) and `acknowledged_records`.
 
 use std::sync::Arc;
 
@@ -30,15 +30,23 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
         // Initialisation is a view over the log, ready as soon as it is asked for: the primary
         // is never busy preparing it.
         (Endpoint::SiteStatus, &Method::GET) => Ok(br#"{"code":"idle","message":"","data":null}"#.to_vec()),
+        (Endpoint::CentralRecords, &Method::GET) => {
+            let cursor = number(&call, "cursor", 0)?;
+            let limit =
+                (number(&call, "limit", DEFAULT_LIMIT as u64)? as usize).min(primary.config.limits.max_pull_limit);
+            let primary = primary.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::http::priority::lower_current_thread();
+                let (max_cursor, records) = primary.engine.central_after(cursor, limit)?;
+                Ok::<_, crate::sync::SyncError>(v5::encode_central(max_cursor, &records))
+            })
+            .await
+            .map_err(|_| ApiError::Internal)?
+            .map_err(ApiError::from)
+        }
         (Endpoint::QueuedRecords, &Method::GET) => {
-            let limit = match call.query.get("limit") {
-                None => DEFAULT_LIMIT,
-                Some(text) => text
-                    .trim()
-                    .parse::<usize>()
-                    .map_err(|_| ApiError::BadRequest(format!("limit must be a whole number, not \"{text}\"")))?,
-            }
-            .min(primary.config.limits.max_pull_limit);
+            let limit =
+                (number(&call, "limit", DEFAULT_LIMIT as u64)? as usize).min(primary.config.limits.max_pull_limit);
             let primary = primary.clone();
             tokio::task::spawn_blocking(move || {
                 crate::http::priority::lower_current_thread();
@@ -64,5 +72,16 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
             Ok(br#"{"integrationStarted":true}"#.to_vec())
         }
         (_, method) => Err(ApiError::MethodNotAllowed(method.to_string())),
+    }
+}
+
+/// A whole-number query parameter, `default` when absent.
+fn number(call: &Call, name: &str, default: u64) -> Result<u64, ApiError> {
+    match call.query.get(name) {
+        None => Ok(default),
+        Some(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::BadRequest(format!("{name} must be a whole number, not \"{text}\""))),
     }
 }
