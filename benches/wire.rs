@@ -1,12 +1,12 @@
-//! Hot paths of the v2 wire format: decoding a pushed batch of 500, encoding a pulled batch of
-//! 500, decoding an acknowledgement of 500 ids. (Push, pull and dump through storage come with the
-//! load-test harness.)
+//! Hot paths of the wire formats, v2 and v5 side by side: decoding a pushed batch of 500,
+//! encoding a pulled batch of 500, decoding an acknowledgement of 500 ids. (Push, pull and dump
+//! through storage are in `sync.rs` and the load-test harness.)
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use satsync::domain::ids::SiteId;
 use satsync::store::LogEntry;
 use satsync::sync::Outgoing;
-use satsync::wire::v2;
+use satsync::wire::{v2, v5};
 
 // The allocator the server runs with: glibc's returns large buffers to the OS after each
 // iteration and the next one pays for the page faults (an 8x gap between rayon_1 and rayon_2
@@ -80,6 +80,31 @@ fn wire(c: &mut Criterion) {
             },
             BatchSize::SmallInput,
         )
+    });
+    group.finish();
+
+    // v5: the same records in open-mSupply's envelope.
+    let v5_body = {
+        let records: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&body)
+            .unwrap()
+            .iter()
+            .map(|r| {
+                serde_json::json!({"syncOutId": r["SyncID"], "tableName": r["RecordType"], "recordId": r["RecordID"],
+                    "action": "update", "recordData": r["Data"]})
+                .to_string()
+            })
+            .collect();
+        format!(r#"{{"queueLength":0,"data":[{}]}}"#, records.join(","))
+    };
+    let v5_ack = serde_json::json!({ "syncIDs": ids }).to_string().into_bytes();
+    let mut group = c.benchmark_group("v5");
+    group.throughput(Throughput::Elements(500));
+    group.bench_function("decode_push_500", |b| {
+        b.iter(|| v5::decode_push(v5_body.as_bytes(), 1000).unwrap())
+    });
+    group.bench_function("encode_pull_500", |b| b.iter(|| v5::encode_queued(500, &outgoing)));
+    group.bench_function("decode_ack_500", |b| {
+        b.iter(|| v5::decode_acknowledgement(&v5_ack).unwrap())
     });
     group.finish();
 }
