@@ -6,6 +6,7 @@
 //! - [`wire`]: the API formats ⇄ domain types; the only code that knows JSON shapes.
 //! - [`store`]: the only code that knows RocksDB: column families, every key, the narrow
 //!   storage interface.
+//! - [`patient`]: patient sync: ids, stamp times, metastamps, jobs, completion, views. Pure, no I/O.
 //! - [`sync`]: push, pull, acknowledge, initial dump, shared by every API version; the queue
 //!   index and the single writer.
 //! - [`http`]: the hyper server, the route table, authentication, the error → status table.
@@ -25,6 +26,7 @@ pub mod api;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod patient;
 pub mod store;
 pub mod sync;
 pub mod wire;
