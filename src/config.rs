@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::domain::credentials::PasswordHash;
+use crate::domain::numbering::Numbering;
 use crate::domain::tables::TableCatalogue;
 
 /// The catalogue shipped with the binary, used when `tables_file` is not set.
@@ -40,6 +42,69 @@ pub struct Config {
     /// Loaded from `tables_file` (or the built-in default) by [`Config::load`].
     #[serde(skip, default = "TableCatalogue::builtin")]
     pub tables: TableCatalogue,
+    #[serde(default)]
+    pub v1: V1Config,
+    #[serde(default)]
+    pub v5: V5Config,
+}
+
+/// The v1 API: its numbering, and the historic shared sync user.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct V1Config {
+    /// Path of the table and field numbering; relative paths are relative to the configuration.
+    #[serde(default)]
+    pub numbers_file: Option<PathBuf>,
+    /// Loaded from `numbers_file` (or the built-in default) by [`Config::load`].
+    #[serde(skip, default = "Numbering::builtin")]
+    pub numbering: Numbering,
+    /// The one shared sync user that may send a plain `username:password` on v1 (the site is
+    /// then the one `from_site` names). Off unless both this and the hash are set.
+    #[serde(default)]
+    pub shared_user: Option<String>,
+    /// `<salt>:<hash>` as `satsync hash-password` prints it.
+    #[serde(default, deserialize_with = "password_hash")]
+    pub shared_password_hash: Option<PasswordHash>,
+}
+
+/// What v5 clients are accepted: open-mSupply sends its sync API version in the `version`
+/// header and its own version in `app-version`; outside these bounds the answer is 409
+/// `api_version_incompatible`. A client that sends no header is let through.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct V5Config {
+    #[serde(default = "default_min_sync_version")]
+    pub min_sync_version: u32,
+    #[serde(default = "default_max_sync_version")]
+    pub max_sync_version: u32,
+    /// The oldest `app-version` accepted (dotted numbers, such as `2.3.0`); none by default.
+    #[serde(default)]
+    pub min_app_version: Option<String>,
+}
+
+impl Default for V5Config {
+    fn default() -> Self {
+        V5Config {
+            min_sync_version: default_min_sync_version(),
+            max_sync_version: default_max_sync_version(),
+            min_app_version: None,
+        }
+    }
+}
+
+fn password_hash<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<PasswordHash>, D::Error> {
+    let text = Option::<String>::deserialize(deserializer)?;
+    text.map(|text| {
+        let (salt, hash) = text
+            .split_once(':')
+            .filter(|(salt, hash)| !salt.is_empty() && hash.len() == 64)
+            .ok_or_else(|| serde::de::Error::custom("expected <salt>:<hash> as `satsync hash-password` prints it"))?;
+        Ok(PasswordHash {
+            salt: salt.to_string(),
+            hash: hash.to_string(),
+        })
+    })
+    .transpose()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -104,6 +169,12 @@ fn default_max_connections() -> usize {
 fn default_read_threads() -> usize {
     2
 }
+fn default_min_sync_version() -> u32 {
+    1
+}
+fn default_max_sync_version() -> u32 {
+    u32::MAX
+}
 fn default_block_cache_mib() -> usize {
     256
 }
@@ -133,6 +204,9 @@ impl Config {
             let tables_path = base.join(tables_file);
             config.tables = TableCatalogue::load(&tables_path)?;
         }
+        if let Some(numbers_file) = &config.v1.numbers_file {
+            config.v1.numbering = Numbering::load(&base.join(numbers_file))?;
+        }
         if config.storage.data_dir.is_relative() {
             config.storage.data_dir = base.join(&config.storage.data_dir);
         }
@@ -157,6 +231,8 @@ impl Config {
             limits: Limits::default(),
             tables_file: None,
             tables: TableCatalogue::builtin(),
+            v1: V1Config::default(),
+            v5: V5Config::default(),
         }
     }
 
@@ -173,6 +249,17 @@ impl Config {
         }
         if self.server.max_connections == 0 || self.server.read_threads == 0 {
             return invalid("server.max_connections and server.read_threads must be positive");
+        }
+        if self.v1.shared_user.is_some() != self.v1.shared_password_hash.is_some() {
+            return invalid("v1.shared_user and v1.shared_password_hash go together: set both or neither");
+        }
+        if self.v5.min_sync_version > self.v5.max_sync_version {
+            return invalid("v5.min_sync_version must not be above v5.max_sync_version");
+        }
+        if let Some(version) = &self.v5.min_app_version {
+            if crate::domain::versions::parse(version).is_none() {
+                return invalid("v5.min_app_version must be dotted numbers, such as 2.3.0");
+            }
         }
         Ok(())
     }

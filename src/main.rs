@@ -58,6 +58,9 @@ enum Command {
     Queue(QueueCommand),
     /// Apply records from a JSON-lines file (one v2 push record per line) as the primary's own.
     Import { file: PathBuf },
+    /// Print the stored form of a password, read from standard input, for
+    /// `[v1] shared_password_hash` (the password itself is kept nowhere).
+    HashPassword,
     /// Write every stored record as JSON lines in the push shape.
     Export {
         #[arg(long)]
@@ -165,6 +168,9 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Command::HashPassword = cli.command {
+        return hash_password();
+    }
     let config = Config::load(&cli.config)?;
     let primary = SiteId(config.server.primary_site_id);
     match cli.command {
@@ -284,6 +290,7 @@ fn main() -> anyhow::Result<()> {
             println!("imported {applied} records");
             Ok(())
         }
+        Command::HashPassword => unreachable!("answered before the configuration is read"),
         Command::Export { table, output } => {
             let storage = open_storage(&config)?;
             let written = match output {
@@ -332,6 +339,18 @@ fn queue_command(app: &Primary, command: QueueCommand) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+fn hash_password() -> anyhow::Result<()> {
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        anyhow::bail!("give the password on standard input");
+    }
+    let stored = satsync::domain::credentials::PasswordHash::from_password(password);
+    println!("{}:{}", stored.salt, stored.hash);
     Ok(())
 }
 

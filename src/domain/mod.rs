@@ -6,6 +6,8 @@
 pub mod credentials;
 pub mod directory;
 pub mod ids;
+pub mod numbering;
 pub mod record;
 pub mod routing;
 pub mod tables;
+pub mod versions;

@@ -4,6 +4,8 @@ use base64::Engine;
 use http::HeaderMap;
 
 use super::error::ApiError;
+use crate::config::V1Config;
+use crate::domain::credentials::client_secret;
 use crate::domain::ids::SiteId;
 use crate::sync::SyncEngine;
 
@@ -34,6 +36,62 @@ pub async fn authenticate_site(engine: &SyncEngine, headers: &HeaderMap) -> Resu
                 .then(|| (site.id, site.hardware_id.clone()))
         })
         .ok_or(ApiError::Unauthorized)?;
+    check_hardware(engine, headers, site, bound).await
+}
+
+/// The site a request of the shared v1 user acts for.
+#[derive(Debug, Clone, Copy)]
+pub enum Claim<'a> {
+    /// `from_site` of a queue call.
+    Id(u32),
+    /// `site_name` of `GET site`.
+    Name(&'a str),
+}
+
+/// v1: the site's own credentials as on every version, or, when the configuration enables it,
+/// the one shared sync user of historic v1 (plain `username:password`, or the SHA-256 hex of
+/// the password), acting for the site the request names. That site's hardware binding holds
+/// either way.
+pub async fn authenticate_site_v1(
+    engine: &SyncEngine,
+    headers: &HeaderMap,
+    v1: &V1Config,
+    claim: Option<Claim<'_>>,
+) -> Result<SiteId, ApiError> {
+    match authenticate_site(engine, headers).await {
+        Err(ApiError::Unauthorized) => {}
+        answered => return answered,
+    }
+    let (Some(shared_user), Some(shared_hash)) = (&v1.shared_user, &v1.shared_password_hash) else {
+        return Err(ApiError::Unauthorized);
+    };
+    let (name, password) = basic_credentials(headers).ok_or(ApiError::Unauthorized)?;
+    let shared =
+        name == *shared_user && (shared_hash.verify(&client_secret(&password)) || shared_hash.verify(&password));
+    if !shared {
+        return Err(ApiError::Unauthorized);
+    }
+    // An unknown or missing site is refused like a wrong password: the shared user learns
+    // nothing about which sites exist.
+    let (site, bound) = engine
+        .with_directory(|d| {
+            let site = match claim? {
+                Claim::Id(id) => d.site(SiteId(id)),
+                Claim::Name(name) => d.site_named(name),
+            }?;
+            (site.id != d.primary()).then(|| (site.id, site.hardware_id.clone()))
+        })
+        .ok_or(ApiError::Unauthorized)?;
+    check_hardware(engine, headers, site, bound).await
+}
+
+/// Binds `site` to the hardware id presented on first use; refuses another one afterwards.
+async fn check_hardware(
+    engine: &SyncEngine,
+    headers: &HeaderMap,
+    site: SiteId,
+    bound: Option<String>,
+) -> Result<SiteId, ApiError> {
     let presented = headers
         .get(HARDWARE_HEADER)
         .and_then(|v| v.to_str().ok())

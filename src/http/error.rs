@@ -36,6 +36,9 @@ pub enum ApiError {
     /// The site is bound to another machine: 200 with the text mobile recognises.
     #[error("{HARDWARE_MISMATCH}")]
     HardwareMismatch,
+    /// The client's API or app version is one this primary does not serve (409).
+    #[error("{0}")]
+    VersionIncompatible(String),
     /// The server is shutting down (503).
     #[error("the server is shutting down")]
     Unavailable,
@@ -54,6 +57,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Record(_) | ApiError::HardwareMismatch => StatusCode::OK,
+            ApiError::VersionIncompatible(_) => StatusCode::CONFLICT,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -74,6 +78,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::VersionIncompatible(_) => (StatusCode::CONFLICT, "api_version_incompatible"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         };

@@ -22,6 +22,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use crate::api::v2::RecordFormat;
 use crate::config::Config;
 use crate::domain::ids::SiteId;
 use crate::store::Storage;
@@ -169,7 +170,8 @@ async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<
                 body_limit: primary.config.limits.max_body_bytes,
             };
             match api {
-                router::Api::V2 => crate::api::v2::handle(primary, endpoint, call).await,
+                router::Api::V1 => crate::api::v2::handle(primary, RecordFormat::Numbered, endpoint, call).await,
+                router::Api::V2 => crate::api::v2::handle(primary, RecordFormat::Named, endpoint, call).await,
                 router::Api::V4 => crate::api::v4::handle(primary, endpoint, call).await,
                 router::Api::V5 => crate::api::v5::handle(primary, endpoint, call).await,
             }

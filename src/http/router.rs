@@ -19,6 +19,8 @@ pub enum Endpoint {
 /// Which API's handlers serve a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Api {
+    /// v1: the calls of v2 with numbered tables and fields.
+    V1,
     /// v2 and v3 (the same format).
     V2,
     /// The patient lookups, at `/sync/v4/` and `/api/v4/` (the real clients use the latter).
@@ -30,6 +32,9 @@ pub enum Api {
 /// The API versions whose routes share the v2 handlers (v3 is the v2 format).
 const V2_PREFIXES: [&str; 2] = ["/sync/v2/", "/sync/v3/"];
 
+const V1_PREFIXES: [&str; 1] = ["/sync/v1/"];
+
+/// The calls of v1, v2 and v3.
 const V2_ENDPOINTS: [(&str, Endpoint); 6] = [
     ("site", Endpoint::Site),
     ("user", Endpoint::User),
@@ -64,7 +69,12 @@ struct Routes {
     endpoints: &'static [(&'static str, Endpoint)],
 }
 
-const ROUTES: [Routes; 3] = [
+const ROUTES: [Routes; 4] = [
+    Routes {
+        api: Api::V1,
+        prefixes: &V1_PREFIXES,
+        endpoints: &V2_ENDPOINTS,
+    },
     Routes {
         api: Api::V2,
         prefixes: &V2_PREFIXES,
@@ -119,6 +129,10 @@ mod tests {
                 assert_eq!(route(&format!("{prefix}{name}")), Some((Api::V2, endpoint)));
                 assert_eq!(route(&format!("{prefix}{name}/")), Some((Api::V2, endpoint)));
             }
+        }
+        for (name, endpoint) in V2_ENDPOINTS {
+            assert_eq!(route(&format!("/sync/v1/{name}")), Some((Api::V1, endpoint)));
+            assert_eq!(route(&format!("/sync/v1/{name}/")), Some((Api::V1, endpoint)));
         }
         for prefix in V4_PREFIXES {
             for (name, endpoint) in V4_ENDPOINTS {

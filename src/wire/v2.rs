@@ -5,11 +5,10 @@
 
 use std::borrow::Cow;
 
-use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::json::write_string;
+use super::json::{encode_array, write_string};
 use super::DecodeError;
 use crate::domain::record::{PushedRecord, SyncRecord, SyncType};
 use crate::sync::Outgoing;
@@ -217,44 +216,10 @@ pub fn encode_push_line(seq: u64, record: &SyncRecord) -> Vec<u8> {
     out
 }
 
-/// Batches at least this large are encoded in parallel.
-const PARALLEL_FROM: usize = 256;
-
 /// Encodes a pull reply: a bare JSON array of records.
 pub fn encode_records(records: &[Outgoing]) -> Vec<u8> {
     let size: usize = records.iter().map(|r| r.encoded_len() + 64).sum();
-    let mut out = Vec::with_capacity(size + 2);
-    out.push(b'[');
-    if records.len() >= PARALLEL_FROM {
-        let parts: Vec<Vec<u8>> = records
-            .par_chunks(64)
-            .map(|chunk| {
-                let mut part = Vec::with_capacity(chunk.len() * 512);
-                for (i, record) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        part.push(b',');
-                    }
-                    encode_record(&mut part, record);
-                }
-                part
-            })
-            .collect();
-        for (i, part) in parts.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(part);
-        }
-    } else {
-        for (i, record) in records.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            encode_record(&mut out, record);
-        }
-    }
-    out.push(b']');
-    out
+    encode_array(records, size, encode_record)
 }
 
 /// Decodes an acknowledgement body: `{"SyncRecordIDs":[…]}` or a bare array of ids.

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use satsync::config::Config;
+use satsync::domain::numbering::Numbering;
 use satsync::domain::tables::TableCatalogue;
 
 #[test]
@@ -16,13 +17,18 @@ fn every_shipped_configuration_file_is_valid() {
         }
         if path.file_name().unwrap() == "tables.toml" {
             TableCatalogue::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        } else if path.file_name().unwrap() == "v1-numbers.toml" {
+            Numbering::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         } else {
             let config = Config::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert!(config.server.primary_site_id > 0);
         }
         checked += 1;
     }
-    assert!(checked >= 3, "configs/ holds the server, demo and table files");
+    assert!(
+        checked >= 4,
+        "configs/ holds the server, demo, table and v1 numbering files"
+    );
 }
 
 #[test]
@@ -41,4 +47,43 @@ fn unknown_keys_and_bad_values_are_refused() {
     )
     .unwrap();
     assert!(Config::load(&path).is_err());
+    let base = "[server]\nlisten = \"127.0.0.1:1\"\n[storage]\ndata_dir = \"x\"\n";
+    for (bad, why) in [
+        (
+            "[v1]\nshared_user = \"sync\"\n",
+            "a shared user without its password hash",
+        ),
+        (
+            "[v1]\nshared_user = \"s\"\nshared_password_hash = \"plain\"\n",
+            "a hash not in <salt>:<hash> form",
+        ),
+        (
+            "[v5]\nmin_sync_version = 3\nmax_sync_version = 2\n",
+            "an empty version range",
+        ),
+        (
+            "[v5]\nmin_app_version = \"two\"\n",
+            "an app version that is not dotted numbers",
+        ),
+        (
+            "[v1]\nnumbers_file = \"missing.toml\"\n",
+            "a numbering file that is not there",
+        ),
+    ] {
+        std::fs::write(&path, format!("{base}{bad}")).unwrap();
+        assert!(Config::load(&path).is_err(), "{why} is refused");
+    }
+}
+
+/// Every table the routing catalogue lists has v1 numbers, so a v1 satellite can hold all of it.
+#[test]
+fn the_shipped_numbering_covers_every_routed_table() {
+    let tables = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/tables.toml")).unwrap();
+    let tables: toml::Value = toml::from_str(&tables).unwrap();
+    let numbering = Numbering::builtin();
+    let routed = tables["tables"].as_table().unwrap();
+    assert!(routed.len() >= 20);
+    for table in routed.keys() {
+        assert!(numbering.table_named(table).is_some(), "{table} has no v1 number");
+    }
 }

@@ -15,5 +15,6 @@ mod queue_model;
 mod queue_semantics;
 mod routing;
 mod transfer;
+mod v1_cycle;
 mod v4_lookups;
 mod v5_cycle;

@@ -279,3 +279,55 @@ async fn read_central(server: &TestServer, login: &SiteLogin, from: u64) -> (Vec
         }
     }
 }
+
+/// A site whose sync API version or app version the configuration does not accept gets 409
+/// `api_version_incompatible` before anything else; one that sends no version is let through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incompatible_versions_get_409_api_version_incompatible() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = register_sites(dir.path(), 1);
+    let b = &logins[0];
+    let server = TestServer::start_with(dir.path(), |config| {
+        config.v5.min_sync_version = 3;
+        config.v5.max_sync_version = 6;
+        config.v5.min_app_version = Some("2.3.0".into());
+    })
+    .await;
+    let client = http_client();
+    let site = |version: Option<&str>, app_version: Option<&str>, password: &str| {
+        let mut request = http::Request::get(format!("{}/sync/v5/site", server.base_url()))
+            .header("authorization", basic(&b.name, password));
+        if let Some(version) = version {
+            request = request.header("version", version);
+        }
+        if let Some(app_version) = app_version {
+            request = request.header("app-version", app_version);
+        }
+        send(&client, request.body(Full::new(Bytes::new())).unwrap())
+    };
+    for (version, app_version) in [
+        (Some("2"), Some("2.4.0")),
+        (Some("7"), None),
+        (Some("five"), None),
+        (Some("5"), Some("2.2.9")),
+        (None, Some("not-a-version")),
+    ] {
+        let refused = site(version, app_version, &b.password).await;
+        assert_eq!(refused.status, 409, "{version:?} {app_version:?}: {}", refused.raw);
+        assert_eq!(refused.json["error"]["code"], "api_version_incompatible");
+        assert!(refused.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("this primary"));
+    }
+    for (version, app_version) in [
+        (Some("5"), Some("2.3.0")),
+        (Some("6"), Some("2.10.1-RC2")),
+        (None, None),
+    ] {
+        let accepted = site(version, app_version, &b.password).await;
+        assert_eq!(accepted.status, 200, "{version:?} {app_version:?}: {}", accepted.raw);
+    }
+    assert_eq!(site(Some("5"), None, "wrong").await.status, 401);
+    server.stop().await;
+}

@@ -1,13 +1,13 @@
 //! `POST acknowledged_records`: the satellite has integrated these records.
 
-use super::own_queue;
+use super::{own_queue, RecordFormat};
 use crate::http::error::ApiError;
 use crate::http::{Call, Primary};
 use crate::wire::v2;
 use std::sync::Arc;
 
-pub async fn post(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> {
-    let site = own_queue(primary, &call).await?;
+pub async fn post(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Result<Vec<u8>, ApiError> {
+    let site = own_queue(primary, format, &call).await?;
     let mut body = call.body().await?;
     let ids = v2::decode_acknowledgement(&mut body)?;
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();

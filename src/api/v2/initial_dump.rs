@@ -1,13 +1,13 @@
 //! `GET initial_dump`: (re)queue every record the site should hold; `type=full` for all tables,
 //! anything else for the mobile subset.
 
-use super::{num_records, own_queue};
+use super::{num_records, own_queue, RecordFormat};
 use crate::http::error::ApiError;
 use crate::http::{Call, Primary};
 use std::sync::Arc;
 
-pub async fn get(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> {
-    let site = own_queue(primary, &call).await?;
+pub async fn get(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Result<Vec<u8>, ApiError> {
+    let site = own_queue(primary, format, &call).await?;
     let full = call.query.get("type").is_some_and(|t| t == "full");
     let queued = primary.engine.initial_dump(site, !full).await?;
     Ok(num_records(queued))

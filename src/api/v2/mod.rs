@@ -1,4 +1,6 @@
-//! The v2 API, also served at v3 (mSupply Mobile since 2017 uses v3 with the v2 format).
+//! The v1, v2 and v3 API: the same calls, and the same handlers. v3 is the v2 format (mSupply
+//! Mobile since 2017); v1 differs only in its record format (numbered tables and fields) and in
+//! accepting the historic shared sync user.
 
 mod acknowledged_records;
 mod initial_dump;
@@ -7,28 +9,57 @@ mod site;
 mod user;
 
 use crate::domain::ids::SiteId;
+use crate::http::auth::{authenticate_site, authenticate_site_v1, Claim};
 use crate::http::error::ApiError;
 use crate::http::router::Endpoint;
 use crate::http::{Call, Primary};
 use std::sync::Arc;
 
-pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> Result<Vec<u8>, ApiError> {
+/// How records look on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordFormat {
+    /// v1: `TableNumber`, `fields` and `values`.
+    Numbered,
+    /// v2 and v3: `RecordType` and `data`.
+    Named,
+}
+
+pub async fn handle(
+    primary: &Arc<Primary>,
+    format: RecordFormat,
+    endpoint: Endpoint,
+    call: Call,
+) -> Result<Vec<u8>, ApiError> {
     use http::Method;
     match (endpoint, &call.method) {
-        (Endpoint::Site, &Method::GET) => site::get(primary, call).await,
+        (Endpoint::Site, &Method::GET) => site::get(primary, format, call).await,
         (Endpoint::User, &Method::GET) => user::get(primary, call).await,
-        (Endpoint::QueuedRecords, &Method::GET) => queued_records::get(primary, call).await,
-        (Endpoint::QueuedRecords, &Method::POST) => queued_records::post(primary, call).await,
-        (Endpoint::QueuedRecordsCount, &Method::GET) => queued_records::count(primary, call).await,
-        (Endpoint::AcknowledgedRecords, &Method::POST) => acknowledged_records::post(primary, call).await,
-        (Endpoint::InitialDump, &Method::GET | &Method::POST) => initial_dump::get(primary, call).await,
+        (Endpoint::QueuedRecords, &Method::GET) => queued_records::get(primary, format, call).await,
+        (Endpoint::QueuedRecords, &Method::POST) => queued_records::post(primary, format, call).await,
+        (Endpoint::QueuedRecordsCount, &Method::GET) => queued_records::count(primary, format, call).await,
+        (Endpoint::AcknowledgedRecords, &Method::POST) => acknowledged_records::post(primary, format, call).await,
+        (Endpoint::InitialDump, &Method::GET | &Method::POST) => initial_dump::get(primary, format, call).await,
         (_, method) => Err(ApiError::MethodNotAllowed(method.to_string())),
     }
 }
 
+/// The site the credentials name; on v1 also the shared sync user acting for `claim`.
+async fn authenticate(
+    primary: &Arc<Primary>,
+    format: RecordFormat,
+    call: &Call,
+    claim: Option<Claim<'_>>,
+) -> Result<SiteId, ApiError> {
+    match format {
+        RecordFormat::Named => authenticate_site(&primary.engine, &call.headers).await,
+        RecordFormat::Numbered => authenticate_site_v1(&primary.engine, &call.headers, &primary.config.v1, claim).await,
+    }
+}
+
 /// Authenticates the site and checks that `from_site`/`to_site` name its own queue.
-async fn own_queue(primary: &Arc<Primary>, call: &Call) -> Result<SiteId, ApiError> {
-    let site = crate::http::auth::authenticate_site(&primary.engine, &call.headers).await?;
+async fn own_queue(primary: &Arc<Primary>, format: RecordFormat, call: &Call) -> Result<SiteId, ApiError> {
+    let claimed = call.query.get("from_site").and_then(|v| v.trim().parse().ok());
+    let site = authenticate(primary, format, call, claimed.map(Claim::Id)).await?;
     let parse = |name: &str| -> Result<u32, ApiError> {
         let value = call
             .query

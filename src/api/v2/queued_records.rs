@@ -1,16 +1,17 @@
 //! `GET queued_records` (pull), `GET queued_records/count`, `POST queued_records` (push).
 
-use super::{num_records, own_queue};
+use super::{num_records, own_queue, RecordFormat};
 use crate::http::error::ApiError;
 use crate::http::{Call, Primary};
-use crate::wire::v2;
+use crate::sync::Outgoing;
+use crate::wire::{v1, v2};
 use std::sync::Arc;
 
-pub async fn get(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> {
-    let site = own_queue(primary, &call).await?;
+pub async fn get(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Result<Vec<u8>, ApiError> {
+    let site = own_queue(primary, format, &call).await?;
     if let Some(sync_id) = call.query.get("sync_id").cloned() {
         return run_blocking(primary, move |p| {
-            Ok(v2::encode_records(p.engine.find(site, &sync_id)?.as_slice()))
+            Ok(encode(p, format, p.engine.find(site, &sync_id)?.as_slice()))
         })
         .await;
     }
@@ -24,20 +25,31 @@ pub async fn get(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError
     let limit = limit.min(primary.config.limits.max_pull_limit);
     // Reading and encoding both happen off the async workers, which stay free for the light
     // calls (count, acknowledgements) that the satellites make between pulls.
-    run_blocking(primary, move |p| Ok(v2::encode_records(&p.engine.list(site, limit)?))).await
+    run_blocking(primary, move |p| Ok(encode(p, format, &p.engine.list(site, limit)?))).await
 }
 
-pub async fn count(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> {
-    let site = own_queue(primary, &call).await?;
+pub async fn count(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Result<Vec<u8>, ApiError> {
+    let site = own_queue(primary, format, &call).await?;
     Ok(num_records(primary.engine.count(site)))
 }
 
-pub async fn post(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> {
-    let site = own_queue(primary, &call).await?;
+pub async fn post(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Result<Vec<u8>, ApiError> {
+    let site = own_queue(primary, format, &call).await?;
     let body = call.body().await?;
-    let records = v2::decode_push(&body, primary.config.limits.max_push_records)?;
+    let max = primary.config.limits.max_push_records;
+    let records = match format {
+        RecordFormat::Named => v2::decode_push(&body, max)?,
+        RecordFormat::Numbered => v1::decode_push(&body, max, &primary.config.v1.numbering)?,
+    };
     primary.engine.push(site, records).await?;
     Ok(br#"{"error":""}"#.to_vec())
+}
+
+fn encode(primary: &Primary, format: RecordFormat, records: &[Outgoing]) -> Vec<u8> {
+    match format {
+        RecordFormat::Named => v2::encode_records(records),
+        RecordFormat::Numbered => v1::encode_records(records, &primary.config.v1.numbering),
+    }
 }
 
 /// Runs a storage read off the async runtime.

@@ -1,12 +1,14 @@
 //! `GET site`: who the authenticated site is, with its first store.
 
-use crate::http::auth::authenticate_site;
+use super::{authenticate, RecordFormat};
+use crate::http::auth::Claim;
 use crate::http::error::ApiError;
 use crate::http::{Call, Primary};
 use std::sync::Arc;
 
-pub async fn get(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> {
-    let site = authenticate_site(&primary.engine, &call.headers).await?;
+pub async fn get(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Result<Vec<u8>, ApiError> {
+    let claim = call.query.get("site_name").map(|name| Claim::Name(name));
+    let site = authenticate(primary, format, &call, claim).await?;
     let reply = primary.engine.with_directory(|d| {
         let site = d.site(site)?;
         if let Some(name) = call.query.get("site_name") {

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::config::V5Config;
+use crate::domain::versions;
 use crate::http::auth::authenticate_site;
 use crate::http::error::ApiError;
 use crate::http::router::Endpoint;
@@ -15,6 +17,7 @@ const DEFAULT_LIMIT: usize = 500;
 
 pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> Result<Vec<u8>, ApiError> {
     use http::Method;
+    check_versions(&primary.config.v5, &call.headers)?;
     let site = authenticate_site(&primary.engine, &call.headers).await?;
     let engine = &primary.engine;
     match (endpoint, &call.method) {
@@ -73,6 +76,38 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
         }
         (_, method) => Err(ApiError::MethodNotAllowed(method.to_string())),
     }
+}
+
+/// Refuses a client whose sync API version (header `version`) or app version (`app-version`)
+/// is outside what the configuration accepts. A client that does not say is let through.
+fn check_versions(accepted: &V5Config, headers: &http::HeaderMap) -> Result<(), ApiError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(sent) = header("version") {
+        let (min, max) = (accepted.min_sync_version, accepted.max_sync_version);
+        let served = if max == u32::MAX {
+            format!("sync API version {min} or later")
+        } else {
+            format!("sync API versions {min} to {max}")
+        };
+        match sent.parse::<u32>() {
+            Ok(version) if (min..=max).contains(&version) => {}
+            _ => {
+                return Err(ApiError::VersionIncompatible(format!(
+                    "this primary serves {served}; the site sent version \"{sent}\""
+                )))
+            }
+        }
+    }
+    if let (Some(oldest), Some(sent)) = (&accepted.min_app_version, header("app-version")) {
+        let oldest_parts = versions::parse(oldest).expect("checked when the configuration loads");
+        let too_old = versions::parse(sent).is_none_or(|v| versions::compare(&v, &oldest_parts).is_lt());
+        if too_old {
+            return Err(ApiError::VersionIncompatible(format!(
+                "this primary accepts open-mSupply {oldest} or later; the site runs \"{sent}\": upgrade it"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A whole-number query parameter, `default` when absent.
