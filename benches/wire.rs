@@ -1,12 +1,14 @@
-//! Hot paths of the wire formats, v2 and v5 side by side: decoding a pushed batch of 500,
-//! encoding a pulled batch of 500, decoding an acknowledgement of 500 ids. (Push, pull and dump
+//! Hot paths of the wire formats, v1, v2 and v5 side by side: decoding a pushed batch of 500,
+//! encoding a pulled batch of 500, decoding an acknowledgement of 500 ids (v1 acknowledges in
+//! v2's shape, through the same function). (Push, pull and dump
 //! through storage are in `sync.rs` and the load-test harness.)
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use satsync::domain::ids::SiteId;
+use satsync::domain::numbering::Numbering;
 use satsync::store::LogEntry;
 use satsync::sync::Outgoing;
-use satsync::wire::{v2, v5};
+use satsync::wire::{v1, v2, v5};
 
 // The allocator the server runs with: glibc's returns large buffers to the OS after each
 // iteration and the next one pays for the page faults (an 8x gap between rayon_1 and rayon_2
@@ -18,7 +20,7 @@ fn push_body(n: usize) -> String {
     let records: Vec<String> = (0..n)
         .map(|i| {
             format!(
-                r#"{{"SyncID":"{i:032X}","RecordType":"trans_line","RecordID":"{:032X}","SyncType":"U","StoreID":"6CFDCD1916B098478422A489625AB9E7","Data":{{"ID":"{:032X}","transaction_ID":"FD4480004DD011E683E8EB63F3681C9A","item_ID":"0A1B2C3D4E5F60718293A4B5C6D7E8F9","quantity":"{i}","cost_price":"1.25","store_ID":"6CFDCD1916B098478422A489625AB9E7","date":"2016-07-19T00:00:00"}}}}"#,
+                r#"{{"SyncID":"{i:032X}","RecordType":"trans_line","RecordID":"{:032X}","SyncType":"U","StoreID":"6CFDCD1916B098478422A489625AB9E7","Data":{{"ID":"{:032X}","transaction_ID":"FD4480004DD011E683E8EB63F3681C9A","item_ID":"0A1B2C3D4E5F60718293A4B5C6D7E8F9","quantity":"{i}","cost_price":"1.25","store_ID":"6CFDCD1916B098478422A489625AB9E7","expiry_date":"2016-07-19T00:00:00"}}}}"#,
                 i + 1,
                 i + 1
             )
@@ -105,6 +107,29 @@ fn wire(c: &mut Criterion) {
     group.bench_function("encode_pull_500", |b| b.iter(|| v5::encode_queued(500, &outgoing)));
     group.bench_function("decode_ack_500", |b| {
         b.iter(|| v5::decode_acknowledgement(&v5_ack).unwrap())
+    });
+    group.finish();
+
+    // v1: the same records numbered.
+    let numbering = Numbering::builtin();
+    let v1_body = {
+        let mut out = b"[".to_vec();
+        for (i, pushed) in v2::decode_push(body.as_bytes(), 1000).unwrap().iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            v1::encode_push_record(&mut out, &pushed.sync_id, &pushed.record, &numbering).unwrap();
+        }
+        out.push(b']');
+        out
+    };
+    let mut group = c.benchmark_group("v1");
+    group.throughput(Throughput::Elements(500));
+    group.bench_function("decode_push_500", |b| {
+        b.iter(|| v1::decode_push(&v1_body, 1000, &numbering).unwrap())
+    });
+    group.bench_function("encode_pull_500", |b| {
+        b.iter(|| v1::encode_records(&outgoing, &numbering))
     });
     group.finish();
 }
