@@ -1,5 +1,7 @@
-//! A simulated satellite: the calls of mSupply Mobile, over a shared keep-alive HTTP client,
-//! each one timed into the metrics.
+//! A simulated satellite: the calls of mSupply Mobile (or, with `--api`, of a v1 desktop
+//! satellite or an open-mSupply v5 site), over a shared keep-alive HTTP client, each one timed
+//! into the metrics. Whatever the API, the scenarios see v2 shapes: pushes go in as v2 bodies
+//! and pulls come out as [`PullReply`], translated by [`crate::formats`].
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
+use crate::formats::{self, Api, PullReply};
 use crate::metrics::Metrics;
 
 pub type Http = Client<HttpConnector, Full<Bytes>>;
@@ -36,7 +39,8 @@ pub fn basic(name: &str, password: &str) -> String {
     )
 }
 
-/// One pulled record, borrowed from the reply body; `data` is the raw bytes as served.
+/// One pulled record in the v2 shape ([`PullReply::to_v2`]), borrowed from it; `data` is the
+/// raw bytes as served (over v1, rebuilt from the values).
 #[derive(Deserialize)]
 pub struct Pulled<'a> {
     #[serde(rename = "SyncID", borrow)]
@@ -54,6 +58,7 @@ pub struct Pulled<'a> {
 pub struct Satellite {
     pub number: usize,
     pub site_id: u32,
+    api: Api,
     base: String,
     authorization: String,
     user_authorization: String,
@@ -64,11 +69,12 @@ pub struct Satellite {
 }
 
 impl Satellite {
-    pub fn new(number: usize, base: &str, http: Http, metrics: Arc<Metrics>) -> Satellite {
+    pub fn new(number: usize, api: Api, base: &str, http: Http, metrics: Arc<Metrics>) -> Satellite {
         use satsync::admin::dataset as ds;
         Satellite {
             number,
             site_id: ds::site_id(number).0,
+            api,
             base: base.to_string(),
             authorization: basic(&ds::site_name(number), &ds::password(number)),
             user_authorization: basic(&ds::user_name(number), &ds::password(number)),
@@ -88,14 +94,15 @@ impl Satellite {
         user: bool,
     ) -> anyhow::Result<Bytes> {
         let separator = if path.contains('?') { '&' } else { '?' };
-        let sites = if user || path == "site" {
+        // v1 and v3 name the queue in the query; v5 takes the site from the credentials.
+        let sites = if user || path == "site" || self.api == Api::V5 {
             String::new()
         } else {
             format!("{separator}from_site={}&to_site=1", self.site_id)
         };
         let request = http::Request::builder()
             .method(method)
-            .uri(format!("{}/sync/v3/{path}{sites}", self.base))
+            .uri(format!("{}/sync/{}/{path}{sites}", self.base, self.api.name()))
             .header(
                 "authorization",
                 if user {
@@ -111,11 +118,17 @@ impl Satellite {
             let response = self.http.request(request).await?;
             let status = response.status();
             let bytes = response.into_body().collect().await?.to_bytes();
+            // v5's `{"error":{"code","message"}}` as `code: message`; any other body as it is.
+            let describe = || formats::v5_error(&bytes).unwrap_or_else(|| String::from_utf8_lossy(&bytes).into());
             if !status.is_success() {
-                bail!("{kind}: HTTP {status}: {}", String::from_utf8_lossy(&bytes));
+                bail!("{kind}: HTTP {status}: {}", describe());
             }
+            // v1 and v3 report some errors in a 200 reply; v5 never should, but say so if it does.
             if bytes.starts_with(b"{\"error\":\"") && !bytes.starts_with(b"{\"error\":\"\"") {
                 bail!("{kind}: {}", String::from_utf8_lossy(&bytes));
+            }
+            if bytes.starts_with(b"{\"error\":{") {
+                bail!("{kind}: {}", describe());
             }
             Ok(bytes)
         }
@@ -124,57 +137,91 @@ impl Satellite {
         result
     }
 
-    fn num_records(bytes: &[u8]) -> anyhow::Result<u64> {
+    /// A whole number of a small JSON reply: `NumRecords` (v1, v3) or `queueLength` (v5).
+    fn number(bytes: &[u8], name: &str) -> anyhow::Result<u64> {
         let value: serde_json::Value = serde_json::from_slice(bytes)?;
-        value["NumRecords"].as_u64().context("the reply has NumRecords")
+        value[name].as_u64().with_context(|| format!("the reply has {name}"))
     }
 
+    /// Queues the satellite's initial dump; returns how many records are queued. `full` for every
+    /// table, otherwise the mobile subset — except over v5, which has no subset: `initialise`
+    /// always queues the full dump.
     pub async fn initial_dump(&self, full: bool) -> anyhow::Result<u64> {
+        if self.api == Api::V5 {
+            if !full {
+                static SAID: std::sync::Once = std::sync::Once::new();
+                SAID.call_once(|| eprintln!("v5 has no mobile subset: initialise queues the full dump"));
+            }
+            let reply = self
+                .call("initial_dump", "POST", "initialise", b"{}".to_vec(), false)
+                .await?;
+            return Satellite::number(&reply, "queueLength");
+        }
         let path = if full {
             "initial_dump/?type=full"
         } else {
             "initial_dump/"
         };
-        Satellite::num_records(&self.call("initial_dump", "GET", path, Vec::new(), false).await?)
+        Satellite::number(
+            &self.call("initial_dump", "GET", path, Vec::new(), false).await?,
+            "NumRecords",
+        )
     }
 
     pub async fn count(&self) -> anyhow::Result<u64> {
         self.count_as("count").await
     }
 
-    /// `count`, recorded under another call name (the latency probe).
+    /// `count`, recorded under another call name (the latency probe). v5 has no count call: an
+    /// empty pull's `queueLength` is its count, recorded as `count` so that reports compare.
     pub async fn count_as(&self, kind: &'static str) -> anyhow::Result<u64> {
-        Satellite::num_records(
-            &self
-                .call(kind, "GET", "queued_records/count", Vec::new(), false)
-                .await?,
-        )
+        let (path, name) = match self.api {
+            Api::V5 => ("queued_records?limit=0", "queueLength"),
+            Api::V1 | Api::V3 => ("queued_records/count", "NumRecords"),
+        };
+        Satellite::number(&self.call(kind, "GET", path, Vec::new(), false).await?, name)
     }
 
-    /// The raw body of a pull of `limit` records.
-    pub async fn pull(&self, limit: usize) -> anyhow::Result<Bytes> {
-        self.call(
-            "pull",
-            "GET",
-            &format!("queued_records/?limit={limit}"),
-            Vec::new(),
-            false,
-        )
-        .await
+    /// A pull of `limit` records, as served.
+    pub async fn pull(&self, limit: usize) -> anyhow::Result<PullReply> {
+        let path = match self.api {
+            Api::V5 => format!("queued_records?limit={limit}"),
+            Api::V1 | Api::V3 => format!("queued_records/?limit={limit}"),
+        };
+        let body = self.call("pull", "GET", &path, Vec::new(), false).await?;
+        Ok(PullReply::new(self.api, body))
     }
 
     pub async fn acknowledge(&self, ids: &[&str]) -> anyhow::Result<()> {
-        let body = serde_json::to_vec(&serde_json::json!({ "SyncRecordIDs": ids }))?;
-        self.call("acknowledge", "POST", "acknowledged_records", body, false)
-            .await
-            .map(drop)
+        let body = match self.api {
+            Api::V5 => serde_json::json!({ "syncIDs": ids }),
+            Api::V1 | Api::V3 => serde_json::json!({ "SyncRecordIDs": ids }),
+        };
+        self.call(
+            "acknowledge",
+            "POST",
+            "acknowledged_records",
+            serde_json::to_vec(&body)?,
+            false,
+        )
+        .await
+        .map(drop)
     }
 
+    /// Pushes `body`, a v2 push (a JSON array of v2 records), in this satellite's API.
     pub async fn push(&self, body: Vec<u8>) -> anyhow::Result<()> {
+        let body = formats::push_body(self.api, body)?;
         self.call("push", "POST", "queued_records", body, false).await.map(drop)
     }
 
+    /// The user's log-in check; v5 has none: its status call stands in (recorded as `user`).
     pub async fn user(&self) -> anyhow::Result<()> {
+        if self.api == Api::V5 {
+            return self
+                .call("user", "GET", "site_status", Vec::new(), false)
+                .await
+                .map(drop);
+        }
         self.call(
             "user",
             "GET",

@@ -1,11 +1,15 @@
 //! What each satellite should hold, and what it holds: an order-independent digest (count and
 //! wrapping sum of a hash of table, id and data bytes), computed for the expectation from the
 //! data set generator (which says whom each record is meant for) and for the satellite from
-//! what it received. Equal digests mean nothing lost, nothing twice, nothing altered.
+//! what it received. Equal digests mean nothing lost, nothing twice, nothing altered. The
+//! expectation is of the data as it arrives over the API driven (v1 carries text only: see
+//! [`crate::formats::as_received`]), so that like is compared with like.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use satsync::admin::dataset::{generate, DatasetSpec, Intended};
+
+use crate::formats::{as_received, Api};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Digest {
@@ -36,14 +40,17 @@ pub struct Expected {
 }
 
 impl Expected {
-    pub fn of(spec: &DatasetSpec) -> Expected {
+    pub fn of(spec: &DatasetSpec, api: Api) -> Expected {
         let mut expected = Expected {
             central: Digest::default(),
             stores: vec![Digest::default(); spec.sites],
         };
-        generate(spec, |g| match g.intended {
-            Intended::Central => expected.central.add(g.table, g.id, g.data),
-            Intended::Store(n) => expected.stores[n].add(g.table, g.id, g.data),
+        generate(spec, |g| {
+            let data = as_received(api, g.table, g.data);
+            match g.intended {
+                Intended::Central => expected.central.add(g.table, g.id, &data),
+                Intended::Store(n) => expected.stores[n].add(g.table, g.id, &data),
+            }
         });
         expected
     }

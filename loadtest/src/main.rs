@@ -6,6 +6,7 @@
 //! data set (`satsync dataset`), so one command runs a whole scenario on a fresh machine.
 
 mod client;
+mod formats;
 mod holdings;
 mod metrics;
 mod primary;
@@ -50,6 +51,11 @@ struct Args {
     /// The satsync binary used to start a primary (default: beside this one).
     #[arg(long)]
     satsync: Option<PathBuf>,
+    /// The API the satellites speak: v3 (mSupply Mobile), v1 (numbered tables and fields; the
+    /// numbering compiled into satsync) or v5 (open-mSupply). The scenarios and their integrity
+    /// checks are the same over each.
+    #[arg(long, value_enum, default_value_t = formats::Api::V3)]
+    api: formats::Api,
     #[command(flatten)]
     spec: DatasetSpec,
     /// Satellites working at once.
@@ -124,6 +130,7 @@ async fn run() -> anyhow::Result<()> {
     )?);
     let ctx = Context {
         url,
+        api: args.api,
         http: client::http_client(),
         metrics: metrics.clone(),
         spec,
@@ -174,6 +181,13 @@ async fn run() -> anyhow::Result<()> {
     };
     let report = Report {
         scenario: format!("{:?}", args.scenario).to_lowercase(),
+        api: args.api.name().to_string(),
+        api_calls: args
+            .api
+            .calls()
+            .into_iter()
+            .map(|(call, request)| (call.to_string(), request))
+            .collect(),
         sites: spec.sites,
         records: spec.records,
         seed: spec.seed,

@@ -20,7 +20,8 @@ pub struct Probe {
 
 pub fn start(ctx: &Context) -> Probe {
     let stop = Arc::new(AtomicBool::new(false));
-    let (url, metrics, sites, flag) = (
+    let (api, url, metrics, sites, flag) = (
+        ctx.api,
         ctx.url.clone(),
         ctx.metrics.clone(),
         ctx.spec.sites.max(1),
@@ -35,7 +36,7 @@ pub fn start(ctx: &Context) -> Probe {
             let http = http_client();
             let mut n = 0;
             while !flag.load(Ordering::Relaxed) {
-                let satellite = Satellite::new(n % sites, &url, http.clone(), metrics.clone());
+                let satellite = Satellite::new(n % sites, api, &url, http.clone(), metrics.clone());
                 let _ = satellite.count_as("count_probe").await;
                 n += 1;
                 tokio::time::sleep(INTERVAL).await;

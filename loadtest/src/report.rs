@@ -1,6 +1,7 @@
 //! The end of a run: a table on the terminal, a JSON report, and an SVG chart of throughput and
 //! p99 latency over time.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -11,6 +12,9 @@ use crate::metrics::Summary;
 #[derive(Serialize)]
 pub struct Report {
     pub scenario: String,
+    /// The API driven (`v3`, `v1` or `v5`), and how each call the report names was made over it.
+    pub api: String,
+    pub api_calls: BTreeMap<String, String>,
     pub sites: usize,
     pub records: usize,
     pub seed: u64,
@@ -28,8 +32,8 @@ pub fn print_table(report: &Report) {
     let s = &report.summary;
     println!();
     println!(
-        "scenario {} — {} sites, {} records, {:.1} s",
-        report.scenario, report.sites, report.records, s.seconds
+        "scenario {} over {} — {} sites, {} records, {:.1} s",
+        report.scenario, report.api, report.sites, report.records, s.seconds
     );
     println!(
         "{:<14} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9}",
@@ -40,6 +44,14 @@ pub fn print_table(report: &Report) {
             "{name:<14} {:>9} {:>7} {:>10.0} {:>9.2} {:>9.2} {:>9.2}",
             c.calls, c.errors, c.per_second, c.p50_ms, c.p99_ms, c.max_ms
         );
+    }
+    // v5 has no count and no user call: say what those rows timed.
+    if report.api == "v5" {
+        for name in ["count", "user"] {
+            if let Some(request) = report.api_calls.get(name) {
+                println!("  {name} over v5: {request}");
+            }
+        }
     }
     println!(
         "records pushed    {:>12} ({:.0}/s)",
@@ -88,8 +100,8 @@ pub fn write_svg(report: &Report, path: &Path) -> anyhow::Result<()> {
     writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#)?;
     writeln!(
         svg,
-        r#"<text x="{left}" y="20" font-size="15">satsync loadtest: {} ({} sites, {} records)</text>"#,
-        report.scenario, report.sites, report.records
+        r#"<text x="{left}" y="20" font-size="15">satsync loadtest: {} over {} ({} sites, {} records)</text>"#,
+        report.scenario, report.api, report.sites, report.records
     )?;
     let series: [(&str, Vec<f64>, &str, f64); 3] = [
         (

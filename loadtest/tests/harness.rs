@@ -127,3 +127,105 @@ fn sync_and_dump_run_clean() {
         std::fs::read_dir(&bodies).unwrap().count()
     );
 }
+
+/// Runs a scenario that must pass its integrity checks; returns its report.
+fn passes(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let (output, report) = loadtest(dir, args);
+    assert!(
+        output.status.success() && report["integrity_ok"] == true,
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    report
+}
+
+/// The same scenarios over another API: the client translates at its boundary (v1's numbered
+/// text values, v5's envelopes), and the checks still hold.
+fn dump_and_sync_over(api: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let common = ["--api", api, "--records", "3000"];
+    let dump = passes(
+        dir.path(),
+        &[&["dump", "--sites", "2", "--batch", "700"], &common[..]].concat(),
+    );
+    assert_eq!(dump["api"], api);
+    assert_eq!(
+        dump["summary"]["records_delivered"], 2002,
+        "the central records and store 0's"
+    );
+    let sync = passes(
+        dir.path(),
+        &[
+            &["sync", "--sites", "3", "--duration", "2", "--concurrency", "2"],
+            &common[..],
+        ]
+        .concat(),
+    );
+    assert!(sync["summary"]["records_pushed"].as_u64().unwrap() > 0);
+    assert!(
+        sync["summary"]["records_delivered"].as_u64().unwrap() > 0,
+        "the injected items reach the other sites"
+    );
+    dir
+}
+
+#[test]
+fn dump_and_sync_over_v1_pass_their_integrity_checks() {
+    dump_and_sync_over("v1");
+}
+
+#[test]
+fn dump_sync_and_idle_over_v5_pass_their_integrity_checks() {
+    let dir = dump_and_sync_over("v5");
+    let idle = passes(
+        dir.path(),
+        &[
+            "idle",
+            "--api",
+            "v5",
+            "--sites",
+            "4",
+            "--records",
+            "2000",
+            "--duration",
+            "1",
+        ],
+    );
+    assert_eq!(
+        idle["summary"]["calls"]["user"]["calls"], 4,
+        "site_status stands in for user"
+    );
+    assert_eq!(idle["api_calls"]["user"], "GET /sync/v5/site_status");
+}
+
+/// v1 changes the data on the way (text values): the expectation is changed the same way, and a
+/// record lost is still caught.
+#[test]
+fn a_dropped_record_fails_a_v1_dump_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, report) = loadtest(
+        dir.path(),
+        &[
+            "dump",
+            "--api",
+            "v1",
+            "--sites",
+            "2",
+            "--records",
+            "3000",
+            "--batch",
+            "700",
+            "--drop-one-record",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "integrity failures exit non-zero");
+    let failures = report["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(
+        failures[0]
+            .as_str()
+            .unwrap()
+            .starts_with("the dump holds 2001 records, expected 2002"),
+        "{failures:?}"
+    );
+}

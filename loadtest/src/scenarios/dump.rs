@@ -9,7 +9,7 @@ use crate::holdings::Expected;
 
 pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::default();
-    let expected = Expected::of(&ctx.spec).site(0);
+    let expected = Expected::of(&ctx.spec, ctx.api).site(0);
     ctx.progress.set_length(expected.records);
     let satellite = ctx.satellite(0);
     let queued = satellite.initial_dump(true).await?;

@@ -12,17 +12,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyhow::bail;
-use bytes::Bytes;
 use indicatif::ProgressBar;
 use satsync::admin::dataset::DatasetSpec;
 
 use crate::client::{Http, Pulled, Satellite};
+use crate::formats::{Api, PullReply};
 use crate::holdings::Digest;
 use crate::metrics::Metrics;
 
 /// Everything a scenario runs with.
 pub struct Context {
     pub url: String,
+    /// The API the satellites speak.
+    pub api: Api,
     pub http: Http,
     pub metrics: Arc<Metrics>,
     pub spec: DatasetSpec,
@@ -51,7 +53,7 @@ impl Outcome {
 
 impl Context {
     pub fn satellite(&self, number: usize) -> Satellite {
-        Satellite::new(number, &self.url, self.http.clone(), self.metrics.clone())
+        Satellite::new(number, self.api, &self.url, self.http.clone(), self.metrics.clone())
     }
 
     /// Runs `work` for each satellite number in `numbers`, `concurrency` at a time; the results
@@ -68,13 +70,13 @@ impl Context {
         let mut workers = Vec::new();
         for _ in 0..self.concurrency.min(numbers.len()).max(1) {
             let (numbers, next, work) = (numbers.clone(), next.clone(), work.clone());
-            let (url, http, metrics) = (self.url.clone(), self.http.clone(), self.metrics.clone());
+            let (api, url, http, metrics) = (self.api, self.url.clone(), self.http.clone(), self.metrics.clone());
             workers.push(tokio::spawn(async move {
                 let mut done = Vec::new();
                 loop {
                     let slot = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&number) = numbers.get(slot) else { return done };
-                    let satellite = Satellite::new(number, &url, http.clone(), metrics.clone());
+                    let satellite = Satellite::new(number, api, &url, http.clone(), metrics.clone());
                     done.push((slot, work(satellite).await));
                 }
             }));
@@ -112,7 +114,8 @@ pub struct DrainOptions<'a> {
     pub save: Option<&'a Path>,
     /// Keep the reply bodies and digest them only in [`Drained::digest_held`], after the caller
     /// stopped its clock: a timed drain then measures the primary and the transfer, and the
-    /// harness does per pull only what a satellite must (find the SyncIDs to acknowledge).
+    /// harness does per pull only what a satellite must (find the SyncIDs to acknowledge); over
+    /// v1 and v5 the translation to the v2 shape waits too.
     pub defer_digest: bool,
 }
 
@@ -122,8 +125,8 @@ pub struct Drained {
     pub digest: Digest,
     pub bytes: u64,
     pub pulls: u64,
-    /// Reply bodies not yet digested, with the SyncIDs acknowledged for each.
-    held: Vec<(Bytes, usize)>,
+    /// Replies not yet digested, with the SyncIDs acknowledged for each.
+    held: Vec<(PullReply, usize)>,
     /// A record still to be lost on purpose (`drop_one`).
     drop_pending: bool,
 }
@@ -131,28 +134,29 @@ pub struct Drained {
 impl Drained {
     /// Digests the bodies a drain with `defer_digest` kept.
     pub fn digest_held(&mut self, mut on_record: impl FnMut(&Pulled<'_>)) -> anyhow::Result<()> {
-        for (body, acknowledged) in std::mem::take(&mut self.held) {
-            let ids = sync_ids(&body)?;
+        for (reply, acknowledged) in std::mem::take(&mut self.held) {
+            let ids = reply.sync_ids()?;
             if ids.len() != acknowledged {
                 bail!(
                     "a reply held {} SyncIDs but {acknowledged} were acknowledged",
                     ids.len()
                 );
             }
-            self.digest_body(&body, &ids, &mut on_record)?;
+            self.digest_body(&reply, &ids, &mut on_record)?;
         }
         Ok(())
     }
 
-    /// Parses a reply in full, checks it holds exactly the SyncIDs acknowledged, and adds its
-    /// records to the digest.
+    /// Parses a reply in full (in the v2 shape, whatever the API), checks it holds exactly the
+    /// SyncIDs acknowledged, and adds its records to the digest.
     fn digest_body(
         &mut self,
-        body: &[u8],
+        reply: &PullReply,
         ids: &[&str],
         on_record: &mut impl FnMut(&Pulled<'_>),
     ) -> anyhow::Result<()> {
-        let records: Vec<Pulled<'_>> = serde_json::from_slice(body)?;
+        let body = reply.to_v2()?;
+        let records: Vec<Pulled<'_>> = serde_json::from_slice(&body)?;
         if records.len() != ids.len() || records.iter().zip(ids).any(|(r, id)| r.sync_id != *id) {
             bail!("the SyncIDs acknowledged are not those of the records in the reply");
         }
@@ -170,32 +174,6 @@ impl Drained {
     }
 }
 
-/// The SyncIDs of a pull reply, in order, found without parsing the records (what a satellite
-/// needs at once to acknowledge them). A reply whose records do not spell `"SyncID":"` that way
-/// is parsed instead; either way [`Drained::digest_body`] checks them against the full parse.
-fn sync_ids(body: &[u8]) -> anyhow::Result<Vec<&str>> {
-    const KEY: &[u8] = b"\"SyncID\":\"";
-    let mut ids = Vec::new();
-    for at in memchr::memmem::find_iter(body, KEY) {
-        let start = at + KEY.len();
-        let Some(len) = memchr::memchr(b'"', &body[start..]) else {
-            bail!("a SyncID is not terminated");
-        };
-        ids.push(std::str::from_utf8(&body[start..start + len])?);
-    }
-    if ids.is_empty() && body.iter().any(|b| b == &b'{') {
-        let records: Vec<Pulled<'_>> = serde_json::from_slice(body)?;
-        return records
-            .iter()
-            .map(|r| match &r.sync_id {
-                std::borrow::Cow::Borrowed(id) => Ok(*id),
-                std::borrow::Cow::Owned(_) => Err(anyhow::anyhow!("a SyncID with escapes")),
-            })
-            .collect();
-    }
-    Ok(ids)
-}
-
 /// Drains a satellite's queue: `count`, then pulls acknowledged at once, until empty. Fails if a
 /// pull returns fewer records than `count` promised (see [`DrainOptions::quiescent`]).
 /// `on_record` sees every record (after the drain, with `defer_digest`).
@@ -211,8 +189,8 @@ pub async fn drain(
     };
     loop {
         let promised = satellite.count().await?;
-        let body = satellite.pull(options.batch).await?;
-        let ids = sync_ids(&body)?;
+        let reply = satellite.pull(options.batch).await?;
+        let ids = reply.sync_ids()?;
         let wanted = promised.min(options.batch as u64);
         let got = ids.len() as u64;
         if got < wanted || (options.quiescent && got != wanted) {
@@ -226,30 +204,16 @@ pub async fn drain(
             return Ok(drained);
         }
         if let Some(dir) = options.save {
-            std::fs::write(dir.join(format!("{:06}.json", drained.pulls)), &body)?;
+            std::fs::write(dir.join(format!("{:06}.json", drained.pulls)), reply.body())?;
         }
         drained.pulls += 1;
-        drained.bytes += body.len() as u64;
+        drained.bytes += reply.body().len() as u64;
         if options.defer_digest {
-            drained.held.push((body.clone(), ids.len()));
+            drained.held.push((reply.clone(), ids.len()));
         } else {
-            drained.digest_body(&body, &ids, &mut on_record)?;
+            drained.digest_body(&reply, &ids, &mut on_record)?;
         }
         satellite.acknowledge(&ids).await?;
         metrics.records(0, got);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sync_ids_are_found_in_order_whatever_the_key_order() {
-        let ours = br#"[{"SyncID":"A1","RecordType":"item","RecordID":"x","SyncType":"U","data":{"SyncID ":"no"}},{"SyncID":"B2","RecordType":"item","RecordID":"y","SyncType":"U","data":{}}]"#;
-        assert_eq!(sync_ids(ours).unwrap(), ["A1", "B2"]);
-        let spaced = br#"[{"RecordType":"item", "SyncID" : "C3","RecordID":"z","SyncType":"D","data":{}}]"#;
-        assert_eq!(sync_ids(spaced).unwrap(), ["C3"]);
-        assert!(sync_ids(b"[]").unwrap().is_empty());
     }
 }

@@ -10,7 +10,7 @@ use crate::holdings::Expected;
 
 pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::default();
-    let expected = Expected::of(&ctx.spec);
+    let expected = Expected::of(&ctx.spec, ctx.api);
     let sites: Vec<usize> = (0..ctx.spec.sites).collect();
     ctx.progress
         .set_length(sites.iter().map(|n| expected.site(*n).records).sum());

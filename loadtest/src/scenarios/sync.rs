@@ -2,6 +2,9 @@
 //! count → pull → acknowledge until empty; meanwhile satellite 0 injects central changes (new
 //! versions of a pool of items). Integrity: when the injection stops and every queue is drained,
 //! every other satellite holds the latest version of every injected item.
+//!
+//! Every field pushed has a v1 number (configs/v1-numbers.toml), so that the same changes go
+//! over v1, v3 and v5 alike: the injected version travels in `item_name`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,8 +19,20 @@ const INJECTED_PER_TICK: u64 = 50;
 
 type Versions = HashMap<String, u64>;
 
+/// What an injected item's name says before its version.
+const VERSION_PREFIX: &str = "Injected v";
+
 fn injected_id(k: u64) -> String {
     format!("1A{k:030}")
+}
+
+/// Version `version` of one of the injected items, as a v2 push record; and the item's id.
+fn injected_change(version: u64) -> (String, String) {
+    let id = injected_id(version % INJECTED_ITEMS);
+    let line = format!(
+        r#"{{"SyncID":"INJ{version:029}","RecordType":"item","RecordID":"{id}","SyncType":"U","StoreID":"","Data":{{"ID":"{id}","code":"INJ","item_name":"{VERSION_PREFIX}{version}"}}}}"#
+    );
+    (line, id)
 }
 
 pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
@@ -39,8 +54,8 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
                 let mut changed = Vec::new();
                 for _ in 0..INJECTED_PER_TICK {
                     version += 1;
-                    let id = injected_id(version % INJECTED_ITEMS);
-                    lines.push(format!(r#"{{"SyncID":"INJ{version:029}","RecordType":"item","RecordID":"{id}","SyncType":"U","StoreID":"","Data":{{"ID":"{id}","code":"INJ","item_name":"Injected","v":"{version}"}}}}"#));
+                    let (line, id) = injected_change(version);
+                    lines.push(line);
                     changed.push((id, version));
                 }
                 satellite.push(format!("[{}]", lines.join(",")).into_bytes()).await?;
@@ -73,7 +88,8 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
                 let (metrics, copies) = (metrics.clone(), copies.clone());
                 async move {
                     if push_batch > 0 {
-                        satellite.push(own_changes(&satellite, round, push_batch)).await?;
+                        let changes = own_changes(satellite.site_id, satellite.store_id(), round, push_batch);
+                        satellite.push(changes).await?;
                         metrics.records(push_batch as u64, 0);
                     }
                     let mut seen = Vec::new();
@@ -124,20 +140,42 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
 }
 
 /// A batch of new trans_line records of the satellite's own store.
-fn own_changes(satellite: &crate::client::Satellite, round: u64, count: usize) -> Vec<u8> {
-    let store = satellite.store_id();
+fn own_changes(site_id: u32, store: &str, round: u64, count: usize) -> Vec<u8> {
     let lines: Vec<String> = (0..count)
         .map(|i| {
-            let id = format!("{:08X}{:08X}{:016X}", satellite.site_id, round, i);
+            let id = format!("{site_id:08X}{round:08X}{i:016X}");
             format!(r#"{{"SyncID":"{id}","RecordType":"trans_line","RecordID":"{id}","SyncType":"I","StoreID":"{store}","Data":{{"ID":"{id}","transaction_ID":"LOADTEST","quantity":"3","store_ID":"{store}"}}}}"#)
         })
         .collect();
     format!("[{}]", lines.join(",")).into_bytes()
 }
 
+/// The version an injected item's data carries (0 if none: never the latest).
 fn version_of(data: &str) -> u64 {
     serde_json::from_str::<serde_json::Value>(data)
         .ok()
-        .and_then(|v| v["v"].as_str().and_then(|s| s.parse().ok()))
+        .and_then(|v| v["item_name"].as_str()?.strip_prefix(VERSION_PREFIX)?.parse().ok())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::{push_body, Api};
+
+    #[test]
+    fn the_pushed_changes_go_over_every_api_and_the_version_comes_back() {
+        let (line, id) = injected_change(1234);
+        assert_eq!(id, injected_id(1234 % INJECTED_ITEMS));
+        for body in [format!("[{line}]").into_bytes(), own_changes(2, "S", 1, 3)] {
+            for api in [Api::V3, Api::V1, Api::V5] {
+                push_body(api, body.clone()).unwrap_or_else(|e| panic!("{api:?}: {e}"));
+            }
+        }
+        assert_eq!(
+            version_of(r#"{"ID":"x","code":"INJ","item_name":"Injected v1234"}"#),
+            1234
+        );
+        assert_eq!(version_of(r#"{"ID":"x","item_name":"Item 3"}"#), 0);
+    }
 }
