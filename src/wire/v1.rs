@@ -146,10 +146,7 @@ pub type SplitValues<'d> = (Vec<(u32, Cow<'d, str>)>, Vec<Cow<'d, str>>);
 /// The field numbers and values of a named `data` object, in its order. Values go out as
 /// text: strings unescaped, `null` empty, numbers, booleans and nested JSON as written. Fields
 /// the table does not number come back in the second list, by name.
-pub fn values_from_data<'d>(
-    table: &NumberedTable,
-    data: &'d [u8],
-) -> Result<SplitValues<'d>, serde_json::Error> {
+pub fn values_from_data<'d>(table: &NumberedTable, data: &'d [u8]) -> Result<SplitValues<'d>, serde_json::Error> {
     let mut numbered = Vec::new();
     let mut unnumbered = Vec::new();
     if data.is_empty() {
