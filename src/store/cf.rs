@@ -21,8 +21,14 @@ pub const PATIENT_JOINS: &str = "patient_joins";
 /// invoice's lines): kept on every push so that no request scans a table.
 pub const LOOKUPS: &str = "lookups";
 
+/// Patient sync: each patient identifier → its JPID, and each JPID → its identifiers.
+pub const PATIENT_IDS: &str = "patient_ids";
+/// Patient sync, every key under its JPID (so one range delete clears a patient): metastamp
+/// state per source, job records, demographics, the records stored per (source, domain, uid).
+pub const PATIENT_DATA: &str = "patient_data";
+
 /// Every column family, in creation order.
-pub const ALL: [&str; 8] = [
+pub const ALL: [&str; 10] = [
     META,
     DIRECTORY,
     LOG,
@@ -31,6 +37,8 @@ pub const ALL: [&str; 8] = [
     SITE_QUEUES,
     PATIENT_JOINS,
     LOOKUPS,
+    PATIENT_IDS,
+    PATIENT_DATA,
 ];
 
 /// Options for the database and each column family.
@@ -49,7 +57,7 @@ pub fn options(block_cache_mib: usize) -> Result<(Options, Vec<ColumnFamilyDescr
     db.set_keep_log_file_num(5);
     // Group commit: concurrent synced writes share one fsync of the WAL.
     db.set_enable_pipelined_write(true);
-    // All memtables together stay under this (seven families of 64 MiB each would not).
+    // All memtables together stay under this (ten families of 64 MiB each would not).
     db.set_db_write_buffer_size(128 << 20);
     let cache = Cache::new_lru_cache(block_cache_mib.max(8) * 1024 * 1024);
     let families = ALL

@@ -1,10 +1,12 @@
 //! Every key satsync writes, built and parsed here and nowhere else.
 //!
 //! Integers are big-endian so that byte order is numeric order; strings that share a prefix with
-//! others are ended by a 0 byte so that a shorter string sorts before its extensions. Ids inside
-//! keys are in key form (upper case, see `domain::ids::key_form`).
+//! others are ended by a 0 byte so that a shorter string sorts before its extensions. mSupply ids
+//! inside keys are in key form (upper case, see `domain::ids::key_form`); patient identifiers are
+//! in the one spelling their type keeps (`patient::ids`: site codes upper case, JPIDs lower case).
 
 use crate::domain::ids::{key_form, SiteId};
+use crate::patient::ids::{Jpid, PatientId, SourcePid};
 
 /// `meta`: the storage format version, checked on open.
 pub const META_FORMAT_VERSION: &[u8] = b"format_version";
@@ -139,97 +141,135 @@ pub fn parse_join_key(key: &[u8]) -> Option<(&str, &str)> {
     parse_record_key(key)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
+/// `patient_ids` entries, one prefix byte per kind: identifier → JPID, and (JPID, identifier) → ()
+/// so that a patient's identifiers list by one prefix scan (and clear can find them all).
+pub const PATIENT_ID_JPID: u8 = b'i';
+pub const PATIENT_JPID_ID: u8 = b'j';
 
-    proptest! {
-        #[test]
-        fn log_keys_round_trip_and_sort_numerically(a: u64, b: u64) {
-            prop_assert_eq!(parse_log_key(&log_key(a)), Some(a));
-            prop_assert_eq!(a.cmp(&b), log_key(a).cmp(&log_key(b)));
-        }
-
-        #[test]
-        fn record_keys_round_trip_in_key_form(table in "[A-Za-z_]{1,20}", id in "[a-fA-F0-9]{1,32}") {
-            let key = record_key(&table, &id);
-            let upper = id.to_ascii_uppercase();
-            prop_assert_eq!(parse_record_key(&key), Some((table.as_str(), upper.as_str())));
-            prop_assert_eq!(record_key(&table, &id.to_ascii_lowercase()), key);
-        }
-
-        #[test]
-        fn record_keys_group_by_table(t1 in "[a-z]{1,8}", t2 in "[a-z]{1,8}", i1 in "[A-F0-9]{1,8}", i2 in "[A-F0-9]{1,8}") {
-            // Every key of a table sorts before every key of a table that sorts after it.
-            if t1 < t2 {
-                prop_assert!(record_key(&t1, &i1) < record_key(&t2, &i2));
-            }
-            if t1 == t2 {
-                prop_assert_eq!(i1.cmp(&i2), record_key(&t1, &i1).cmp(&record_key(&t2, &i2)));
-            }
-        }
-
-        #[test]
-        fn pushed_keys_round_trip_and_group_by_site(s1: u32, s2: u32, id in "[A-Za-z0-9]{0,40}") {
-            let key = pushed_key(SiteId(s1), &id);
-            prop_assert_eq!(parse_pushed_key(&key), Some((SiteId(s1), id.as_str())));
-            if s1 < s2 {
-                prop_assert!(pushed_key(SiteId(s1), &id) < pushed_key(SiteId(s2), ""));
-            }
-        }
-
-        #[test]
-        fn site_queue_keys_round_trip_and_sort(a: u32, b: u32) {
-            prop_assert_eq!(parse_site_queue_key(&site_queue_key(SiteId(a))), Some(SiteId(a)));
-            prop_assert_eq!(a.cmp(&b), site_queue_key(SiteId(a)).cmp(&site_queue_key(SiteId(b))));
-            prop_assert_eq!(a.cmp(&b), site_key(SiteId(a)).cmp(&site_key(SiteId(b))));
-        }
-
-        #[test]
-        fn join_keys_round_trip_and_prefix_by_name(name in "[a-f0-9]{1,32}", store in "[a-f0-9]{1,32}", other in "[a-f0-9]{1,32}") {
-            let key = join_key(&name, &store);
-            let (n, s) = parse_join_key(&key).unwrap();
-            prop_assert_eq!(n, name.to_ascii_uppercase());
-            prop_assert_eq!(s, store.to_ascii_uppercase());
-            prop_assert!(key.starts_with(&join_prefix(&name)));
-            if other != name {
-                prop_assert!(!key.starts_with(&join_prefix(&other)));
-            }
-        }
-
-        #[test]
-        fn lookup_keys_list_under_their_own_table_and_parent_only(
-            table in "[a-z_]{1,12}", other_table in "[a-z_]{1,12}",
-            parent in "[a-f0-9]{1,32}", other in "[a-f0-9]{1,32}", id in "[a-f0-9]{1,32}",
-        ) {
-            let key = lookup_key(&table, &parent, &id);
-            let prefix = lookup_prefix(&table, &parent);
-            let upper = id.to_ascii_uppercase();
-            prop_assert_eq!(key.strip_prefix(prefix.as_slice()), Some(upper.as_bytes()));
-            if other != parent {
-                prop_assert!(!key.starts_with(&lookup_prefix(&table, &other)));
-            }
-            if other_table != table {
-                prop_assert!(!key.starts_with(&lookup_prefix(&other_table, &parent)));
-            }
-        }
-
-        #[test]
-        fn skip_keys_list_a_site_in_time_order(s1: u32, s2: u32, t1: u64, t2: u64) {
-            prop_assert!(skip_key(SiteId(s1), t1).starts_with(&skip_prefix(SiteId(s1))));
-            prop_assert_eq!(t1.cmp(&t2), skip_key(SiteId(s1), t1).cmp(&skip_key(SiteId(s1), t2)));
-            if s1 != s2 {
-                prop_assert!(!skip_key(SiteId(s1), t1).starts_with(&skip_prefix(SiteId(s2))));
-            }
-        }
-    }
-
-    #[test]
-    fn directory_kinds_do_not_collide() {
-        assert_eq!(site_key(SiteId(7))[0], DIRECTORY_SITE);
-        assert_eq!(store_key("ab")[0], DIRECTORY_STORE);
-        assert_eq!(user_key("ab")[0], DIRECTORY_USER);
-        assert_eq!(store_key("ab"), store_key("AB"));
-    }
+/// `patient_ids`: `i` + the identifier as text (`9E7A;3`, `10108V420871`, `DOD;0000000003`,
+/// `HDR;10108V420871`) → its JPID. The text is the identifier's one spelling (see
+/// `patient::ids`), so every case a client sends finds the same key.
+pub fn patient_id_key(id: &PatientId) -> Vec<u8> {
+    let mut key = vec![PATIENT_ID_JPID];
+    key.extend_from_slice(id.to_string().as_bytes());
+    key
 }
+
+/// `patient_ids`: `j` + JPID + the identifier as text → (). JPIDs are 36 characters, so one
+/// JPID's prefix never covers another's keys.
+pub fn patient_jpid_id_key(jpid: &Jpid, id: &PatientId) -> Vec<u8> {
+    let mut key = patient_jpid_ids_prefix(jpid);
+    key.extend_from_slice(id.to_string().as_bytes());
+    key
+}
+
+pub fn patient_jpid_ids_prefix(jpid: &Jpid) -> Vec<u8> {
+    let mut key = vec![PATIENT_JPID_ID];
+    key.extend_from_slice(jpid.as_str().as_bytes());
+    key
+}
+
+/// The identifier of a [`patient_jpid_id_key`], parsed back.
+pub fn parse_patient_jpid_id_key(key: &[u8]) -> Option<PatientId> {
+    if key.first() != Some(&PATIENT_JPID_ID) {
+        return None;
+    }
+    let text = std::str::from_utf8(key.get(1 + JPID_LEN..)?).ok()?;
+    PatientId::parse(text).ok()
+}
+
+/// The length of a JPID's text (a UUID with dashes), which starts every `patient_data` key.
+const JPID_LEN: usize = 36;
+
+/// `patient_data` entries of a JPID, one byte after the JPID per kind.
+pub const PATIENT_DEMOGRAPHICS: u8 = b'd';
+pub const PATIENT_JOB: u8 = b'j';
+pub const PATIENT_RECORD: u8 = b'r';
+pub const PATIENT_SOURCE: u8 = b's';
+
+/// `patient_data`: every key starts with the JPID, so that one range delete clears a patient.
+pub fn patient_data_prefix(jpid: &Jpid) -> Vec<u8> {
+    debug_assert_eq!(jpid.as_str().len(), JPID_LEN);
+    jpid.as_str().as_bytes().to_vec()
+}
+
+fn patient_data_kind(jpid: &Jpid, kind: u8) -> Vec<u8> {
+    let mut key = patient_data_prefix(jpid);
+    key.push(kind);
+    key
+}
+
+/// `patient_data`: JPID + `d` → the patient's demographics (a JSON object).
+pub fn patient_demographics_key(jpid: &Jpid) -> Vec<u8> {
+    patient_data_kind(jpid, PATIENT_DEMOGRAPHICS)
+}
+
+/// `patient_data`: JPID + `s` + the source pid as text → that source's metastamp state.
+pub fn patient_source_key(jpid: &Jpid, pid: &SourcePid) -> Vec<u8> {
+    let mut key = patient_sources_prefix(jpid);
+    key.extend_from_slice(pid.to_string().as_bytes());
+    key
+}
+
+pub fn patient_sources_prefix(jpid: &Jpid) -> Vec<u8> {
+    patient_data_kind(jpid, PATIENT_SOURCE)
+}
+
+/// `patient_data`: JPID + `j` + when it was written (µs, u64 BE) + job id → one job record. A
+/// prefix scan lists the records in write order; the job id tells apart records of different jobs
+/// written in the same microsecond (the caller gives one job's records distinct times).
+pub fn patient_job_key(jpid: &Jpid, at_micros: u64, job_id: &str) -> Vec<u8> {
+    let mut key = patient_jobs_prefix(jpid);
+    key.extend_from_slice(&at_micros.to_be_bytes());
+    key.extend_from_slice(job_id.as_bytes());
+    key
+}
+
+pub fn patient_jobs_prefix(jpid: &Jpid) -> Vec<u8> {
+    patient_data_kind(jpid, PATIENT_JOB)
+}
+
+/// (when it was written, job id) of a [`patient_job_key`].
+pub fn parse_patient_job_key(key: &[u8]) -> Option<(u64, &str)> {
+    let rest = key.get(JPID_LEN..)?;
+    let (&kind, rest) = rest.split_first()?;
+    if kind != PATIENT_JOB {
+        return None;
+    }
+    let at_micros = u64::from_be_bytes(rest.get(..8)?.try_into().ok()?);
+    Some((at_micros, std::str::from_utf8(&rest[8..]).ok()?))
+}
+
+/// `patient_data`: JPID + `r` + source pid + `0x00` + domain + `0x00` + uid → the record stored for
+/// that uid. Source pids never hold a 0 byte, and domains and uids must not (the ingestion API
+/// refuses them), so the parts cannot run into each other.
+pub fn patient_record_key(jpid: &Jpid, pid: &SourcePid, domain: &str, uid: &str) -> Vec<u8> {
+    debug_assert!(!domain.contains('\0') && !uid.contains('\0'), "0 bytes end key parts");
+    let mut key = patient_records_prefix(jpid);
+    key.extend_from_slice(pid.to_string().as_bytes());
+    key.push(0);
+    key.extend_from_slice(domain.as_bytes());
+    key.push(0);
+    key.extend_from_slice(uid.as_bytes());
+    key
+}
+
+pub fn patient_records_prefix(jpid: &Jpid) -> Vec<u8> {
+    patient_data_kind(jpid, PATIENT_RECORD)
+}
+
+/// The first key after every key starting with `prefix`: the exclusive end of a range delete.
+/// `None` when no key follows (a prefix of 0xFF bytes only, which no key here has).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

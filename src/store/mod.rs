@@ -3,11 +3,13 @@
 //! [`Storage`] offers the narrow set of operations the sync layer needs (read an entry, read a
 //! record's position, write a [`Batch`] durably, scan the log at start-up); nothing above this
 //! module sees a RocksDB type. A second backend implements the same operations. Every key is built
-//! in [`keys`], every column family and all tuning is in [`cf`].
+//! in [`keys`], every column family and all tuning is in [`cf`]; patient sync's reads and writes
+//! are in `patient.rs`.
 
 pub mod cf;
 pub mod keys;
 pub mod log_entry;
+mod patient;
 
 use std::path::Path;
 
@@ -16,6 +18,7 @@ use rocksdb::{Direction, IteratorMode, WriteBatch, WriteOptions, DB};
 use crate::domain::directory::{Directory, Site, Store, User};
 use crate::domain::ids::SiteId;
 pub use log_entry::LogEntry;
+pub use patient::StoredPatientRecord;
 
 /// The on-disk format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;

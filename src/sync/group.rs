@@ -4,7 +4,10 @@
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use super::index::EntryFacts;
+use roaring::RoaringTreemap;
+
+use super::dump_progress::unix_seconds_now;
+use super::index::{union_len_in, EntryFacts, CENTRAL};
 use super::site_queue::SiteQueue;
 use super::SyncState;
 use crate::domain::directory::Site;
@@ -170,9 +173,45 @@ impl<'a> Group<'a> {
             .unwrap_or_default()
     }
 
-    pub fn set_queue(&mut self, site: SiteId, queue: SiteQueue) {
+    /// Sets `site`'s queue state. Every change of a queue passes here, so this is where a dump
+    /// that has just drained (by an acknowledgement or a skip) gets its progress marked complete.
+    pub fn set_queue(&mut self, site: SiteId, mut queue: SiteQueue) {
+        queue.note_dump_drained(unix_seconds_now());
         self.batch.put_site_queue(site, &queue.encode());
         self.queues.insert(site, queue);
+    }
+
+    /// How many records of each of `tables` a dump for `site` as of `snapshot` holds: the index's
+    /// members, with this group's own index changes applied (they are in the dump, but reach the
+    /// index only after the commit). Bitmap counts, no reads.
+    pub fn dump_queued(&self, site: SiteId, tables: &[String], snapshot: u64) -> Vec<(String, u64)> {
+        let index = &self.state.index;
+        let view = index.view(site);
+        // Central and store audiences never share an entry, so they are counted apart (a union
+        // of bitmaps copies them; a site has one store, usually).
+        let (central, stores): (Vec<u32>, Vec<u32>) = view.iter().partition(|a| **a == CENTRAL);
+        let count = |audiences: &[u32], table: &str| {
+            let members: Vec<&RoaringTreemap> = audiences.iter().map(|a| index.members(*a, table)).collect();
+            union_len_in(&members, 0, snapshot)
+        };
+        let mut counts: Vec<(String, u64)> = tables
+            .iter()
+            .map(|table| (table.clone(), count(&central, table) + count(&stores, table)))
+            .collect();
+        for op in &self.index_ops {
+            let (seq, facts, inserted) = match op {
+                IndexOp::Insert(seq, facts) => (*seq, facts, true),
+                IndexOp::Remove(seq, facts) => (*seq, facts, false),
+            };
+            if !facts.exists || seq > snapshot || !index.sees(site, &facts.audiences) {
+                continue;
+            }
+            if let Some((_, count)) = counts.iter_mut().find(|(table, _)| *table == facts.table) {
+                // A removal is of an entry counted already: in the index, or inserted earlier here.
+                *count = if inserted { *count + 1 } else { count.saturating_sub(1) };
+            }
+        }
+        counts
     }
 
     pub fn site(&self, site: SiteId) -> Option<Site> {
@@ -198,5 +237,68 @@ impl<'a> Group<'a> {
             }
         }
         tables
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::directory::{Directory, Store};
+    use crate::domain::ids::StoreKey;
+    use crate::domain::routing::Audience;
+    use crate::sync::index::QueueIndex;
+
+    fn facts(table: &str, audience: Audience, exists: bool) -> EntryFacts {
+        EntryFacts {
+            table: table.to_string(),
+            origin: SiteId(9),
+            audiences: vec![audience],
+            exists,
+        }
+    }
+
+    /// A dump started in the same group as a push counts the push's changes, which the index
+    /// holds only after the commit: new records in, superseded ones out, deletes not at all.
+    #[test]
+    fn dump_counts_include_the_groups_own_changes() {
+        let site = SiteId(2);
+        let mut directory = Directory::new(SiteId(1));
+        directory.put_site(Site::for_test(site, &["S2"]));
+        directory.put_store(Store::for_test("S2", site));
+        let (mine, other) = (
+            Audience::Store(StoreKey::new("S2")),
+            Audience::Store(StoreKey::new("S3")),
+        );
+        let mut index = QueueIndex::new(&directory);
+        index.insert(1, &facts("item", Audience::Central, true));
+        index.insert(2, &facts("item", Audience::Central, true));
+        index.insert(3, &facts("transact", mine.clone(), true));
+        index.insert(4, &facts("transact", other.clone(), true));
+        let state = SyncState {
+            directory,
+            index,
+            queues: HashMap::new(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path(), 8).unwrap();
+        let mut group = Group::new(&storage, &state, 5);
+        group.index_ops = vec![
+            // Item 2 changed: its old entry goes, the new one comes.
+            IndexOp::Remove(2, facts("item", Audience::Central, true)),
+            IndexOp::Insert(5, facts("item", Audience::Central, true)),
+            IndexOp::Insert(6, facts("item", Audience::Central, true)),
+            // A transaction of this site's store deleted, one of another store added.
+            IndexOp::Remove(3, facts("transact", mine.clone(), true)),
+            IndexOp::Insert(7, facts("transact", mine, false)),
+            IndexOp::Insert(8, facts("transact", other, true)),
+        ];
+        let tables = ["item".to_string(), "transact".to_string(), "unit".to_string()];
+        let counts = group.dump_queued(site, &tables, 8);
+        let expected = [
+            ("item".to_string(), 3),
+            ("transact".to_string(), 0),
+            ("unit".to_string(), 0),
+        ];
+        assert_eq!(counts, expected);
     }
 }

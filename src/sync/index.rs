@@ -145,6 +145,14 @@ impl QueueIndex {
         self.views.get(&site).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// Whether an entry of these audiences is in `site`'s view.
+    pub fn sees(&self, site: SiteId, audiences: &[Audience]) -> bool {
+        let view = self.view(site);
+        audiences
+            .iter()
+            .any(|a| self.audiences.get(a.as_key()).is_some_and(|id| view.contains(&id)))
+    }
+
     pub fn changes(&self, audience: u32) -> &RoaringTreemap {
         self.changes.get(audience as usize).unwrap_or(&self.empty)
     }

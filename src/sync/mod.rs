@@ -5,6 +5,7 @@
 //! durable RocksDB write and then updates the in-memory state. A reply is sent only after the
 //! write is on disk. Must not depend on HTTP or on JSON shapes.
 
+pub mod dump_progress;
 mod group;
 pub mod index;
 pub mod lookups;
@@ -25,6 +26,7 @@ use crate::domain::record::PushedRecord;
 use crate::domain::tables::TableCatalogue;
 use crate::store::log_entry::RecordView;
 use crate::store::{Storage, StoreError};
+pub use dump_progress::{DumpProgress, TableProgress};
 use index::QueueIndex;
 pub use push::PushOutcome;
 use queue_view::QueueView;
@@ -164,6 +166,11 @@ impl SyncEngine {
         Ok(SyncEngine { storage, state, writer })
     }
 
+    /// The storage under the engine: patient sync keeps its own column families in it.
+    pub fn storage(&self) -> &Arc<Storage> {
+        &self.storage
+    }
+
     /// Runs `read` on the directory.
     pub fn with_directory<T>(&self, read: impl FnOnce(&Directory) -> T) -> T {
         read(&self.state.read().directory)
@@ -232,6 +239,15 @@ impl SyncEngine {
             Some(queue) if queue.dump_generation > 0 => Initialisation::Completed,
             _ => Initialisation::New,
         }
+    }
+
+    /// How far `site`'s latest initial dump has come, per table (tables it queued nothing of left
+    /// out); `None` when the site never initialised, or last initialised before progress was
+    /// kept. Reads counts kept in memory, maintained by the writer: no scan.
+    pub fn dump_progress(&self, site: SiteId) -> Result<Option<DumpProgress>> {
+        let state = self.state.read_recursive();
+        let progress = state.queues.get(&site).and_then(|queue| queue.progress.clone());
+        Ok(progress.map(DumpProgress::without_empty_tables))
     }
 
     /// The number of records `list` would return with no limit.

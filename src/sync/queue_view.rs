@@ -186,9 +186,11 @@ pub fn acknowledge(index: &QueueIndex, site: SiteId, queue: &mut SiteQueue, ids:
     };
     for id in accepted {
         match id {
-            OutgoingId::Dump { seq, .. } => {
-                if let Some(dump) = queue.dump.as_mut() {
-                    dump.acked.insert(seq);
+            OutgoingId::Dump { seq, table, .. } => {
+                // Counted once: an id sent twice in one acknowledgement is accepted twice above.
+                let first_time = queue.dump.as_mut().is_some_and(|dump| dump.acked.insert(seq));
+                if let (true, Some(progress)) = (first_time, queue.progress.as_mut()) {
+                    progress.acknowledged(table);
                 }
             }
             OutgoingId::Change { seq } => {

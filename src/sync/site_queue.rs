@@ -1,8 +1,11 @@
 //! One satellite's place in its queue: everything in its view up to `position` is delivered and
 //! acknowledged; `acked` holds the few acknowledged out of order above it; `dump` is an initial
-//! dump still being drained. Persisted in `site_queues`, one small value per satellite.
+//! dump still being drained; `progress` is how far the latest dump has come, table by table.
+//! Persisted in `site_queues`, one small value per satellite.
 
 use roaring::RoaringTreemap;
+
+use super::dump_progress::DumpProgress;
 
 /// An initial dump being delivered: a view over the records as of `snapshot`, table by table.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,9 +31,18 @@ pub struct SiteQueue {
     pub dump: Option<DumpState>,
     /// The generation of the latest dump, kept after the dump is drained.
     pub dump_generation: u32,
+    /// The latest dump's progress; `None` before the first dump, and for a site whose last dump
+    /// started before the progress was kept (its next dump starts one).
+    pub progress: Option<DumpProgress>,
 }
 
+/// The layout version, first byte of the value. Parts added later are optional tails after the
+/// parts before them, each behind its tag byte, in tag order: an older value (no tail) still
+/// decodes, and a build reading a tail it does not know stops before it (so a rolled-back build
+/// reads a newer value, and forgets the tail when it next writes the value).
 const VERSION: u8 = 1;
+/// The tag of the dump progress tail.
+const TAIL_PROGRESS: u8 = 1;
 
 impl SiteQueue {
     /// The queue of a satellite registered when the log's last sequence number was `last_seq`.
@@ -61,11 +73,15 @@ impl SiteQueue {
         } else {
             out.push(0);
         }
+        if let Some(progress) = &self.progress {
+            out.push(TAIL_PROGRESS);
+            progress.encode_into(&mut out);
+        }
         out
     }
 
     pub fn decode(bytes: &[u8]) -> Option<SiteQueue> {
-        let mut r = Reader { bytes, at: 0 };
+        let mut r = Reader::new(bytes);
         if r.u8()? != VERSION {
             return None;
         }
@@ -97,12 +113,30 @@ impl SiteQueue {
             }
             _ => return None,
         };
+        let progress = match r.peek() {
+            Some(TAIL_PROGRESS) => {
+                r.u8()?;
+                Some(DumpProgress::decode_from(&mut r)?)
+            }
+            _ => None,
+        };
         Some(SiteQueue {
             position,
             acked,
             dump,
             dump_generation,
+            progress,
         })
+    }
+
+    /// Marks the latest dump's progress complete once the dump has drained (the last of it
+    /// acknowledged or skipped), at `now_unix_seconds`; nothing when it is complete already.
+    pub fn note_dump_drained(&mut self, now_unix_seconds: u64) {
+        if self.dump.is_none() {
+            if let Some(progress) = self.progress.as_mut() {
+                progress.drained(now_unix_seconds);
+            }
+        }
     }
 }
 
@@ -111,24 +145,36 @@ fn put_bitmap(out: &mut Vec<u8>, bitmap: &RoaringTreemap) {
     bitmap.serialize_into(&mut *out).expect("writing to a Vec cannot fail");
 }
 
-struct Reader<'a> {
+/// Reads a stored value front to back; `None` from any read means the value is cut short.
+pub(super) struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+    pub(super) fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, at: 0 }
+    }
+    #[cfg(test)]
+    pub(super) fn is_at_end(&self) -> bool {
+        self.at == self.bytes.len()
+    }
+    /// The next byte, not consumed.
+    pub(super) fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+    pub(super) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let slice = self.bytes.get(self.at..self.at.checked_add(n)?)?;
         self.at += n;
         Some(slice)
     }
-    fn u8(&mut self) -> Option<u8> {
+    pub(super) fn u8(&mut self) -> Option<u8> {
         Some(self.take(1)?[0])
     }
-    fn u32(&mut self) -> Option<u32> {
+    pub(super) fn u32(&mut self) -> Option<u32> {
         Some(u32::from_be_bytes(self.take(4)?.try_into().ok()?))
     }
-    fn u64(&mut self) -> Option<u64> {
+    pub(super) fn u64(&mut self) -> Option<u64> {
         Some(u64::from_be_bytes(self.take(8)?.try_into().ok()?))
     }
     fn bitmap(&mut self) -> Option<RoaringTreemap> {
@@ -225,7 +271,11 @@ mod tests {
         }
 
         #[test]
-        fn site_queues_round_trip(position: u64, acked in proptest::collection::vec(any::<u64>(), 0..20), with_dump: bool, tables in proptest::collection::vec("[a-z_]{1,12}", 0..5)) {
+        fn site_queues_round_trip(position: u64, acked in proptest::collection::vec(any::<u64>(), 0..20), with_dump: bool, with_progress: bool, drained: bool, tables in proptest::collection::vec("[a-z_]{1,12}", 0..5)) {
+            let mut progress = DumpProgress::started(tables.iter().map(|t| (t.clone(), t.len() as u64)).collect(), 1_700_000_000);
+            if drained {
+                progress.drained(1_700_000_100);
+            }
             let queue = SiteQueue {
                 position,
                 acked: acked.iter().copied().collect(),
@@ -234,9 +284,56 @@ mod tests {
                     generation: 3, snapshot: 99, tables: tables.clone(), table_pos: 1, after_seq: 42,
                     acked: acked.iter().copied().take(3).collect(),
                 }),
+                progress: with_progress.then_some(progress),
             };
             prop_assert_eq!(SiteQueue::decode(&queue.encode()), Some(queue));
         }
+    }
+
+    /// A value written before dump progress was kept: version 1, position 7, dump generation 1,
+    /// an empty acked bitmap, a dump of one table (`item`) at generation 1, snapshot 7. It still
+    /// decodes, without progress; the same value with a progress tail reads the tail.
+    #[test]
+    fn values_without_the_progress_tail_still_decode() {
+        let empty_bitmap = {
+            let mut bytes = Vec::new();
+            put_bitmap(&mut bytes, &RoaringTreemap::new());
+            bytes
+        };
+        let mut old = vec![1];
+        old.extend_from_slice(&7u64.to_be_bytes());
+        old.extend_from_slice(&1u32.to_be_bytes());
+        old.extend_from_slice(&empty_bitmap);
+        old.push(1);
+        old.extend_from_slice(&1u32.to_be_bytes());
+        old.extend_from_slice(&7u64.to_be_bytes());
+        old.extend_from_slice(&0u32.to_be_bytes());
+        old.extend_from_slice(&0u64.to_be_bytes());
+        old.extend_from_slice(&1u32.to_be_bytes());
+        old.extend_from_slice(&4u32.to_be_bytes());
+        old.extend_from_slice(b"item");
+        old.extend_from_slice(&empty_bitmap);
+        let queue = SiteQueue::decode(&old).unwrap();
+        assert_eq!((queue.position, queue.dump_generation), (7, 1));
+        assert_eq!(queue.dump.as_ref().unwrap().tables, ["item"]);
+        assert_eq!(queue.progress, None);
+        assert_eq!(queue.encode(), old, "no progress, no tail: the layout is unchanged");
+
+        let with_progress = SiteQueue {
+            progress: Some(DumpProgress::started(vec![("item".into(), 5)], 1_700_000_000)),
+            ..queue
+        };
+        let new = with_progress.encode();
+        assert!(
+            new.starts_with(&old),
+            "the progress is a tail an older build stops before"
+        );
+        assert_eq!(SiteQueue::decode(&new), Some(with_progress.clone()));
+        // A tail from a later build is passed over, as this build's tail is by older ones.
+        let later = [new.as_slice(), &[TAIL_PROGRESS + 1, 0xAB]].concat();
+        assert_eq!(SiteQueue::decode(&later), Some(with_progress));
+        // A progress tail cut short is corrupt, not absent.
+        assert_eq!(SiteQueue::decode(&new[..new.len() - 1]), None);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
 
+use super::dump_progress::{unix_seconds_now, DumpProgress};
 use super::group::{Group, IndexOp};
 use super::push::{apply_push, PushOutcome};
 use super::queue_view::{acknowledge, QueueView};
@@ -257,6 +258,8 @@ fn apply(group: &mut Group<'_>, catalogue: &TableCatalogue, command: Command) ->
             let mut queue = group.queue(site);
             let snapshot = group.next_seq - 1;
             let tables = catalogue.dump_tables(group.tables().iter().map(String::as_str), mobile_only);
+            let queued = group.dump_queued(site, &tables, snapshot);
+            queue.progress = Some(DumpProgress::started(queued, unix_seconds_now()));
             queue.dump_generation += 1;
             queue.dump = Some(DumpState {
                 generation: queue.dump_generation,

@@ -7,6 +7,7 @@ mod bad_input;
 mod config_files;
 mod crash_durability;
 mod demo_data;
+mod dump_progress;
 mod dump_without_copies;
 mod isolation;
 mod mobile_cycle;

@@ -1,0 +1,190 @@
+//! Patient sync's storage: identifiers and JPIDs (`patient_ids`), and everything kept per patient
+//! (`patient_data`): metastamp state per source, job records, demographics, stored records.
+//!
+//! Every `patient_data` key starts with the JPID, so clearing a patient is one range delete and
+//! can touch nothing else. Values are the patient model's own serde form (JSON), as the model
+//! defines it; this file only decides where each one lives (keys in [`keys`]).
+
+use serde_json::{Map, Value};
+
+use super::{cf, corrupt, keys, Batch, Result, Storage};
+use crate::patient::ids::{Jpid, PatientId, SourcePid};
+use crate::patient::jobs::JobRecord;
+use crate::patient::metastamp::SourceSyncState;
+use crate::patient::stamp::StampTime;
+
+/// One record a source sent for a patient, as stored: who sent it, the stamp time it carries (an
+/// event counts as stored only when this equals the event's latest stamp), and its data.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredPatientRecord {
+    /// The code of the source that sent it (`9E7A`, `DOD`, `HDR`, `VLER`).
+    pub source: String,
+    pub stamp: StampTime,
+    pub data: Value,
+}
+
+impl Storage {
+    /// The JPID an identifier belongs to, if any.
+    pub fn patient_jpid(&self, id: &PatientId) -> Result<Option<Jpid>> {
+        let Some(value) = self
+            .db
+            .get_pinned_cf(self.cf(cf::PATIENT_IDS), keys::patient_id_key(id))?
+        else {
+            return Ok(None);
+        };
+        let jpid = std::str::from_utf8(&value)
+            .ok()
+            .and_then(|text| Jpid::parse(text).ok())
+            .ok_or_else(|| corrupt(cf::PATIENT_IDS, "jpid"))?;
+        Ok(Some(jpid))
+    }
+
+    /// Every identifier associated with `jpid` (in key order: the identifiers' text order).
+    pub fn patient_identifiers(&self, jpid: &Jpid) -> Result<Vec<PatientId>> {
+        let mut ids = Vec::new();
+        self.scan_prefix(cf::PATIENT_IDS, &keys::patient_jpid_ids_prefix(jpid), |key, _| {
+            ids.push(keys::parse_patient_jpid_id_key(key).ok_or_else(|| corrupt(cf::PATIENT_IDS, "identifier key"))?);
+            Ok(())
+        })?;
+        Ok(ids)
+    }
+
+    /// The metastamp state of every source of the patient (in source pid text order).
+    pub fn patient_sources(&self, jpid: &Jpid) -> Result<Vec<SourceSyncState>> {
+        let mut sources: Vec<SourceSyncState> = Vec::new();
+        self.scan_prefix(cf::PATIENT_DATA, &keys::patient_sources_prefix(jpid), |_, value| {
+            sources.push(decode_json(value, "source state")?);
+            Ok(())
+        })?;
+        Ok(sources)
+    }
+
+    /// The metastamp state of one source of the patient.
+    pub fn patient_source(&self, jpid: &Jpid, pid: &SourcePid) -> Result<Option<SourceSyncState>> {
+        self.patient_value(keys::patient_source_key(jpid, pid), "source state")
+    }
+
+    /// Every job record of the patient, in the order they were written (see
+    /// [`Batch::put_patient_job`]).
+    pub fn patient_jobs(&self, jpid: &Jpid) -> Result<Vec<JobRecord>> {
+        let mut jobs: Vec<JobRecord> = Vec::new();
+        self.scan_prefix(cf::PATIENT_DATA, &keys::patient_jobs_prefix(jpid), |_, value| {
+            jobs.push(decode_json(value, "job record")?);
+            Ok(())
+        })?;
+        Ok(jobs)
+    }
+
+    pub fn patient_demographics(&self, jpid: &Jpid) -> Result<Option<Map<String, Value>>> {
+        self.patient_value(keys::patient_demographics_key(jpid), "demographics")
+    }
+
+    /// The record stored for `uid` in `domain` from the source where the patient is `pid`.
+    pub fn patient_record(
+        &self,
+        jpid: &Jpid,
+        pid: &SourcePid,
+        domain: &str,
+        uid: &str,
+    ) -> Result<Option<StoredPatientRecord>> {
+        self.patient_value(keys::patient_record_key(jpid, pid, domain, uid), "record")
+    }
+
+    /// How many records are stored for the patient, from every source (a scan of the keys).
+    pub fn patient_record_count(&self, jpid: &Jpid) -> Result<usize> {
+        let mut count = 0;
+        self.scan_prefix(cf::PATIENT_DATA, &keys::patient_records_prefix(jpid), |_, _| {
+            count += 1;
+            Ok(())
+        })?;
+        Ok(count)
+    }
+
+    fn patient_value<T: serde::de::DeserializeOwned>(&self, key: Vec<u8>, what: &str) -> Result<Option<T>> {
+        match self.db.get_pinned_cf(self.cf(cf::PATIENT_DATA), key)? {
+            Some(value) => Ok(Some(decode_json(&value, what)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+fn decode_json<T: serde::de::DeserializeOwned>(value: &[u8], what: &str) -> Result<T> {
+    serde_json::from_slice(value).map_err(|error| corrupt(cf::PATIENT_DATA, &format!("{what}: {error}")))
+}
+
+fn encode_json(value: &impl serde::Serialize) -> Vec<u8> {
+    // The model's types and JSON values serialise infallibly (string keys, no custom errors).
+    serde_json::to_vec(value).expect("patient values serialise")
+}
+
+impl Batch<'_> {
+    /// Associates `id` with `jpid`: both the identifier → JPID entry and the JPID's own list of
+    /// identifiers, which clear reads. Refusing an identifier that belongs to another JPID is the
+    /// caller's check (a conflict), made before this write.
+    pub fn put_patient_identifier(&mut self, id: &PatientId, jpid: &Jpid) {
+        self.put(cf::PATIENT_IDS, keys::patient_id_key(id), jpid.as_str());
+        self.put(cf::PATIENT_IDS, keys::patient_jpid_id_key(jpid, id), []);
+    }
+
+    pub fn put_patient_source(&mut self, jpid: &Jpid, state: &SourceSyncState) {
+        self.put(
+            cf::PATIENT_DATA,
+            keys::patient_source_key(jpid, state.pid()),
+            encode_json(state),
+        );
+    }
+
+    /// Appends a job record. `at_micros` (microseconds since the epoch) orders the records: the
+    /// caller gives each record of one job a later time than the one before, since two records of
+    /// the same job at the same time would share a key.
+    pub fn put_patient_job(&mut self, jpid: &Jpid, job: &JobRecord, at_micros: u64) {
+        self.put(
+            cf::PATIENT_DATA,
+            keys::patient_job_key(jpid, at_micros, &job.job_id),
+            encode_json(job),
+        );
+    }
+
+    pub fn put_patient_record(
+        &mut self,
+        jpid: &Jpid,
+        pid: &SourcePid,
+        domain: &str,
+        uid: &str,
+        record: &StoredPatientRecord,
+    ) {
+        self.put(
+            cf::PATIENT_DATA,
+            keys::patient_record_key(jpid, pid, domain, uid),
+            encode_json(record),
+        );
+    }
+
+    pub fn put_patient_demographics(&mut self, jpid: &Jpid, demographics: &Map<String, Value>) {
+        self.put(
+            cf::PATIENT_DATA,
+            keys::patient_demographics_key(jpid),
+            encode_json(demographics),
+        );
+    }
+
+    /// Deletes everything kept for `jpid`: the mappings of `identifiers` (pass
+    /// [`Storage::patient_identifiers`] of the JPID), its identifier list, and every
+    /// `patient_data` key under it (one range delete). Touches no other family.
+    pub fn clear_patient(&mut self, jpid: &Jpid, identifiers: &[PatientId]) {
+        for id in identifiers {
+            self.delete(cf::PATIENT_IDS, keys::patient_id_key(id));
+        }
+        self.delete_prefix(cf::PATIENT_IDS, &keys::patient_jpid_ids_prefix(jpid));
+        self.delete_prefix(cf::PATIENT_DATA, &keys::patient_data_prefix(jpid));
+    }
+
+    fn delete_prefix(&mut self, family: &str, prefix: &[u8]) {
+        let end = keys::prefix_end(prefix).expect("patient prefixes are ASCII, so they have an end");
+        self.inner
+            .delete_range_cf(self.storage.cf(family), prefix, end.as_slice());
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,230 @@
+use serde_json::json;
+
+use super::*;
+use crate::domain::ids::SiteId;
+use crate::domain::record::{SyncRecord, SyncType};
+use crate::patient::jobs::{JobState, JobType};
+use crate::patient::Source;
+use crate::store::LogEntry;
+
+fn open() -> (tempfile::TempDir, Storage) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path(), 8).unwrap();
+    (dir, storage)
+}
+
+fn stamp(number: u64) -> StampTime {
+    StampTime::from_number(number).unwrap()
+}
+
+fn pid(text: &str) -> PatientId {
+    PatientId::parse(text).unwrap()
+}
+
+fn source_pid(text: &str) -> SourcePid {
+    SourcePid::parse(text).unwrap()
+}
+
+const UID: &str = "urn:va:allergy:9E7A:3:751";
+
+fn record(n: u64) -> StoredPatientRecord {
+    StoredPatientRecord {
+        source: "9E7A".to_string(),
+        stamp: stamp(20050317200936 + n),
+        data: json!({"uid": UID, "summary": "PENICILLIN", "n": n}),
+    }
+}
+
+/// Writes one patient with every kind of key: identifiers, a source state, jobs, demographics,
+/// records.
+fn write_patient(storage: &Storage, jpid: &Jpid, ids: &[&str]) {
+    let mut batch = storage.batch();
+    for id in ids {
+        batch.put_patient_identifier(&pid(id), jpid);
+    }
+    let mut state = SourceSyncState::new(source_pid("9E7A;3"));
+    state.record_stored(UID, stamp(20050317200936), stamp(20160706094511));
+    batch.put_patient_source(jpid, &state);
+    batch.put_patient_source(jpid, &SourceSyncState::new(source_pid("HDR;10108V420871")));
+    let job = JobRecord::created(JobType::EnterpriseSync, jpid, &pid(ids[0]), None, 1);
+    batch.put_patient_job(jpid, &job, 10);
+    batch.put_patient_record(jpid, &source_pid("9E7A;3"), "allergy", UID, &record(0));
+    batch.put_patient_record(
+        jpid,
+        &source_pid("9E7A;3"),
+        "vital",
+        "urn:va:vital:9E7A:3:1",
+        &record(1),
+    );
+    let demographics = json!({"givenNames": "PATIENT", "familyName": "EIGHT"});
+    batch.put_patient_demographics(jpid, demographics.as_object().unwrap());
+    storage.commit(batch).unwrap();
+}
+
+/// Everything in one column family, for before/after comparisons.
+fn contents(storage: &Storage, family: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    storage
+        .db
+        .iterator_cf(storage.cf(family), rocksdb::IteratorMode::Start)
+        .map(|item| {
+            let (key, value) = item.unwrap();
+            (key.to_vec(), value.to_vec())
+        })
+        .collect()
+}
+
+#[test]
+fn identifiers_map_to_their_jpid_and_back() {
+    let (_dir, storage) = open();
+    let jpid = Jpid::generate();
+    let ids = ["9E7A;3", "10108V420871", "DOD;0000000003", "HDR;10108V420871"];
+    write_patient(&storage, &jpid, &ids);
+    for id in ids {
+        assert_eq!(storage.patient_jpid(&pid(id)).unwrap(), Some(jpid.clone()), "{id}");
+    }
+    // The identifier's one spelling finds it whatever case the client sent.
+    assert_eq!(storage.patient_jpid(&pid("9e7a;0003")).unwrap(), Some(jpid.clone()));
+    assert_eq!(storage.patient_jpid(&pid("C877;3")).unwrap(), None);
+    let mut listed = storage.patient_identifiers(&jpid).unwrap();
+    listed.sort();
+    let mut expected: Vec<PatientId> = ids.iter().map(|id| pid(id)).collect();
+    expected.sort();
+    assert_eq!(listed, expected);
+    assert!(storage.patient_identifiers(&Jpid::generate()).unwrap().is_empty());
+}
+
+#[test]
+fn sources_records_and_demographics_round_trip() {
+    let (_dir, storage) = open();
+    let jpid = Jpid::generate();
+    write_patient(&storage, &jpid, &["9E7A;3"]);
+    let vista = storage.patient_source(&jpid, &source_pid("9E7A;3")).unwrap().unwrap();
+    assert_eq!(vista.stored_stamp(UID), Some(stamp(20050317200936)));
+    assert_eq!(storage.patient_source(&jpid, &source_pid("DOD;1")).unwrap(), None);
+    let sources: Vec<Source> = storage
+        .patient_sources(&jpid)
+        .unwrap()
+        .iter()
+        .map(SourceSyncState::source)
+        .collect();
+    assert_eq!(sources, [Source::parse("9E7A").unwrap(), Source::Hdr]);
+    assert_eq!(
+        storage
+            .patient_record(&jpid, &source_pid("9E7A;3"), "allergy", UID)
+            .unwrap(),
+        Some(record(0))
+    );
+    assert_eq!(
+        storage
+            .patient_record(&jpid, &source_pid("9E7A;3"), "vital", UID)
+            .unwrap(),
+        None
+    );
+    assert_eq!(storage.patient_record_count(&jpid).unwrap(), 2);
+    let demographics = storage.patient_demographics(&jpid).unwrap().unwrap();
+    assert_eq!(demographics["familyName"], "EIGHT");
+    assert_eq!(storage.patient_demographics(&Jpid::generate()).unwrap(), None);
+}
+
+#[test]
+fn jobs_come_back_in_write_order() {
+    let (_dir, storage) = open();
+    let jpid = Jpid::generate();
+    let patient = pid("10108V420871");
+    let root = JobRecord::created(JobType::EnterpriseSync, &jpid, &patient, None, 1);
+    let hdr = JobRecord::created(JobType::SourceSync(Source::Hdr), &jpid, &patient, Some(&root.job_id), 2);
+    let written = [
+        (100, root.clone()),
+        (150, hdr.clone()),
+        (200, hdr.moved_to(JobState::Started, 3)),
+        // Out of timestamp order on purpose: write order is what counts.
+        (250, root.moved_to(JobState::Completed, 2)),
+        (300, hdr.moved_to(JobState::Completed, 4)),
+    ];
+    // In two batches, the later one first in code order but with later times.
+    let mut batch = storage.batch();
+    for (at, job) in &written[2..] {
+        batch.put_patient_job(&jpid, job, *at);
+    }
+    storage.commit(batch).unwrap();
+    let mut batch = storage.batch();
+    for (at, job) in &written[..2] {
+        batch.put_patient_job(&jpid, job, *at);
+    }
+    storage.commit(batch).unwrap();
+    let expected: Vec<JobRecord> = written.iter().map(|(_, job)| job.clone()).collect();
+    assert_eq!(storage.patient_jobs(&jpid).unwrap(), expected);
+    assert!(storage.patient_jobs(&Jpid::generate()).unwrap().is_empty());
+}
+
+#[test]
+fn clear_removes_one_patient_and_nothing_else() {
+    let (_dir, storage) = open();
+    let (cleared, kept) = (Jpid::generate(), Jpid::generate());
+    write_patient(&storage, &cleared, &["9E7A;3", "10108V420871", "HDR;10108V420871"]);
+    write_patient(&storage, &kept, &["9E7A;4", "C877;8"]);
+    // mSupply data in the other families, which clear must not touch.
+    let mut batch = storage.batch();
+    let entry = LogEntry {
+        origin: SiteId(2),
+        audiences: Vec::new(),
+        record: SyncRecord {
+            table: "name".to_string(),
+            record_id: "ABC".to_string(),
+            sync_type: SyncType::Update,
+            store_id: String::new(),
+            key_field_id: String::new(),
+            merge_id_to_keep: String::new(),
+            merge_id_to_delete: String::new(),
+            data: b"{\"ID\":\"ABC\"}".to_vec(),
+        },
+    };
+    batch.put_log(7, &entry);
+    batch.put_record_seq("name", "ABC", 7);
+    batch.put_pushed(SiteId(2), "SYNC1", 7);
+    batch.put_join("ABC", "STORE1");
+    batch.put_lookup("transact", "ABC", "T1");
+    batch.put_site_queue(SiteId(2), &[1, 2, 3]);
+    batch.put_next_seq(8);
+    storage.commit(batch).unwrap();
+    let others: Vec<&str> = cf::ALL
+        .into_iter()
+        .filter(|family| ![cf::PATIENT_IDS, cf::PATIENT_DATA].contains(family))
+        .collect();
+    let before: Vec<_> = others.iter().map(|family| contents(&storage, family)).collect();
+    let kept_ids = contents(&storage, cf::PATIENT_IDS).len();
+
+    let identifiers = storage.patient_identifiers(&cleared).unwrap();
+    assert_eq!(identifiers.len(), 3);
+    let mut batch = storage.batch();
+    batch.clear_patient(&cleared, &identifiers);
+    storage.commit(batch).unwrap();
+
+    for id in ["9E7A;3", "10108V420871", "HDR;10108V420871"] {
+        assert_eq!(storage.patient_jpid(&pid(id)).unwrap(), None, "{id}");
+    }
+    assert!(storage.patient_identifiers(&cleared).unwrap().is_empty());
+    assert!(storage.patient_sources(&cleared).unwrap().is_empty());
+    assert!(storage.patient_jobs(&cleared).unwrap().is_empty());
+    assert_eq!(storage.patient_demographics(&cleared).unwrap(), None);
+    assert_eq!(storage.patient_record_count(&cleared).unwrap(), 0);
+    let prefix = keys::patient_data_prefix(&cleared);
+    assert!(contents(&storage, cf::PATIENT_DATA)
+        .iter()
+        .all(|(key, _)| !key.starts_with(&prefix)));
+
+    // The other patient is whole.
+    assert_eq!(storage.patient_jpid(&pid("C877;8")).unwrap(), Some(kept.clone()));
+    assert_eq!(storage.patient_identifiers(&kept).unwrap().len(), 2);
+    assert_eq!(storage.patient_sources(&kept).unwrap().len(), 2);
+    assert_eq!(storage.patient_jobs(&kept).unwrap().len(), 1);
+    assert_eq!(storage.patient_record_count(&kept).unwrap(), 2);
+    assert!(storage.patient_demographics(&kept).unwrap().is_some());
+    // The cleared patient's three identifiers had two keys each; the kept patient's stay.
+    assert_eq!(kept_ids - contents(&storage, cf::PATIENT_IDS).len(), 6);
+
+    // And the mSupply families are byte for byte as they were.
+    let after: Vec<_> = others.iter().map(|family| contents(&storage, family)).collect();
+    assert_eq!(before, after);
+    assert_eq!(storage.log_entry(7).unwrap(), Some(entry));
+}
