@@ -181,7 +181,16 @@ pub fn decode_demographics_load(body: &[u8]) -> Result<DemographicsLoad, Patient
             return Err(bad(DOD_PID_INVALID));
         }
     }
-    let patient = match (edipi, icn.or(pid)) {
+    // A pid is only taken in its ICN form: the other forms name a patient at one source.
+    let icn = match (icn, pid) {
+        (None, Some(pid)) if Icn::parse(&pid).is_err() => {
+            return Err(bad(&format!(
+                "pid {pid:?} cannot be loaded with demographics: use an edipi or an icn"
+            )))
+        }
+        (icn, pid) => icn.or(pid),
+    };
+    let patient = match (edipi, icn) {
         (Some(_), Some(_)) => return Err(bad("give an edipi or an icn, not both")),
         (None, None) => return Err(bad(&format!("an edipi or an icn is required: {usage}"))),
         (Some(edipi), None) => PatientId::Source(Edipi::parse(&edipi).map_err(id_error)?.dod_pid()),

@@ -177,7 +177,11 @@ fn demographics_load_takes_an_edipi_or_an_icn() {
 
 #[test]
 fn demographics_load_refusals() {
-    let cases: [(&[u8], &str); 8] = [
+    let cases: [(&[u8], &str); 9] = [
+        (
+            br#"{"pid":"9E7A;3","demographics":{}}"#,
+            "pid \"9E7A;3\" cannot be loaded with demographics",
+        ),
         (br#"{"edipi":"DOD;4325678","demographics":{}}"#, DOD_PID_INVALID),
         (br#"{"pid":"dod;4325678","demographics":{}}"#, DOD_PID_INVALID),
         (br#"{"edipi":"43x","demographics":{}}"#, "edipi \"43x\" is not valid"),
