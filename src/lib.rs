@@ -7,6 +7,7 @@
 //! - [`store`]: the only code that knows RocksDB: column families, every key, the narrow
 //!   storage interface.
 //! - [`patient`]: patient sync: ids, stamp times, metastamps, jobs, completion, views. Pure, no I/O.
+//! - [`patient_sync`]: patient sync's talk with the sources: the secondary-source HTTP client.
 //! - [`sync`]: push, pull, acknowledge, initial dump, shared by every API version; the queue
 //!   index and the single writer.
 //! - [`http`]: the hyper server, the route table, authentication, the error → status table.
@@ -27,6 +28,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod patient;
+pub mod patient_sync;
 pub mod store;
 pub mod sync;
 pub mod wire;

@@ -2,6 +2,7 @@
 //! API; record `data` is carried as the raw bytes the satellite sent.
 
 pub mod json;
+pub mod patient;
 pub mod v1;
 pub mod v2;
 pub mod v4;

@@ -1,10 +1,13 @@
 //! Test support: a real server on an ephemeral port over a real RocksDB in a temporary directory,
-//! and a satellite client that speaks HTTP to it like mSupply Mobile does.
+//! a satellite client that speaks HTTP to it like mSupply Mobile does, a fake secondary source
+//! (`fake_source`), and the patient API's reply schemas (`schema`).
 
 #![allow(dead_code, reason = "each scenario file uses a different part of the support module")]
 
 pub mod client;
 pub mod data;
+pub mod fake_source;
+pub mod schema;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
