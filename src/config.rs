@@ -46,6 +46,56 @@ pub struct Config {
     pub v1: V1Config,
     #[serde(default)]
     pub v5: V5Config,
+    #[serde(default)]
+    pub patient: PatientConfig,
+}
+
+/// The patient sync ("Group Sync") API: where it is served, how long it waits, and where the
+/// secondary sources are. A secondary source without a URL is not a source of any patient.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientConfig {
+    /// The path every patient sync endpoint is under.
+    #[serde(default = "default_patient_base_path")]
+    pub base_path: String,
+    /// The longest a `load` waits for its sources before answering 500.
+    #[serde(default = "default_wait_limit_seconds")]
+    pub wait_limit_seconds: u64,
+    /// A source that has not answered a request this long after it marks its job `error`.
+    #[serde(default = "default_source_timeout_seconds")]
+    pub source_timeout_seconds: u64,
+    /// A secondary source fetched this recently without error is not fetched again unless forced.
+    #[serde(default = "default_expiry_seconds")]
+    pub expiry_seconds: u64,
+    /// Secondary-source fetches in flight at once, over every patient.
+    #[serde(default = "default_max_concurrent_fetches")]
+    pub max_concurrent_fetches: usize,
+    /// Base URLs of the secondary sources (`GET {url}/patient-sync?pid=…`, see the README).
+    #[serde(default)]
+    pub dod_url: Option<String>,
+    #[serde(default)]
+    pub hdr_url: Option<String>,
+    #[serde(default)]
+    pub vler_url: Option<String>,
+    /// What a satellite authenticated with its own credentials may do (users carry their own).
+    #[serde(default = "default_site_permissions")]
+    pub site_permissions: Vec<String>,
+}
+
+impl Default for PatientConfig {
+    fn default() -> Self {
+        PatientConfig {
+            base_path: default_patient_base_path(),
+            wait_limit_seconds: default_wait_limit_seconds(),
+            source_timeout_seconds: default_source_timeout_seconds(),
+            expiry_seconds: default_expiry_seconds(),
+            max_concurrent_fetches: default_max_concurrent_fetches(),
+            dod_url: None,
+            hdr_url: None,
+            vler_url: None,
+            site_permissions: default_site_permissions(),
+        }
+    }
 }
 
 /// The v1 API: its numbering, and the historic shared sync user.
@@ -175,6 +225,24 @@ fn default_min_sync_version() -> u32 {
 fn default_max_sync_version() -> u32 {
     u32::MAX
 }
+fn default_patient_base_path() -> String {
+    "/resource/sync".to_string()
+}
+fn default_wait_limit_seconds() -> u64 {
+    420
+}
+fn default_source_timeout_seconds() -> u64 {
+    360
+}
+fn default_expiry_seconds() -> u64 {
+    3600
+}
+fn default_max_concurrent_fetches() -> usize {
+    16
+}
+fn default_site_permissions() -> Vec<String> {
+    vec![crate::domain::permissions::READ_PATIENT_RECORD.to_string()]
+}
 fn default_block_cache_mib() -> usize {
     256
 }
@@ -233,6 +301,7 @@ impl Config {
             tables: TableCatalogue::builtin(),
             v1: V1Config::default(),
             v5: V5Config::default(),
+            patient: PatientConfig::default(),
         }
     }
 
@@ -259,6 +328,38 @@ impl Config {
         if let Some(version) = &self.v5.min_app_version {
             if crate::domain::versions::parse(version).is_none() {
                 return invalid("v5.min_app_version must be dotted numbers, such as 2.3.0");
+            }
+        }
+        let patient = &self.patient;
+        if !patient.base_path.starts_with('/') || patient.base_path.len() < 2 || patient.base_path.ends_with('/') {
+            return invalid("patient.base_path must start with / and not end with one, such as /resource/sync");
+        }
+        if ["/sync/", "/api/"]
+            .iter()
+            .any(|taken| patient.base_path.starts_with(taken))
+        {
+            return invalid("patient.base_path must not be under /sync/ or /api/, which the satellite API uses");
+        }
+        if patient.wait_limit_seconds == 0 || patient.source_timeout_seconds == 0 || patient.max_concurrent_fetches == 0
+        {
+            return invalid(
+                "patient.wait_limit_seconds, patient.source_timeout_seconds and patient.max_concurrent_fetches must be positive",
+            );
+        }
+        for url in [&patient.dod_url, &patient.hdr_url, &patient.vler_url]
+            .into_iter()
+            .flatten()
+        {
+            if !url.starts_with("http://") {
+                return invalid("patient.dod_url, hdr_url and vler_url must be http:// URLs");
+            }
+        }
+        for permission in &patient.site_permissions {
+            if !crate::domain::permissions::ALL.contains(&permission.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "patient.site_permissions: unknown permission {permission:?} (known: {})",
+                    crate::domain::permissions::ALL.join(", ")
+                )));
             }
         }
         Ok(())

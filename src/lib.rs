@@ -7,7 +7,8 @@
 //! - [`store`]: the only code that knows RocksDB: column families, every key, the narrow
 //!   storage interface.
 //! - [`patient`]: patient sync: ids, stamp times, metastamps, jobs, completion, views. Pure, no I/O.
-//! - [`patient_sync`]: patient sync's talk with the sources: the secondary-source HTTP client.
+//! - [`patient_sync`]: the patient sync service: asks the sources, applies their answers, keeps
+//!   the patient column families, wakes waiting loads.
 //! - [`sync`]: push, pull, acknowledge, initial dump, shared by every API version; the queue
 //!   index and the single writer.
 //! - [`http`]: the hyper server, the route table, authentication, the error → status table.

@@ -159,6 +159,10 @@ enum UserCommand {
         stores: Vec<String>,
         #[arg(long)]
         admin: bool,
+        /// A permission of the patient sync API: read-patient-record or clear-patient-sync
+        /// (repeat for several).
+        #[arg(long = "permission")]
+        permissions: Vec<String>,
     },
 }
 
@@ -264,9 +268,10 @@ fn main() -> anyhow::Result<()> {
             password,
             stores,
             admin,
+            permissions,
         }) => {
             let storage = open_storage(&config)?;
-            let user = admin::directory::add_user(&storage, primary, &name, &password, &stores, admin)?;
+            let user = admin::directory::add_user(&storage, primary, &name, &password, &stores, admin, &permissions)?;
             println!("added user {} ({})", user.name, user.id);
             Ok(())
         }

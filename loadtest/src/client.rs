@@ -236,4 +236,41 @@ impl Satellite {
     pub fn store_id(&self) -> &str {
         &self.store_id
     }
+
+    /// The satellite's site code in the patient sync API: its site id in upper-case hex.
+    pub fn site_code(&self) -> String {
+        format!("{:04X}", self.site_id)
+    }
+
+    /// A call of the patient sync API (`/resource/sync/…`) with this site's credentials; the
+    /// reply's `data` when the status is `expected`.
+    pub async fn patient_call(
+        &self,
+        kind: &'static str,
+        method: &str,
+        path_and_query: &str,
+        body: Vec<u8>,
+        expected: u16,
+    ) -> anyhow::Result<serde_json::Value> {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(format!("{}/resource/sync/{path_and_query}", self.base))
+            .header("authorization", &self.authorization)
+            .header("msupply-site-uuid", &self.hardware_id)
+            .body(Full::new(Bytes::from(body)))?;
+        let started = Instant::now();
+        let result = async {
+            let response = self.http.request(request).await?;
+            let status = response.status();
+            let bytes = response.into_body().collect().await?.to_bytes();
+            if status.as_u16() != expected {
+                bail!("{kind}: HTTP {status}: {}", String::from_utf8_lossy(&bytes));
+            }
+            let mut reply: serde_json::Value = serde_json::from_slice(&bytes)?;
+            Ok(reply["data"].take())
+        }
+        .await;
+        self.metrics.call(kind, started.elapsed(), result.is_ok());
+        result
+    }
 }

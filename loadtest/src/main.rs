@@ -36,6 +36,8 @@ enum Scenario {
     Dump,
     /// Every satellite calls count and user once in the run.
     Idle,
+    /// Clinicians load patients (each load waits until synced) while satellites answer.
+    Patients,
     /// Fetch the bodies a dump saved (--save-bodies) from a static server at --url (nginx).
     Static,
 }
@@ -165,6 +167,7 @@ async fn run() -> anyhow::Result<()> {
         Scenario::Reinit => scenarios::reinit::run(&ctx).await,
         Scenario::Dump => scenarios::dump::run(&ctx).await,
         Scenario::Idle => scenarios::idle::run(&ctx).await,
+        Scenario::Patients => scenarios::patients::run(&ctx).await,
         Scenario::Static => static_files::run(&ctx).await,
     };
     let seconds = started.elapsed().as_secs_f64();

@@ -229,3 +229,27 @@ fn a_dropped_record_fails_a_v1_dump_too() {
         "{failures:?}"
     );
 }
+
+#[test]
+fn patients_loads_complete_with_every_event_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = passes(
+        dir.path(),
+        &[
+            "patients",
+            "--sites",
+            "4",
+            "--records",
+            "2000",
+            "--concurrency",
+            "3",
+            "--duration",
+            "2",
+        ],
+    );
+    let loads = report["figures"]["loads"].as_u64().unwrap();
+    assert!(loads >= 3, "each clinician completed a load: {report}");
+    assert_eq!(report["summary"]["calls"]["load"]["calls"], loads);
+    assert_eq!(report["summary"]["calls"]["load"]["errors"], 0);
+    assert!(report["figures"]["source_answers"].as_u64().unwrap() >= loads);
+}

@@ -304,6 +304,7 @@ pub fn create_sites(storage: &Storage, primary: SiteId, spec: &DatasetSpec) -> R
             password: secret,
             stores: vec![store_id(n)],
             is_admin: false,
+            permissions: Vec::new(),
         };
         batch.put_site(&site);
         batch.put_store(&store);

@@ -11,6 +11,7 @@ use serde_json::json;
 use super::directory::{add_site, add_store, add_user, NewStore};
 use super::Result;
 use crate::domain::ids::SiteId;
+use crate::domain::permissions;
 use crate::store::Storage;
 
 /// Credentials of one demo satellite, for the operator to point a satellite at.
@@ -56,6 +57,7 @@ pub fn create_sites(storage: &Storage, primary: SiteId) -> Result<Vec<DemoSite>>
             &user_password,
             std::slice::from_ref(&store.id),
             false,
+            &permissions::ALL.map(str::to_string),
         )?;
         sites.push(DemoSite {
             site_id: site.id,

@@ -118,8 +118,17 @@ pub fn add_user(
     password: &str,
     stores: &[String],
     is_admin: bool,
+    permissions: &[String],
 ) -> Result<User> {
     let directory = storage.load_directory(primary)?;
+    for permission in permissions {
+        if !crate::domain::permissions::ALL.contains(&permission.as_str()) {
+            return Err(AdminError::Invalid(format!(
+                "no permission {permission} (known: {})",
+                crate::domain::permissions::ALL.join(", ")
+            )));
+        }
+    }
     for store in stores {
         if directory.store(store).is_none() {
             return Err(AdminError::Invalid(format!("no store {store}")));
@@ -132,6 +141,7 @@ pub fn add_user(
         password: PasswordHash::from_password(password),
         stores: stores.to_vec(),
         is_admin,
+        permissions: permissions.to_vec(),
     };
     let mut batch = storage.batch();
     batch.put_user(&user);

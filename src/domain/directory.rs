@@ -41,6 +41,9 @@ pub struct User {
     pub password: PasswordHash,
     pub stores: Vec<String>,
     pub is_admin: bool,
+    /// Names from [`super::permissions`]; absent in users stored before permissions existed.
+    #[serde(default)]
+    pub permissions: Vec<String>,
 }
 
 impl Site {

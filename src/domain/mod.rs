@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod directory;
 pub mod ids;
 pub mod numbering;
+pub mod permissions;
 pub mod record;
 pub mod routing;
 pub mod tables;

@@ -25,6 +25,7 @@ use tokio::sync::Semaphore;
 use crate::api::v2::RecordFormat;
 use crate::config::Config;
 use crate::domain::ids::SiteId;
+use crate::patient_sync::PatientSync;
 use crate::store::Storage;
 use crate::sync::SyncEngine;
 use error::ApiError;
@@ -46,10 +47,11 @@ pub enum ServeError {
 /// A client has this long to send a request's headers (slow or stalled clients are dropped).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The running primary: configuration and the sync engine.
+/// The running primary: configuration, the sync engine, and the patient sync service.
 pub struct Primary {
     pub config: Config,
     pub engine: SyncEngine,
+    pub patients: PatientSync,
 }
 
 impl Primary {
@@ -58,7 +60,12 @@ impl Primary {
         std::fs::create_dir_all(&config.storage.data_dir)?;
         let storage = Storage::open(&config.storage.data_dir, config.storage.block_cache_mib)?;
         let engine = SyncEngine::open(storage, config.tables.clone(), SiteId(config.server.primary_site_id))?;
-        Ok(Primary { config, engine })
+        let patients = PatientSync::new(config.patient.clone());
+        Ok(Primary {
+            config,
+            engine,
+            patients,
+        })
     }
 }
 
@@ -153,22 +160,17 @@ pub async fn run(
 
 async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = request.uri().path().to_string();
+    if let Some(rest) = path.strip_prefix(primary.config.patient.base_path.as_str()) {
+        if rest.is_empty() || rest.starts_with('/') {
+            let call = call_of(primary, request);
+            let (status, body) = crate::api::patient::handle(primary, rest, call).await;
+            return json_response(status, body);
+        }
+    }
     let result = match router::route(&path) {
         None => Err(ApiError::NotFound(path.clone())),
         Some((api, endpoint)) => {
-            let query = request
-                .uri()
-                .query()
-                .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-                .unwrap_or_default();
-            let (parts, body) = request.into_parts();
-            let call = Call {
-                method: parts.method,
-                headers: parts.headers,
-                query,
-                body,
-                body_limit: primary.config.limits.max_body_bytes,
-            };
+            let call = call_of(primary, request);
             match api {
                 router::Api::V1 => crate::api::v2::handle(primary, RecordFormat::Numbered, endpoint, call).await,
                 router::Api::V2 => crate::api::v2::handle(primary, RecordFormat::Named, endpoint, call).await,
@@ -184,6 +186,23 @@ async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<
             json_response(status, body)
         }
         (Err(error), _) => json_response(error.status(), error.body()),
+    }
+}
+
+/// The request as the handlers see it: method, headers, decoded query, and the unread body.
+fn call_of(primary: &Primary, request: Request<Incoming>) -> Call {
+    let query = request
+        .uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let (parts, body) = request.into_parts();
+    Call {
+        method: parts.method,
+        headers: parts.headers,
+        query,
+        body,
+        body_limit: primary.config.limits.max_body_bytes,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod completion;
 pub mod ids;
 pub mod jobs;
 pub mod metastamp;
+pub mod operational;
 pub mod stamp;
 pub mod status;
 

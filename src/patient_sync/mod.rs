@@ -1,7 +1,130 @@
-//! Patient sync's side that talks to the sources: for now the HTTP client of the secondary
-//! sources (DOD, HDR, VLER), which the primary fetches itself.
+//! Patient sync ("Group Sync"): the service behind `/resource/sync`. It keeps the patients'
+//! identifiers, metastamps, jobs and records in the patient column families, asks the sources
+//! (satellites through their ordinary outgoing queue, secondary sources over HTTP), applies what
+//! they answer, and wakes the `load` calls waiting on a patient.
 //!
-//! Knows HTTP as a client only; decodes replies with `wire::patient` and hands back the model's
-//! types (`wire::patient::IngestItem`, `patient::SyncError`). Stores nothing.
+//! Every change of patient state is a read-modify-write of one patient under one lock, on a
+//! blocking thread (RocksDB's durable commit waits for the disk), committed in one batch before
+//! anyone is told. The sync core's writer is not involved, except to queue a
+//! `patient_sync_request` to a satellite, which is an ordinary push from the primary itself.
 
+pub mod apply;
+pub mod clear;
+pub mod dispatch;
+pub mod identity;
+pub mod load;
+pub mod plan;
 pub mod secondary;
+pub mod state;
+pub mod views;
+pub mod waiters;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::config::PatientConfig;
+use crate::http::Primary;
+use crate::store::StoreError;
+use secondary::SecondaryClient;
+use waiters::Waiters;
+
+/// Why a patient sync call failed; the API layer turns each into the spec's status and message.
+#[derive(Debug, thiserror::Error)]
+pub enum PatientSyncError {
+    /// A malformed parameter or body (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The patient, or a source for it, is not there (404, with the spec's message).
+    #[error("{0}")]
+    NotFound(String),
+    /// An identifier already belongs to another patient (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The caller may not do this (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The caller's site has not finished its initialisation (503).
+    #[error("operational data is in progress")]
+    Initialising,
+    /// The sync failed at the sources the caller waited for, or the wait ran out (500).
+    #[error("the sync failed or did not finish in time")]
+    Failed,
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+    #[error(transparent)]
+    Sync(#[from] crate::sync::SyncError),
+    /// A blocking task panicked or was cancelled.
+    #[error("a patient sync task failed")]
+    Task,
+}
+
+pub type Result<T> = std::result::Result<T, PatientSyncError>;
+
+/// The patient sync service: one per primary.
+pub struct PatientSync {
+    pub config: PatientConfig,
+    /// Held for every read-modify-write of patient state (see the module comment).
+    lock: parking_lot::Mutex<()>,
+    pub waiters: Waiters,
+    secondary: SecondaryClient,
+    /// The last write position given out: job records are listed in write order, so two writes
+    /// in the same microsecond still get distinct, increasing positions.
+    last_micros: AtomicU64,
+}
+
+impl PatientSync {
+    pub fn new(config: PatientConfig) -> PatientSync {
+        let secondary = SecondaryClient::new(config.max_concurrent_fetches);
+        PatientSync {
+            config,
+            lock: parking_lot::Mutex::new(()),
+            waiters: Waiters::default(),
+            secondary,
+            last_micros: AtomicU64::new(0),
+        }
+    }
+
+    /// The time limits of the sync decisions (see [`plan::Limits`]).
+    pub fn limits(&self) -> plan::Limits {
+        plan::Limits {
+            expiry_ms: self.config.expiry_seconds.saturating_mul(1000),
+            stale_ms: (self.config.source_timeout_seconds + self.config.wait_limit_seconds).saturating_mul(1000),
+        }
+    }
+
+    /// A write position later than every one given out before.
+    pub(crate) fn next_micros(&self) -> u64 {
+        let now = u64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_micros(),
+        )
+        .unwrap_or(u64::MAX);
+        let mut last = self.last_micros.load(Ordering::Relaxed);
+        loop {
+            let next = now.max(last + 1);
+            match self
+                .last_micros
+                .compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return next,
+                Err(seen) => last = seen,
+            }
+        }
+    }
+}
+
+/// Runs `work` on a blocking thread under the patient lock.
+pub async fn locked<T: Send + 'static>(
+    primary: &Arc<Primary>,
+    work: impl FnOnce(&Primary) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let primary = primary.clone();
+    tokio::task::spawn_blocking(move || {
+        let _held = primary.patients.lock.lock();
+        work(&primary)
+    })
+    .await
+    .map_err(|_| PatientSyncError::Task)?
+}

@@ -226,14 +226,15 @@ pub fn load_error_body(status: u16, message: &str) -> Vec<u8> {
     envelope(&json!([message]), status)
 }
 
-/// The 200 of `/clear`.
-pub fn clear_reply(pid: &str) -> Vec<u8> {
-    envelope(&json!({"code": 200, "message": cleared_message(pid)}), 200)
+/// The `data` of `/clear`'s 200.
+pub fn clear_data(pid: &str) -> Value {
+    json!({"code": 200, "message": cleared_message(pid)})
 }
 
-/// The 200 of the ingestion API: how many items and records were taken.
-pub fn ingest_reply(items: usize, records: usize) -> Vec<u8> {
-    envelope(&json!({"items": items, "records": records}), 200)
+/// The `data` of the ingestion API's 200: items applied, records stored, and items ignored
+/// (for patients the primary does not sync: never loaded, or cleared).
+pub fn ingest_data(items: usize, records: usize, ignored: usize) -> Value {
+    json!({"items": items, "records": records, "ignored": ignored})
 }
 
 /// The table name of the sync record a satellite receives to load or clear a patient.

@@ -13,6 +13,7 @@ mod isolation;
 mod mobile_cycle;
 mod operator_skip;
 mod patient_schemas;
+mod patient_sync;
 mod queue_model;
 mod queue_semantics;
 mod routing;

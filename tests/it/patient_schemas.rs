@@ -92,7 +92,10 @@ fn each_schema_accepts_the_spec_samples() {
         "clear",
         &json!({"data":{"code":200,"message":"pid: 9E7A;3 unsynced."},"status":200}),
     );
-    assert_valid("ingest-reply", &json!({"data":{"items":1,"records":3},"status":200}));
+    assert_valid(
+        "ingest-reply",
+        &json!({"data":{"items":1,"records":3,"ignored":0},"status":200}),
+    );
     let errors = [
         json!({"data":["The required parameter \"pid\" is missing."],"status":400}),
         json!({"data":{"error":{"code":400,"message":"The required parameter \"pid\" is missing."}},"status":400}),
@@ -158,7 +161,7 @@ fn each_schema_refuses_a_reply_missing_a_required_key() {
     assert_invalid("clear", &json!({"data":{"code":200},"status":200}));
     assert_invalid("error", &json!({"data":{"error":{"code":404}},"status":404}));
     assert_invalid("error", &json!({"data":{"error":{"code":404,"message":"x"}}}));
-    assert_invalid("ingest-reply", &json!({"data":{"items":1},"status":200}));
+    assert_invalid("ingest-reply", &json!({"data":{"items":1,"records":3},"status":200}));
 }
 
 #[test]
@@ -184,8 +187,11 @@ fn the_replies_satsync_writes_validate() {
     );
     assert_valid("error", &parsed(wire::error_body(500, wire::INTERNAL_ERROR)));
     assert_valid("error", &parsed(wire::error_body(400, wire::DOD_PID_INVALID)));
-    assert_valid("clear", &parsed(wire::clear_reply("9E7A;3")));
-    assert_valid("ingest-reply", &parsed(wire::ingest_reply(2, 7)));
+    assert_valid("clear", &parsed(wire::envelope(&wire::clear_data("9E7A;3"), 200)));
+    assert_valid(
+        "ingest-reply",
+        &parsed(wire::envelope(&wire::ingest_data(2, 7, 1), 200)),
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 pub mod dump;
 pub mod idle;
+pub mod patients;
 pub mod reinit;
 pub mod sync;
 

@@ -227,13 +227,13 @@ fn replies_are_the_spec_samples_byte_for_byte() {
         r#"{"data":{"error":{"code":404,"message":"pid 9E7A;3 is unsynced"}},"status":404}"#
     );
     assert_eq!(
-        text(clear_reply("9E7A;3")),
+        text(envelope(&clear_data("9E7A;3"), 200)),
         r#"{"data":{"code":200,"message":"pid: 9E7A;3 unsynced."},"status":200}"#
     );
     assert_eq!(not_found_message("9E7A;3"), "pid: 9E7A;3 not found.");
     assert_eq!(
-        text(ingest_reply(2, 7)),
-        r#"{"data":{"items":2,"records":7},"status":200}"#
+        text(envelope(&ingest_data(2, 7, 1), 200)),
+        r#"{"data":{"ignored":1,"items":2,"records":7},"status":200}"#
     );
     assert_eq!(
         text(envelope(&json!({"VISTA": {}, "allSites": false}), 200)),

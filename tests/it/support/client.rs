@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::SiteLogin;
 
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+pub type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
 /// A reply: status, raw body and the body parsed as JSON.
 #[derive(Debug, Clone)]

@@ -133,6 +133,7 @@ pub fn register_sites(data_dir: &Path, count: usize) -> Vec<SiteLogin> {
             "user-pass",
             std::slice::from_ref(&store_id),
             false,
+            &satsync::domain::permissions::ALL.map(str::to_string),
         )
         .unwrap();
         logins.push(SiteLogin {

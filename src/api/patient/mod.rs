@@ -1,0 +1,117 @@
+//! The patient sync ("Group Sync") API under `[patient] base_path` (default `/resource/sync`).
+//! Every reply, success or error, is the envelope `{"data": …, "status": <HTTP status>}`; the
+//! handlers here authenticate, check permissions and the initialisation rule, decode parameters,
+//! and call [`crate::patient_sync`].
+
+mod access;
+mod clear;
+mod ingest;
+mod load;
+mod views;
+
+use std::sync::Arc;
+
+use http::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::http::{Call, Primary};
+use crate::patient::ids::PatientId;
+use crate::patient_sync::PatientSyncError;
+use crate::wire::patient::{envelope, error_body, load_error_body, malformed_pid_message, MISSING_PID};
+
+/// A failed call: its status and the message the envelope carries.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Refusal {
+        Refusal::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    fn from_wire(error: crate::wire::patient::PatientWireError) -> Refusal {
+        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        Refusal::new(status, error.to_string())
+    }
+}
+
+impl From<PatientSyncError> for Refusal {
+    fn from(error: PatientSyncError) -> Refusal {
+        use crate::wire::patient::{INTERNAL_ERROR, OPERATIONAL_DATA_IN_PROGRESS};
+        match error {
+            PatientSyncError::BadRequest(message) => Refusal::bad_request(message),
+            PatientSyncError::NotFound(message) => Refusal::new(StatusCode::NOT_FOUND, message),
+            PatientSyncError::Conflict(message) => Refusal::new(StatusCode::CONFLICT, message),
+            PatientSyncError::Forbidden(message) => Refusal::new(StatusCode::FORBIDDEN, message),
+            PatientSyncError::Initialising => {
+                Refusal::new(StatusCode::SERVICE_UNAVAILABLE, OPERATIONAL_DATA_IN_PROGRESS)
+            }
+            PatientSyncError::Failed => Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR),
+            PatientSyncError::Sync(crate::sync::SyncError::WriterStopped) => {
+                Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down")
+            }
+            cause @ (PatientSyncError::Storage(_) | PatientSyncError::Sync(_) | PatientSyncError::Task) => {
+                tracing::error!(%cause, "patient sync failure");
+                Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR)
+            }
+        }
+    }
+}
+
+/// A successful reply's status and `data`.
+pub type Reply = Result<(StatusCode, Value), Refusal>;
+
+/// Serves `rest` (the path after the base path); answers with the status and the envelope.
+pub async fn handle(primary: &Arc<Primary>, rest: &str, call: Call) -> (StatusCode, Vec<u8>) {
+    let endpoint = rest.strip_suffix('/').unwrap_or(rest);
+    let is_load = endpoint == "/load";
+    let reply = match (endpoint, &call.method) {
+        ("/load", &Method::GET) => load::load(primary, call).await,
+        ("/demographics-load", &Method::POST) => load::demographics_load(primary, call).await,
+        ("/clear", &Method::GET) => clear::clear(primary, call).await,
+        ("/status", &Method::GET) => views::patient(primary, call, crate::patient_sync::views::View::Status).await,
+        ("/status-detail", &Method::GET) => {
+            views::patient(primary, call, crate::patient_sync::views::View::Detail).await
+        }
+        ("/data-status", &Method::GET) => views::patient(primary, call, crate::patient_sync::views::View::Data).await,
+        ("/operational-status", &Method::GET) => views::operational(primary, call).await,
+        ("/ingest", &Method::POST) => ingest::ingest(primary, call).await,
+        ("/load" | "/clear" | "/status" | "/status-detail" | "/data-status" | "/operational-status", _)
+        | ("/demographics-load" | "/ingest", _) => Err(Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("method {} is not allowed here", call.method),
+        )),
+        _ => Err(Refusal::new(
+            StatusCode::NOT_FOUND,
+            format!("no such endpoint: {endpoint}"),
+        )),
+    };
+    match reply {
+        Ok((status, data)) => (status, envelope(&data, status.as_u16())),
+        // The load endpoint answers a bad request with a list of messages, as its clients expect.
+        Err(refusal) if is_load && refusal.status == StatusCode::BAD_REQUEST => (
+            refusal.status,
+            load_error_body(refusal.status.as_u16(), &refusal.message),
+        ),
+        Err(refusal) => (refusal.status, error_body(refusal.status.as_u16(), &refusal.message)),
+    }
+}
+
+/// The `pid` parameter, parsed; 400 with the spec's messages when it is missing or malformed.
+fn pid_parameter(call: &Call) -> Result<PatientId, Refusal> {
+    let text = call
+        .query
+        .get("pid")
+        .filter(|pid| !pid.trim().is_empty())
+        .ok_or_else(|| Refusal::bad_request(MISSING_PID))?;
+    PatientId::parse(text.trim()).map_err(|_| Refusal::bad_request(malformed_pid_message(text)))
+}

@@ -1,0 +1,45 @@
+//! `clear`: tells the satellites holding the patient to stop sending it, then deletes everything
+//! the patient sync kept for every identifier of the patient (records, metastamps, jobs,
+//! demographics, identifier associations) in one durable write. The satellites' own mSupply data
+//! lives in other column families and is not touched.
+
+use std::sync::Arc;
+
+use crate::http::Primary;
+use crate::patient::ids::{PatientId, SourcePid};
+use crate::patient::jobs::{unix_millis_now, JobRecord, JobType};
+use crate::wire::patient::not_found_message;
+
+use super::dispatch::tell_sites_to_stop;
+use super::identity::known_jpid;
+use super::state::PatientState;
+use super::{locked, PatientSyncError, Result};
+
+pub async fn clear(primary: &Arc<Primary>, pid: PatientId) -> Result<()> {
+    let storage = primary.engine.storage();
+    let Some(jpid) = known_jpid(storage, &pid)? else {
+        return Err(PatientSyncError::NotFound(not_found_message(&pid.to_string())));
+    };
+    let patient = PatientState::read(storage, &jpid)?;
+    let sites: Vec<SourcePid> = patient
+        .identifiers
+        .iter()
+        .filter_map(|id| match id {
+            PatientId::Source(pid @ SourcePid::Site { .. }) => Some(pid.clone()),
+            _ => None,
+        })
+        .collect();
+    let request = JobRecord::created(JobType::EnterpriseSync, &jpid, &pid, None, unix_millis_now());
+    tell_sites_to_stop(primary, &request, &sites).await?;
+    locked(primary, move |p| {
+        let storage = p.engine.storage();
+        // Read again under the lock: an answer may have added identifiers meanwhile.
+        let identifiers = storage.patient_identifiers(&jpid)?;
+        let mut batch = storage.batch();
+        batch.clear_patient(&jpid, &identifiers);
+        storage.commit(batch)?;
+        p.patients.waiters.notify(&jpid);
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,139 @@
+//! Asking the sources. A satellite gets a `patient_sync_request` record in its ordinary outgoing
+//! queue (a push from the primary itself, to the satellite's first store, so the sync core routes
+//! and delivers it like any other record) and answers through the ingestion endpoint; a secondary
+//! source is fetched in the background. Every request has a time-out that fails its job.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::domain::record::{PushedRecord, SyncRecord, SyncType};
+use crate::http::Primary;
+use crate::patient::ids::{random_uuid_v4, SourcePid};
+use crate::patient::jobs::JobRecord;
+use crate::wire::patient::{sync_request_data, SYNC_REQUEST_CLEAR, SYNC_REQUEST_LOAD, SYNC_REQUEST_TABLE};
+
+use super::apply::{self, Request};
+use super::identity::{secondary_url, site_of_code};
+use super::{locked, Result};
+
+/// What a `patient_sync_request` asks of a satellite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Send the patient's metastamp and records, and newer versions as they come.
+    Load,
+    /// Stop sending them: the primary no longer syncs the patient.
+    Clear,
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Action::Load => SYNC_REQUEST_LOAD,
+            Action::Clear => SYNC_REQUEST_CLEAR,
+        }
+    }
+}
+
+/// Sends `requests` and arms their time-outs. Boxed because an answer may name new sources,
+/// which are dispatched from the task that applied it.
+pub fn dispatch(primary: Arc<Primary>, requests: Vec<Request>) -> Pin<Box<dyn Future<Output = Result<()>> + Send>> {
+    Box::pin(async move {
+        let timeout = Duration::from_secs(primary.patients.config.source_timeout_seconds);
+        let mut to_sites = Vec::new();
+        for request in requests {
+            match secondary_url(&request.pid, &primary.patients.config) {
+                Some(url) => {
+                    let url = url.to_string();
+                    tokio::spawn(fetch(primary.clone(), request, url, timeout));
+                }
+                None => {
+                    if let Some(record) = site_request(&primary, Action::Load, &request.job, &request.pid) {
+                        to_sites.push(record);
+                    }
+                    tokio::spawn(expire(primary.clone(), request, timeout));
+                }
+            }
+        }
+        push(&primary, to_sites).await
+    })
+}
+
+/// Queues a `clear` to every satellite in `pids` (the others are ignored).
+pub async fn tell_sites_to_stop(primary: &Arc<Primary>, job: &JobRecord, pids: &[SourcePid]) -> Result<()> {
+    let records = pids
+        .iter()
+        .filter_map(|pid| site_request(primary, Action::Clear, job, pid))
+        .collect();
+    push(primary, records).await
+}
+
+/// The request record for the satellite `pid` names, when it exists and hosts a store.
+fn site_request(primary: &Primary, action: Action, job: &JobRecord, pid: &SourcePid) -> Option<PushedRecord> {
+    let SourcePid::Site { site, .. } = pid else {
+        return None;
+    };
+    let store = primary.engine.with_directory(|directory| {
+        let id = site_of_code(site, directory)?;
+        directory.site(id)?.stores.first().cloned()
+    })?;
+    let data = serde_json::to_vec(&sync_request_data(action.name(), job, pid)).expect("json values serialise");
+    // Each request is a record of its own: a later one never replaces an earlier one unread.
+    let record_id = random_uuid_v4().replace('-', "").to_ascii_uppercase();
+    Some(PushedRecord {
+        sync_id: record_id.clone(),
+        record: SyncRecord {
+            table: SYNC_REQUEST_TABLE.to_string(),
+            record_id,
+            sync_type: SyncType::Insert,
+            store_id: store,
+            key_field_id: String::new(),
+            merge_id_to_keep: String::new(),
+            merge_id_to_delete: String::new(),
+            data,
+        },
+    })
+}
+
+async fn push(primary: &Primary, records: Vec<PushedRecord>) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let from = primary.engine.with_directory(|directory| directory.primary());
+    primary.engine.push(from, records).await?;
+    Ok(())
+}
+
+async fn fetch(primary: Arc<Primary>, request: Request, url: String, timeout: Duration) {
+    let answer = primary.patients.secondary.fetch(&url, &request.pid, timeout).await;
+    let Request { jpid, pid, job } = request;
+    let applied = locked(&primary, move |p| {
+        apply::secondary_answer(p, &jpid, &pid, &job.job_id, answer)
+    })
+    .await;
+    follow_up(primary, applied).await;
+}
+
+async fn expire(primary: Arc<Primary>, request: Request, timeout: Duration) {
+    tokio::time::sleep(timeout).await;
+    let Request { jpid, pid, job } = request;
+    let seconds = timeout.as_secs();
+    let expired = locked(&primary, move |p| {
+        apply::source_timed_out(p, &jpid, &pid, &job.job_id, seconds)
+    })
+    .await;
+    if let Err(error) = expired {
+        tracing::error!(%error, "recording a patient source's time-out failed");
+    }
+}
+
+async fn follow_up(primary: Arc<Primary>, applied: Result<Vec<Request>>) {
+    let dispatched = match applied {
+        Ok(requests) => dispatch(primary, requests).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = dispatched {
+        tracing::error!(%error, "applying a secondary source's answer failed");
+    }
+}

@@ -1,0 +1,549 @@
+//! The patient sync API end to end, over real HTTP: the spec's acceptance scenario with two
+//! simulated satellites answering `patient_sync_request`s from their queues through `ingest`,
+//! and a fake secondary server for DOD, HDR and VLER. Every reply is checked against the
+//! project's JSON schemas for that endpoint.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use satsync::admin::directory::{add_site, add_store, add_user, NewStore};
+use satsync::store::Storage;
+use serde_json::{json, Value};
+
+use crate::support::client::{basic, http_client, send, HttpClient, Reply};
+use crate::support::fake_source::FakeSource;
+use crate::support::schema::assert_valid;
+use crate::support::{SiteLogin, TestServer, PRIMARY};
+
+const ICN: &str = "10108V420871";
+const NOT_ACCESSIBLE: &str = "This patient's record is not yet accessible. Please try again in a few minutes. If it is still not accessible, please contact your HIMS representative and have the patient loaded into your local VistA.";
+const INTERNAL_ERROR: &str = "There was an error processing your request. The error has been logged.";
+const OPERATIONAL: &str = "Operational data has not been fully synchronized for this site.";
+
+/// Two satellites with the site codes of the spec (9E7A, C877), a clinician who may read and
+/// clear, and a clerk who may only read.
+fn register(dir: &Path) -> Vec<SiteLogin> {
+    let storage = Storage::open(dir, 16).unwrap();
+    let mut logins = Vec::new();
+    for (id, code) in [(0x9E7A_u32, "9e7a"), (0xC877, "c877")] {
+        let name = format!("site-{code}");
+        let password = format!("pw-{code}");
+        add_site(&storage, PRIMARY, &name, &password, Some(id)).unwrap();
+        let store_id = format!("{:032X}", 0xA000 + id);
+        let store_name_id = format!("{:032X}", 0xB000 + id);
+        let store = NewStore {
+            id: Some(&store_id),
+            name: &format!("store of {name}"),
+            code: "",
+            name_id: Some(&store_name_id),
+            site: &name,
+            supplying_store_id: "",
+        };
+        add_store(&storage, PRIMARY, store).unwrap();
+        logins.push(SiteLogin {
+            id,
+            name,
+            password,
+            store_id,
+            store_name_id,
+        });
+    }
+    let both = satsync::domain::permissions::ALL.map(str::to_string);
+    let stores = [logins[0].store_id.clone()];
+    add_user(&storage, PRIMARY, "clinician", "clinician-pass", &stores, false, &both).unwrap();
+    let read = [satsync::domain::permissions::READ_PATIENT_RECORD.to_string()];
+    add_user(&storage, PRIMARY, "clerk", "clerk-pass", &[], false, &read).unwrap();
+    logins
+}
+
+/// A client of the patient API, authenticated as a user or a site.
+#[derive(Clone)]
+struct PatientApi {
+    client: HttpClient,
+    base: String,
+    authorization: String,
+}
+
+impl PatientApi {
+    fn new(server: &TestServer, name: &str, password: &str) -> PatientApi {
+        PatientApi {
+            client: http_client(),
+            base: format!("{}/resource/sync", server.base_url()),
+            authorization: basic(name, password),
+        }
+    }
+
+    async fn call(&self, method: &str, path_and_query: &str, body: &str) -> Reply {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(format!("{}/{path_and_query}", self.base))
+            .header("authorization", &self.authorization)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap();
+        let reply = send(&self.client, request).await;
+        assert_eq!(
+            reply.json["status"], reply.status,
+            "the envelope carries the status: {}",
+            reply.raw
+        );
+        reply
+    }
+
+    async fn get(&self, path_and_query: &str) -> Reply {
+        self.call("GET", path_and_query, "").await
+    }
+}
+
+/// Checks a reply's status and validates its body: successes against the endpoint's schema,
+/// errors against the error schema.
+fn expect(reply: &Reply, status: u16, schema: &str) {
+    assert_eq!(reply.status, status, "{}", reply.raw);
+    assert_valid(if status < 300 { schema } else { "error" }, &reply.json);
+}
+
+fn error_message(reply: &Reply) -> &str {
+    reply.json["data"]["error"]["message"].as_str().unwrap_or_default()
+}
+
+/// A source's answer for `pid`: two allergies and a vital, each record with its event's stamp.
+fn answer(pid: &str, local: &str, extra: Value) -> Value {
+    let uid = |domain: &str, n: u32| format!("urn:va:{domain}:{local}:{n}");
+    let events = [
+        ("allergy", 751, 20050317200936_u64),
+        ("allergy", 752, 20070911130000),
+        ("vital", 1, 20160706094004),
+    ];
+    let mut domains = serde_json::Map::new();
+    let mut records = Vec::new();
+    for (domain, n, stamp) in events {
+        let entry = domains
+            .entry(domain.to_string())
+            .or_insert_with(|| json!({"stampTime": 20160706094004_u64, "events": {}}));
+        entry["events"][uid(domain, n)] = json!(stamp);
+        records.push(json!({"uid": uid(domain, n), "domain": domain, "stampTime": stamp,
+            "data": {"uid": uid(domain, n), "summary": format!("{domain} {n}")}}));
+    }
+    let mut item = json!({
+        "pid": pid,
+        "metastamp": {"stampTime": 20160706094004_u64, "domains": domains},
+        "records": records,
+    });
+    if let (Value::Object(item), Value::Object(extra)) = (&mut item, extra) {
+        item.extend(extra);
+    }
+    item
+}
+
+/// A simulated satellite: drains its queue and answers every `load` request for a patient it
+/// holds by posting that patient's answer to `ingest`; records every request it saw.
+struct SimulatedSite {
+    seen: Arc<parking_lot::Mutex<Vec<Value>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SimulatedSite {
+    fn start(server: &TestServer, login: &SiteLogin, answers: HashMap<String, Value>) -> SimulatedSite {
+        let satellite = server.satellite(login, "v3").with_hardware(None);
+        let ingest = PatientApi::new(server, &login.name, &login.password);
+        let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let records = satellite.pull_records(100).await;
+                let mut ids = Vec::new();
+                for record in &records {
+                    ids.push(record["SyncID"].as_str().unwrap().to_string());
+                    if record["RecordType"] != "patient_sync_request" {
+                        continue;
+                    }
+                    let request = record["data"].clone();
+                    log.lock().push(request.clone());
+                    let pid = request["pid"].as_str().unwrap_or_default();
+                    if let (Some("load"), Some(item)) = (request["action"].as_str(), answers.get(pid)) {
+                        let body = Value::Array(vec![item.clone()]).to_string();
+                        let reply = ingest.call("POST", "ingest", &body).await;
+                        assert_eq!(reply.status, 200, "ingest: {}", reply.raw);
+                        assert_valid("ingest-reply", &reply.json);
+                    }
+                }
+                if !ids.is_empty() {
+                    satellite.acknowledge(&ids).await;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        SimulatedSite { seen, task }
+    }
+
+    fn requests(&self) -> Vec<Value> {
+        self.seen.lock().clone()
+    }
+}
+
+impl Drop for SimulatedSite {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    server: TestServer,
+    logins: Vec<SiteLogin>,
+    secondary: FakeSource,
+    clinician: PatientApi,
+}
+
+async fn world(source_timeout_seconds: u64) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = register(dir.path());
+    let secondary = FakeSource::start().await;
+    let url = secondary.base_url();
+    let server = TestServer::start_with(dir.path(), |config| {
+        config.patient.dod_url = Some(url.clone());
+        config.patient.hdr_url = Some(url.clone());
+        config.patient.vler_url = Some(url.clone());
+        config.patient.source_timeout_seconds = source_timeout_seconds;
+        config.patient.wait_limit_seconds = 60;
+    })
+    .await;
+    let clinician = PatientApi::new(&server, "clinician", "clinician-pass");
+    World {
+        _dir: dir,
+        server,
+        logins,
+        secondary,
+        clinician,
+    }
+}
+
+/// No `false` anywhere in a data-status reply.
+fn has_false(value: &Value) -> bool {
+    match value {
+        Value::Bool(false) => true,
+        Value::Object(map) => map.values().any(has_false),
+        Value::Array(items) => items.iter().any(has_false),
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn the_acceptance_scenario_load_sync_fully_then_clear() {
+    let w = world(30).await;
+    let pid = "9E7A;3";
+    // The satellite knows the patient's ICN: the answer brings HDR and VLER in as sources.
+    let answers = HashMap::from([(pid.to_string(), answer(pid, "9E7A:3", json!({"identifiers": [ICN]})))]);
+    let site = SimulatedSite::start(&w.server, &w.logins[0], answers);
+    w.secondary.answer(
+        &format!("HDR;{ICN}"),
+        &answer(&format!("HDR;{ICN}"), "HDR:1", json!({})),
+    );
+    w.secondary.nothing(&format!("VLER;{ICN}"));
+
+    // The satellite's own mSupply data, which clear must leave alone.
+    let satellite = w.server.satellite(&w.logins[0], "v3").with_hardware(None);
+    let (invoice_id, invoice) = crate::support::data::transact(1, &w.logins[0].store_id);
+    assert_eq!(
+        satellite.push(&crate::support::data::batch(&[invoice])).await.json["error"],
+        ""
+    );
+
+    let cleared = w.clinician.get(&format!("clear?pid={pid}")).await;
+    expect(&cleared, 404, "clear");
+    assert_eq!(error_message(&cleared), "pid: 9E7A;3 not found.");
+    let status = w.clinician.get(&format!("status?pid={pid}")).await;
+    expect(&status, 404, "status");
+    assert_eq!(error_message(&status), "pid 9E7A;3 is unsynced");
+
+    let loaded = w.clinician.get(&format!("load?pid={pid}")).await;
+    expect(&loaded, 201, "load");
+    let sync_status = &loaded.json["data"]["syncStatus"];
+    assert!(sync_status["completedStamp"].is_object(), "{}", loaded.raw);
+    assert!(sync_status.get("inProgress").is_none(), "{}", loaded.raw);
+    assert_eq!(loaded.json["data"]["jobStatus"], json!([]));
+    let sources = &sync_status["completedStamp"]["sourceMetaStamp"];
+    assert_eq!(sources["9E7A"]["pid"], pid);
+    assert_eq!(sources["9E7A"]["localId"], 3);
+    assert_eq!(sources["9E7A"]["domainMetaStamp"]["allergy"]["eventCount"], 2);
+    assert_eq!(sources["9E7A"]["domainMetaStamp"]["allergy"]["storedCount"], 2);
+    assert_eq!(sources["HDR"]["syncCompleted"], true);
+    assert_eq!(sources["VLER"]["syncCompleted"], true, "VLER holds nothing: complete");
+    assert_eq!(sync_status["completedStamp"]["icn"], ICN);
+
+    let status = w.clinician.get(&format!("status?pid={pid}")).await;
+    expect(&status, 200, "status");
+    assert_eq!(status.json["data"], loaded.json["data"]);
+    let by_icn = w.clinician.get(&format!("status?pid={ICN}")).await;
+    expect(&by_icn, 200, "status");
+    assert_eq!(
+        by_icn.json["data"]["jpid"], loaded.json["data"]["jpid"],
+        "one JPID for every identifier"
+    );
+
+    let data = w.clinician.get(&format!("data-status?pid={pid}")).await;
+    expect(&data, 200, "data-status");
+    assert!(!has_false(&data.json["data"]), "{}", data.raw);
+    assert_eq!(data.json["data"]["allSites"], true);
+    assert_eq!(data.json["data"]["VISTA"]["9E7A"]["isSyncCompleted"], true);
+
+    let detail = w.clinician.get(&format!("status-detail?pid={pid}")).await;
+    expect(&detail, 200, "status-detail");
+    let events = &detail.json["data"]["completedStamp"]["sourceMetaStamp"]["9E7A"]["domainMetaStamp"]["allergy"]
+        ["eventMetaStamp"];
+    assert_eq!(
+        events["urn:va:allergy:9E7A:3:751"],
+        json!({"stampTime": 20050317200936_u64, "stored": true})
+    );
+
+    // A newer stamp for a stored event makes the source incomplete until that version arrives.
+    let ingest = PatientApi::new(&w.server, &w.logins[0].name, &w.logins[0].password);
+    let newer = json!([{"pid": pid, "metastamp": {"stampTime": 20160801000000_u64, "domains": {"allergy": {
+        "stampTime": 20160801000000_u64, "events": {"urn:va:allergy:9E7A:3:751": 20160801000000_u64}}}}}]);
+    let reply = ingest.call("POST", "ingest", &newer.to_string()).await;
+    expect(&reply, 200, "ingest-reply");
+    let data = w.clinician.get(&format!("data-status?pid={pid}")).await;
+    expect(&data, 200, "data-status");
+    assert_eq!(data.json["data"]["VISTA"]["9E7A"]["isSyncCompleted"], false);
+    assert_eq!(data.json["data"]["allSites"], false);
+    let record = json!([{"pid": pid, "records": [{"uid": "urn:va:allergy:9E7A:3:751", "domain": "allergy",
+        "stampTime": 20160801000000_u64, "data": {"summary": "allergy 751, revised"}}]}]);
+    let reply = ingest.call("POST", "ingest", &record.to_string()).await;
+    expect(&reply, 200, "ingest-reply");
+    let data = w.clinician.get(&format!("data-status?pid={pid}")).await;
+    assert_eq!(data.json["data"]["allSites"], true, "{}", data.raw);
+
+    let cleared = w.clinician.get(&format!("clear?pid={pid}")).await;
+    expect(&cleared, 200, "clear");
+    assert_eq!(
+        cleared.json,
+        json!({"data": {"code": 200, "message": "pid: 9E7A;3 unsynced."}, "status": 200})
+    );
+    for asked in [pid.to_string(), ICN.to_string(), format!("HDR;{ICN}")] {
+        let status = w.clinician.get(&format!("status?pid={asked}")).await;
+        expect(&status, 404, "status");
+    }
+    let storage = w.server.primary.engine.storage();
+    assert!(
+        storage.current("transact", &invoice_id).unwrap().is_some(),
+        "mSupply data is untouched"
+    );
+    // The satellite is told to stop sending the patient.
+    let mut told = false;
+    for _ in 0..200 {
+        told = site.requests().iter().any(|request| request["action"] == "clear");
+        if told {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(told, "a clear request reaches the satellite: {:?}", site.requests());
+}
+
+#[tokio::test]
+async fn an_immediate_load_answers_at_once_and_the_satellite_is_asked_through_its_queue() {
+    let w = world(30).await;
+    let loaded = w.clinician.get("load?pid=9E7A;8&immediate=true").await;
+    expect(&loaded, 201, "load");
+    assert_eq!(loaded.json["data"]["syncStatus"], json!({}), "nothing has answered yet");
+    let open: Vec<&str> = loaded.json["data"]["jobStatus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|job| job["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(open, ["enterprise-sync-request", "vista-9E7A-subscribe-request"]);
+
+    // A second load while that one is open joins it: no new job.
+    let again = w.clinician.get("load?pid=9E7A;8&immediate=true").await;
+    expect(&again, 201, "load");
+    assert_eq!(again.json["data"]["jobStatus"], loaded.json["data"]["jobStatus"]);
+
+    let satellite = w.server.satellite(&w.logins[0], "v3").with_hardware(None);
+    let requests: Vec<Value> = satellite
+        .drain(100)
+        .await
+        .into_iter()
+        .filter(|record| record["RecordType"] == "patient_sync_request")
+        .collect();
+    assert_eq!(requests.len(), 1, "one request for the one open load");
+    assert_eq!(requests[0]["data"]["pid"], "9E7A;8");
+    assert_eq!(requests[0]["data"]["action"], "load");
+    let other = w.server.satellite(&w.logins[1], "v3").with_hardware(None);
+    assert_eq!(other.count().await, 0, "another satellite is not asked");
+
+    let bad = w.clinician.get("load?pid=9E7A;8&immediate=yes").await;
+    expect(&bad, 400, "error");
+    let missing = w.clinician.get("load").await;
+    expect(&missing, 400, "error");
+    assert_eq!(
+        missing.json,
+        json!({"data": ["The required parameter \"pid\" is missing."], "status": 400})
+    );
+    let nobody = w.clinician.get("load?pid=ABCD;1").await;
+    expect(&nobody, 404, "error");
+    assert_eq!(error_message(&nobody), NOT_ACCESSIBLE);
+}
+
+#[tokio::test]
+async fn demographics_load_takes_an_edipi_or_an_icn_and_refuses_a_dod_pid() {
+    let w = world(30).await;
+    let demographics = json!({"givenNames": "PATIENT", "familyName": "DODONLY", "dob": "19670909", "ssn": "666223456"});
+    w.secondary.nothing("DOD;4325678");
+    let by_edipi = json!({"edipi": "4325678", "demographics": demographics}).to_string();
+    let reply = w.clinician.call("POST", "demographics-load", &by_edipi).await;
+    expect(&reply, 201, "demographics-load");
+    let status = w.clinician.get("status?pid=DOD;4325678").await;
+    expect(&status, 200, "status");
+
+    let by_icn = json!({"icn": "10110V004877", "demographics": demographics}).to_string();
+    let reply = w.clinician.call("POST", "demographics-load", &by_icn).await;
+    expect(&reply, 201, "demographics-load");
+
+    let by_dod_pid = json!({"edipi": "DOD;4325678", "demographics": demographics}).to_string();
+    let reply = w.clinician.call("POST", "demographics-load", &by_dod_pid).await;
+    expect(&reply, 400, "error");
+    assert_eq!(
+        error_message(&reply),
+        "A dod pid is invalid, please use an edipi or icn."
+    );
+    let without = json!({"edipi": "4325678"}).to_string();
+    expect(
+        &w.clinician.call("POST", "demographics-load", &without).await,
+        400,
+        "error",
+    );
+    let malformed = w.clinician.call("POST", "demographics-load", "{not json").await;
+    expect(&malformed, 400, "error");
+}
+
+#[tokio::test]
+async fn a_priority_site_answers_before_a_slow_source_finishes() {
+    let w = world(30).await;
+    let pid = "9E7A;4";
+    let answers = HashMap::from([(pid.to_string(), answer(pid, "9E7A:4", json!({"identifiers": [ICN]})))]);
+    let _site = SimulatedSite::start(&w.server, &w.logins[0], answers);
+    w.secondary.answer(
+        &format!("HDR;{ICN}"),
+        &answer(&format!("HDR;{ICN}"), "HDR:1", json!({})),
+    );
+    w.secondary.nothing(&format!("VLER;{ICN}"));
+    w.secondary.delay(&format!("VLER;{ICN}"), Duration::from_secs(20));
+
+    let loaded = w.clinician.get(&format!("load?pid={pid}&prioritySite=9E7A")).await;
+    expect(&loaded, 201, "load");
+    let sync_status = &loaded.json["data"]["syncStatus"];
+    assert_eq!(
+        sync_status["completedStamp"]["sourceMetaStamp"]["9E7A"]["syncCompleted"],
+        true
+    );
+    assert!(
+        sync_status["inProgress"]["sourceMetaStamp"].get("VLER").is_some()
+            || !loaded.json["data"]["jobStatus"].as_array().unwrap().is_empty(),
+        "the slow source is still being fetched: {}",
+        loaded.raw
+    );
+}
+
+#[tokio::test]
+async fn a_source_that_never_answers_fails_the_load_after_the_time_out() {
+    let w = world(2).await;
+    // No satellite drains C877's queue.
+    let loaded = w.clinician.get("load?pid=C877;5").await;
+    expect(&loaded, 500, "error");
+    assert_eq!(error_message(&loaded), INTERNAL_ERROR);
+    let data = w.clinician.get("data-status?pid=C877;5").await;
+    expect(&data, 200, "data-status");
+    assert_eq!(
+        data.json["data"]["VISTA"]["C877"],
+        json!({"isSyncCompleted": false, "hasError": true})
+    );
+    let status = w.clinician.get("status?pid=C877;5").await;
+    expect(&status, 200, "status");
+    let failed = status.json["data"]["jobStatus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|job| job["type"] == "vista-C877-subscribe-request")
+        .cloned()
+        .expect("the failed job is listed");
+    assert_eq!(failed["status"], "error");
+    assert_eq!(failed["error"]["type"], "timeout");
+
+    // A secondary source that fails is an error too, and a forced fetch asks it again.
+    w.secondary.fail(&format!("HDR;{ICN}"));
+    w.secondary.nothing(&format!("VLER;{ICN}"));
+    let loaded = w.clinician.get(&format!("load?pid={ICN}")).await;
+    expect(&loaded, 500, "error");
+    w.secondary.nothing(&format!("HDR;{ICN}"));
+    let loaded = w.clinician.get(&format!("load?pid={ICN}&forcedSite=true")).await;
+    expect(&loaded, 201, "load");
+    let asked = w
+        .secondary
+        .requests()
+        .iter()
+        .filter(|pid| **pid == format!("VLER;{ICN}"))
+        .count();
+    assert_eq!(asked, 2, "forcedSite=true fetches every secondary source again");
+}
+
+#[tokio::test]
+async fn permissions_initialisation_and_ingest_ownership_are_enforced() {
+    let w = world(30).await;
+    let clerk = PatientApi::new(&w.server, "clerk", "clerk-pass");
+    let refused = clerk.get("clear?pid=9E7A;3").await;
+    expect(&refused, 403, "error");
+    let stranger = PatientApi::new(&w.server, "clinician", "wrong");
+    expect(&stranger.get("status?pid=9E7A;3").await, 401, "error");
+    expect(&w.clinician.get("status").await, 400, "error");
+    let malformed = w.clinician.get("status?pid=9E7A-3").await;
+    expect(&malformed, 400, "error");
+    assert!(error_message(&malformed).contains("9E7A-3"), "{}", malformed.raw);
+
+    // 9E7A may not post for C877's patients; nothing of the body is applied.
+    expect(&w.clinician.get("load?pid=C877;1&immediate=true").await, 201, "load");
+    let site = PatientApi::new(&w.server, &w.logins[0].name, &w.logins[0].password);
+    let theirs = Value::Array(vec![answer("C877;1", "C877:1", json!({}))]).to_string();
+    expect(&site.call("POST", "ingest", &theirs).await, 403, "error");
+    let data = w.clinician.get("data-status?pid=C877;1").await;
+    assert_eq!(data.json["data"]["VISTA"]["C877"]["isSyncCompleted"], false);
+    // A bad stamp is refused with a clear error.
+    let mut bad = answer("9E7A;1", "9E7A:1", json!({}));
+    bad["records"][0]["stampTime"] = json!(2016);
+    let reply = site.call("POST", "ingest", &Value::Array(vec![bad]).to_string()).await;
+    expect(&reply, 400, "error");
+    // A user may not post to ingest at all.
+    expect(&w.clinician.call("POST", "ingest", "[]").await, 403, "error");
+
+    // While its site initialises, a site's loads wait: 503.
+    let satellite = w.server.satellite(&w.logins[0], "v3").with_hardware(None);
+    satellite
+        .push(&crate::support::data::batch(&[crate::support::data::item(1)]))
+        .await;
+    let other = w.server.satellite(&w.logins[1], "v3").with_hardware(None);
+    assert_eq!(other.initial_dump(true).await.status, 200);
+    let other_site = PatientApi::new(&w.server, &w.logins[1].name, &w.logins[1].password);
+    let reply = other_site.get("load?pid=C877;1&immediate=true").await;
+    expect(&reply, 503, "error");
+    assert_eq!(error_message(&reply), OPERATIONAL);
+    let progress = other_site.get("operational-status").await;
+    expect(&progress, 200, "operational-status");
+    let in_progress = &progress.json["data"]["inProgress"]["sourceMetaStamp"]["C877"];
+    assert_eq!(in_progress["syncCompleted"], false, "{}", progress.raw);
+    other.drain(500).await;
+    let progress = other_site.get("operational-status").await;
+    expect(&progress, 200, "operational-status");
+    let completed = &progress.json["data"]["completedStamp"]["sourceMetaStamp"]["C877"];
+    assert_eq!(completed["syncCompleted"], true, "{}", progress.raw);
+    let item = &completed["domainMetaStamp"]["item"];
+    assert_eq!(item["itemCount"], item["storedCount"], "{}", progress.raw);
+    expect(&other_site.get("load?pid=C877;1&immediate=true").await, 201, "load");
+    // 9E7A never initialised: no operational status.
+    expect(&site.get("operational-status").await, 404, "error");
+    // A site reads only its own.
+    expect(&site.get("operational-status?site=C877").await, 403, "error");
+}
