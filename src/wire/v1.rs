@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::json::{encode_array, write_string};
-use super::v2::RecordFields;
+use super::v2::{write_id_fields, RecordFields};
 use super::DecodeError;
 use crate::domain::numbering::{NumberedTable, Numbering};
 use crate::domain::record::{PushedRecord, SyncRecord, SyncType};
@@ -176,17 +176,8 @@ pub fn encode_record(out: &mut Vec<u8>, outgoing: &Outgoing, numbering: &Numberi
             write_string(out, r.table);
         }
     }
-    out.extend_from_slice(b",\"RecordID\":");
-    write_string(out, r.record_id);
-    out.extend_from_slice(b",\"KeyFieldID\":");
-    out.extend_from_slice(if r.key_field_id.is_empty() {
-        b"1"
-    } else {
-        r.key_field_id.as_bytes()
-    });
-    out.extend_from_slice(b",\"SyncType\":\"");
-    out.extend_from_slice(r.sync_type.code().as_bytes());
-    out.extend_from_slice(b"\",\"StoreID\":");
+    write_id_fields(out, &r);
+    out.extend_from_slice(b",\"StoreID\":");
     write_string(out, r.store_id);
     out.extend_from_slice(b",\"mergeIDtokeep\":");
     write_string(out, r.merge_id_to_keep);

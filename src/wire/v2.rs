@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use super::json::{encode_array, write_string};
 use super::DecodeError;
 use crate::domain::record::{PushedRecord, SyncRecord, SyncType};
+use crate::store::log_entry::RecordView;
 use crate::sync::Outgoing;
 
 /// Longest table name, record id, store id or SyncID accepted.
@@ -167,12 +168,9 @@ impl RecordFields<'_> {
 }
 
 /// Encodes one outgoing record in the pulled shape (lower-case `data`, every key present).
-pub fn encode_record(out: &mut Vec<u8>, outgoing: &Outgoing) {
-    let r = outgoing.record();
-    out.extend_from_slice(b"{\"SyncID\":\"");
-    out.extend_from_slice(&outgoing.sync_id);
-    out.extend_from_slice(b"\",\"RecordType\":");
-    write_string(out, r.table);
+/// `,"RecordID":…,"KeyFieldID":…,"SyncType":"…"`, as v1 and v2 both write them (a record pushed
+/// without `KeyFieldID` goes out with 1, what mobile expects).
+pub(crate) fn write_id_fields(out: &mut Vec<u8>, r: &RecordView<'_>) {
     out.extend_from_slice(b",\"RecordID\":");
     write_string(out, r.record_id);
     out.extend_from_slice(b",\"KeyFieldID\":");
@@ -183,7 +181,17 @@ pub fn encode_record(out: &mut Vec<u8>, outgoing: &Outgoing) {
     });
     out.extend_from_slice(b",\"SyncType\":\"");
     out.extend_from_slice(r.sync_type.code().as_bytes());
-    out.extend_from_slice(b"\",\"mergeIDtokeep\":");
+    out.push(b'"');
+}
+
+pub fn encode_record(out: &mut Vec<u8>, outgoing: &Outgoing) {
+    let r = outgoing.record();
+    out.extend_from_slice(b"{\"SyncID\":\"");
+    out.extend_from_slice(&outgoing.sync_id);
+    out.extend_from_slice(b"\",\"RecordType\":");
+    write_string(out, r.table);
+    write_id_fields(out, &r);
+    out.extend_from_slice(b",\"mergeIDtokeep\":");
     write_string(out, r.merge_id_to_keep);
     out.extend_from_slice(b",\"mergeIDtodelete\":");
     write_string(out, r.merge_id_to_delete);

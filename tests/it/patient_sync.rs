@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use satsync::admin::directory::{add_site, add_store, add_user, NewStore};
+use satsync::admin::directory::add_user;
 use satsync::store::Storage;
 use serde_json::{json, Value};
 
 use crate::support::client::{basic, http_client, send, HttpClient, Reply};
 use crate::support::fake_source::FakeSource;
 use crate::support::schema::assert_valid;
-use crate::support::{SiteLogin, TestServer, PRIMARY};
+use crate::support::{register_site, SiteLogin, TestServer, PRIMARY};
 
 const ICN: &str = "10108V420871";
 const NOT_ACCESSIBLE: &str = "This patient's record is not yet accessible. Please try again in a few minutes. If it is still not accessible, please contact your HIMS representative and have the patient loaded into your local VistA.";
@@ -28,30 +28,10 @@ const OPERATIONAL: &str = "Operational data has not been fully synchronized for 
 /// clear, and a clerk who may only read.
 fn register(dir: &Path) -> Vec<SiteLogin> {
     let storage = Storage::open(dir, 16).unwrap();
-    let mut logins = Vec::new();
-    for (id, code) in [(0x9E7A_u32, "9e7a"), (0xC877, "c877")] {
-        let name = format!("site-{code}");
-        let password = format!("pw-{code}");
-        add_site(&storage, PRIMARY, &name, &password, Some(id)).unwrap();
-        let store_id = format!("{:032X}", 0xA000 + id);
-        let store_name_id = format!("{:032X}", 0xB000 + id);
-        let store = NewStore {
-            id: Some(&store_id),
-            name: &format!("store of {name}"),
-            code: "",
-            name_id: Some(&store_name_id),
-            site: &name,
-            supplying_store_id: "",
-        };
-        add_store(&storage, PRIMARY, store).unwrap();
-        logins.push(SiteLogin {
-            id,
-            name,
-            password,
-            store_id,
-            store_name_id,
-        });
-    }
+    let logins: Vec<SiteLogin> = [(0x9E7A_u32, "site-9e7a"), (0xC877, "site-c877")]
+        .into_iter()
+        .map(|(id, name)| register_site(&storage, name, Some(id), 0xA000 + u64::from(id)))
+        .collect();
     let both = satsync::domain::permissions::ALL.map(str::to_string);
     let stores = [logins[0].store_id.clone()];
     add_user(&storage, PRIMARY, "clinician", "clinician-pass", &stores, false, &both).unwrap();

@@ -110,41 +110,45 @@ impl Drop for TestServer {
 /// store. Must run while no server is open on `data_dir`.
 pub fn register_sites(data_dir: &Path, count: usize) -> Vec<SiteLogin> {
     let storage = Storage::open(data_dir, 16).unwrap();
-    let mut logins = Vec::new();
-    for n in 0..count {
-        let name = format!("site{}", n + 2);
-        let password = format!("pw-{name}");
-        let site = add_site(&storage, PRIMARY, &name, &password, None).unwrap();
-        let store_id = format!("{:032X}", 0xA000 + n);
-        let store_name_id = format!("{:032X}", 0xB000 + n);
-        let new = NewStore {
-            id: Some(&store_id),
-            name: &format!("store of {name}"),
-            code: "",
-            name_id: Some(&store_name_id),
-            site: &name,
-            supplying_store_id: "",
-        };
-        add_store(&storage, PRIMARY, new).unwrap();
-        add_user(
-            &storage,
-            PRIMARY,
-            &format!("user-{name}"),
-            "user-pass",
-            std::slice::from_ref(&store_id),
-            false,
-            &satsync::domain::permissions::ALL.map(str::to_string),
-        )
-        .unwrap();
-        logins.push(SiteLogin {
-            id: site.id.0,
-            name,
-            password,
-            store_id,
-            store_name_id,
-        });
+    (0..count)
+        .map(|n| register_site(&storage, &format!("site{}", n + 2), None, 0xA000 + n as u64))
+        .collect()
+}
+
+/// Registers one satellite site named `name` (with the id given, or the next free one), hosting
+/// one store whose id is `store` in 32 hex digits, and a user `user-<name>` of that store who
+/// holds every permission.
+pub fn register_site(storage: &Storage, name: &str, id: Option<u32>, store: u64) -> SiteLogin {
+    let password = format!("pw-{name}");
+    let site = add_site(storage, PRIMARY, name, &password, id).unwrap();
+    let store_id = format!("{store:032X}");
+    let store_name_id = format!("{:032X}", store + 0x1000);
+    let new = NewStore {
+        id: Some(&store_id),
+        name: &format!("store of {name}"),
+        code: "",
+        name_id: Some(&store_name_id),
+        site: name,
+        supplying_store_id: "",
+    };
+    add_store(storage, PRIMARY, new).unwrap();
+    add_user(
+        storage,
+        PRIMARY,
+        &format!("user-{name}"),
+        "user-pass",
+        std::slice::from_ref(&store_id),
+        false,
+        &satsync::domain::permissions::ALL.map(str::to_string),
+    )
+    .unwrap();
+    SiteLogin {
+        id: site.id.0,
+        name: name.to_string(),
+        password,
+        store_id,
+        store_name_id,
     }
-    logins
 }
 
 /// Total size of the database files (RocksDB's own text logs left out).
