@@ -446,5 +446,9 @@ fn print_demo(address: &str, sites: &[admin::demo::DemoSite]) {
         );
     }
     println!();
+    println!("The patient sync API is at http://{address}/resource/sync (load, status, clear, …);");
+    println!("the users above may read and clear with their logins. A patient `<site code>;<id>` is");
+    println!("held by the satellite whose site id is that code in hex (site 2 is `0002`).");
+    println!();
     println!("Stop with Ctrl-C. The data stays in the data directory; delete it to start again.");
 }

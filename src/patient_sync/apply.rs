@@ -1,5 +1,5 @@
 //! Applying what sources answer: a satellite's ingested items, a secondary source's reply or
-//! failure, a source's time-out. Each runs under the patient lock (see [`super::locked`]), reads
+//! failure, a source's time-out. Each runs on the patient writer (see [`super::on_writer`]), reads
 //! the patients it touches, changes them in one batch, closes the jobs the change finished,
 //! commits durably, and only then wakes the patients' waiters.
 

@@ -13,7 +13,7 @@ use crate::wire::patient::not_found_message;
 use super::dispatch::tell_sites_to_stop;
 use super::identity::known_jpid;
 use super::state::PatientState;
-use super::{locked, PatientSyncError, Result};
+use super::{on_writer, PatientSyncError, Result};
 
 pub async fn clear(primary: &Arc<Primary>, pid: PatientId) -> Result<()> {
     let storage = primary.engine.storage();
@@ -31,9 +31,9 @@ pub async fn clear(primary: &Arc<Primary>, pid: PatientId) -> Result<()> {
         .collect();
     let request = JobRecord::created(JobType::EnterpriseSync, &jpid, &pid, None, unix_millis_now());
     tell_sites_to_stop(primary, &request, &sites).await?;
-    locked(primary, move |p| {
+    on_writer(primary, move |p| {
         let storage = p.engine.storage();
-        // Read again under the lock: an answer may have added identifiers meanwhile.
+        // Read again on the writer: an answer may have added identifiers meanwhile.
         let identifiers = storage.patient_identifiers(&jpid)?;
         let mut batch = storage.batch();
         batch.clear_patient(&jpid, &identifiers);

@@ -16,7 +16,7 @@ use crate::wire::patient::{sync_request_data, SYNC_REQUEST_CLEAR, SYNC_REQUEST_L
 
 use super::apply::{self, Request};
 use super::identity::{secondary_url, site_of_code};
-use super::{locked, Result};
+use super::{on_writer, Result};
 
 /// What a `patient_sync_request` asks of a satellite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +108,7 @@ async fn push(primary: &Primary, records: Vec<PushedRecord>) -> Result<()> {
 async fn fetch(primary: Arc<Primary>, request: Request, url: String, timeout: Duration) {
     let answer = primary.patients.secondary.fetch(&url, &request.pid, timeout).await;
     let Request { jpid, pid, job } = request;
-    let applied = locked(&primary, move |p| {
+    let applied = on_writer(&primary, move |p| {
         apply::secondary_answer(p, &jpid, &pid, &job.job_id, answer)
     })
     .await;
@@ -119,7 +119,7 @@ async fn expire(primary: Arc<Primary>, request: Request, timeout: Duration) {
     tokio::time::sleep(timeout).await;
     let Request { jpid, pid, job } = request;
     let seconds = timeout.as_secs();
-    let expired = locked(&primary, move |p| {
+    let expired = on_writer(&primary, move |p| {
         apply::source_timed_out(p, &jpid, &pid, &job.job_id, seconds)
     })
     .await;

@@ -20,7 +20,7 @@ use super::dispatch::dispatch;
 use super::identity::{associate, known_jpid, source_pids};
 use super::plan::{plan_load, Forced};
 use super::state::{latest_records, PatientState};
-use super::{locked, PatientSyncError, Result};
+use super::{on_writer, PatientSyncError, Result};
 
 /// How long a `load` waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,7 @@ pub enum Wait {
 /// `GET load`: the `/status` data once the wait is over; `Failed` on an error where the caller
 /// waited, or when the wait limit passes.
 pub async fn load(primary: &Arc<Primary>, pid: PatientId, forced: Forced, wait: Wait) -> Result<Value> {
-    let started = locked(primary, move |p| start(p, &pid, None, &forced, true)).await?;
+    let started = on_writer(primary, move |p| start(p, &pid, None, &forced, true)).await?;
     let (jpid, requests) = started;
     dispatch(primary.clone(), requests).await?;
     let priority = match &wait {
@@ -72,7 +72,7 @@ pub async fn demographics_load(
     pid: PatientId,
     demographics: Map<String, Value>,
 ) -> Result<Value> {
-    let started = locked(primary, move |p| {
+    let started = on_writer(primary, move |p| {
         start(p, &pid, Some(&demographics), &Forced::None, false)
     })
     .await?;
@@ -81,7 +81,7 @@ pub async fn demographics_load(
     current_status(primary, &jpid)
 }
 
-/// Resolves or creates the patient and writes the load's plan, under the patient lock. With
+/// Resolves or creates the patient and writes the load's plan, on the patient writer. With
 /// `needs_source`, a patient no source serves is refused (404) and nothing is written.
 fn start(
     primary: &Primary,

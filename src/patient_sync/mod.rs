@@ -3,8 +3,8 @@
 //! (satellites through their ordinary outgoing queue, secondary sources over HTTP), applies what
 //! they answer, and wakes the `load` calls waiting on a patient.
 //!
-//! Every change of patient state is a read-modify-write of one patient under one lock, on a
-//! blocking thread (RocksDB's durable commit waits for the disk), committed in one batch before
+//! Every change of patient state is a read-modify-write on one thread, the patient writer
+//! ([`writer`]: RocksDB's durable commit waits for the disk), committed in one batch before
 //! anyone is told. The sync core's writer is not involved, except to queue a
 //! `patient_sync_request` to a satellite, which is an ordinary push from the primary itself.
 
@@ -18,6 +18,7 @@ pub mod secondary;
 pub mod state;
 pub mod views;
 pub mod waiters;
+pub mod writer;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -53,7 +54,7 @@ pub enum PatientSyncError {
     Storage(#[from] StoreError),
     #[error(transparent)]
     Sync(#[from] crate::sync::SyncError),
-    /// A blocking task panicked or was cancelled.
+    /// A change panicked on the patient writer (and was not applied).
     #[error("a patient sync task failed")]
     Task,
 }
@@ -63,8 +64,8 @@ pub type Result<T> = std::result::Result<T, PatientSyncError>;
 /// The patient sync service: one per primary.
 pub struct PatientSync {
     pub config: PatientConfig,
-    /// Held for every read-modify-write of patient state (see the module comment).
-    lock: parking_lot::Mutex<()>,
+    /// Runs every read-modify-write of patient state (see the module comment).
+    writer: writer::PatientWriter,
     pub waiters: Waiters,
     secondary: SecondaryClient,
     /// The last write position given out: job records are listed in write order, so two writes
@@ -77,7 +78,7 @@ impl PatientSync {
         let secondary = SecondaryClient::new(config.max_concurrent_fetches);
         PatientSync {
             config,
-            lock: parking_lot::Mutex::new(()),
+            writer: writer::PatientWriter::start(),
             waiters: Waiters::default(),
             secondary,
             last_micros: AtomicU64::new(0),
@@ -115,16 +116,16 @@ impl PatientSync {
     }
 }
 
-/// Runs `work` on a blocking thread under the patient lock.
-pub async fn locked<T: Send + 'static>(
+/// Runs `work` on the patient writer (see [`writer`]), after every change asked for before.
+pub async fn on_writer<T: Send + 'static>(
     primary: &Arc<Primary>,
     work: impl FnOnce(&Primary) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let primary = primary.clone();
-    tokio::task::spawn_blocking(move || {
-        let _held = primary.patients.lock.lock();
-        work(&primary)
-    })
-    .await
-    .map_err(|_| PatientSyncError::Task)?
+    let held = primary.clone();
+    primary
+        .patients
+        .writer
+        .run(move || work(&held))
+        .await
+        .ok_or(PatientSyncError::Task)?
 }

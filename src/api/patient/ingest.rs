@@ -10,7 +10,7 @@ use crate::http::{Call, Primary};
 use crate::patient::ids::SourcePid;
 use crate::patient_sync::dispatch::dispatch;
 use crate::patient_sync::identity::site_code;
-use crate::patient_sync::{apply, locked};
+use crate::patient_sync::{apply, on_writer};
 use crate::wire::patient::{decode_ingest, ingest_data};
 
 use super::access::caller;
@@ -43,7 +43,7 @@ pub async fn ingest(primary: &Arc<Primary>, call: Call) -> Reply {
             ));
         }
     }
-    let (outcome, requests) = locked(primary, move |p| apply::ingest(p, &items)).await?;
+    let (outcome, requests) = on_writer(primary, move |p| apply::ingest(p, &items)).await?;
     dispatch(primary.clone(), requests).await?;
     Ok((
         StatusCode::OK,
