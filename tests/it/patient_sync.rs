@@ -527,3 +527,34 @@ async fn permissions_initialisation_and_ingest_ownership_are_enforced() {
     // A site reads only its own.
     expect(&site.get("operational-status?site=C877").await, 403, "error");
 }
+
+#[tokio::test]
+async fn an_identifier_of_another_patient_is_a_conflict_and_changes_nothing() {
+    let w = world(30).await;
+    expect(&w.clinician.get("load?pid=9E7A;3&immediate=true").await, 201, "load");
+    expect(&w.clinician.get("load?pid=C877;5&immediate=true").await, 201, "load");
+    let first = PatientApi::new(&w.server, &w.logins[0].name, &w.logins[0].password);
+    let theirs = Value::Array(vec![answer("9E7A;3", "9E7A:3", json!({"identifiers": [ICN]}))]);
+    expect(
+        &first.call("POST", "ingest", &theirs.to_string()).await,
+        200,
+        "ingest-reply",
+    );
+
+    // C877 says its patient 5 has the same ICN: that ICN is 9E7A;3's.
+    let second = PatientApi::new(&w.server, &w.logins[1].name, &w.logins[1].password);
+    let clash = Value::Array(vec![answer("C877;5", "C877:5", json!({"identifiers": [ICN]}))]);
+    let refused = second.call("POST", "ingest", &clash.to_string()).await;
+    expect(&refused, 409, "error");
+    assert!(error_message(&refused).contains(ICN), "{}", refused.raw);
+    let by_icn = w.clinician.get(&format!("status?pid={ICN}")).await;
+    let first_patient = w.clinician.get("status?pid=9E7A;3").await;
+    assert_eq!(by_icn.json["data"]["jpid"], first_patient.json["data"]["jpid"]);
+    let data = w.clinician.get("data-status?pid=C877;5").await;
+    expect(&data, 200, "data-status");
+    assert_eq!(
+        data.json["data"]["VISTA"]["C877"]["isSyncCompleted"], false,
+        "nothing of the refused body was applied: {}",
+        data.raw
+    );
+}
