@@ -22,12 +22,21 @@ pub struct PatientState {
 }
 
 impl PatientState {
+    /// Reads the patient outside the writer, where a commit may land between the reads: jobs are
+    /// read first, so a mixed read sees jobs no later than the sources. A change commits a
+    /// source's answer and the closing of its job together, so such a read can only show a job
+    /// still open whose source has answered (the waiter waits, and the commit's notification
+    /// wakes it to read again), never a job closed whose answer it cannot see, which would read
+    /// as "nothing open, not complete": failed.
     pub fn read(storage: &Storage, jpid: &Jpid) -> Result<PatientState> {
+        let jobs = storage.patient_jobs(jpid)?;
+        let identifiers = storage.patient_identifiers(jpid)?;
+        let sources = storage.patient_sources(jpid)?;
         Ok(PatientState {
             jpid: jpid.clone(),
-            identifiers: storage.patient_identifiers(jpid)?,
-            sources: storage.patient_sources(jpid)?,
-            jobs: storage.patient_jobs(jpid)?,
+            identifiers,
+            sources,
+            jobs,
         })
     }
 
