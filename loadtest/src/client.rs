@@ -113,11 +113,7 @@ impl Satellite {
             )
             .header("msupply-site-uuid", &self.hardware_id)
             .body(Full::new(Bytes::from(body)))?;
-        let started = Instant::now();
-        let result = async {
-            let response = self.http.request(request).await?;
-            let status = response.status();
-            let bytes = response.into_body().collect().await?.to_bytes();
+        self.timed(kind, request, |status, bytes| {
             // v5's `{"error":{"code","message"}}` as `code: message`; any other body as it is.
             let describe = || formats::v5_error(&bytes).unwrap_or_else(|| String::from_utf8_lossy(&bytes).into());
             if !status.is_success() {
@@ -131,6 +127,24 @@ impl Satellite {
                 bail!("{kind}: {}", describe());
             }
             Ok(bytes)
+        })
+        .await
+    }
+
+    /// Sends `request`, times it into the metrics as `kind` (failures as errors), and hands
+    /// the status and body to `check`.
+    async fn timed<T>(
+        &self,
+        kind: &'static str,
+        request: http::Request<Full<Bytes>>,
+        check: impl FnOnce(http::StatusCode, Bytes) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let started = Instant::now();
+        let result = async {
+            let response = self.http.request(request).await?;
+            let status = response.status();
+            let bytes = response.into_body().collect().await?.to_bytes();
+            check(status, bytes)
         }
         .await;
         self.metrics.call(kind, started.elapsed(), result.is_ok());
@@ -258,19 +272,13 @@ impl Satellite {
             .header("authorization", &self.authorization)
             .header("msupply-site-uuid", &self.hardware_id)
             .body(Full::new(Bytes::from(body)))?;
-        let started = Instant::now();
-        let result = async {
-            let response = self.http.request(request).await?;
-            let status = response.status();
-            let bytes = response.into_body().collect().await?.to_bytes();
+        self.timed(kind, request, |status, bytes| {
             if status.as_u16() != expected {
                 bail!("{kind}: HTTP {status}: {}", String::from_utf8_lossy(&bytes));
             }
             let mut reply: serde_json::Value = serde_json::from_slice(&bytes)?;
             Ok(reply["data"].take())
-        }
-        .await;
-        self.metrics.call(kind, started.elapsed(), result.is_ok());
-        result
+        })
+        .await
     }
 }

@@ -3,6 +3,7 @@
 //! the patients it touches, changes them in one batch, closes the jobs the change finished,
 //! commits durably, and only then wakes the patients' waiters.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use crate::http::Primary;
@@ -48,13 +49,13 @@ pub fn ingest(primary: &Primary, items: &[IngestItem]) -> Result<(IngestOutcome,
     for item in items {
         match known_jpid(storage, &PatientId::Source(item.pid.clone()))? {
             None => outcome.ignored += 1,
-            Some(jpid) => {
-                if !patients.contains_key(&jpid) {
-                    let state = PatientState::read(storage, &jpid)?;
-                    patients.insert(jpid.clone(), (state, Vec::new()));
+            Some(jpid) => match patients.entry(jpid) {
+                Entry::Occupied(mut kept) => kept.get_mut().1.push(item),
+                Entry::Vacant(new) => {
+                    let state = PatientState::read(storage, new.key())?;
+                    new.insert((state, vec![item]));
                 }
-                patients.get_mut(&jpid).expect("inserted above").1.push(item);
-            }
+            },
         }
     }
     let mut batch = storage.batch();

@@ -18,24 +18,6 @@ use super::apply::{self, Request};
 use super::identity::{secondary_url, site_of_code};
 use super::{on_writer, Result};
 
-/// What a `patient_sync_request` asks of a satellite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Send the patient's metastamp and records, and newer versions as they come.
-    Load,
-    /// Stop sending them: the primary no longer syncs the patient.
-    Clear,
-}
-
-impl Action {
-    fn name(self) -> &'static str {
-        match self {
-            Action::Load => SYNC_REQUEST_LOAD,
-            Action::Clear => SYNC_REQUEST_CLEAR,
-        }
-    }
-}
-
 /// Sends `requests` and arms their time-outs. Boxed because an answer may name new sources,
 /// which are dispatched from the task that applied it.
 pub fn dispatch(primary: Arc<Primary>, requests: Vec<Request>) -> Pin<Box<dyn Future<Output = Result<()>> + Send>> {
@@ -49,7 +31,7 @@ pub fn dispatch(primary: Arc<Primary>, requests: Vec<Request>) -> Pin<Box<dyn Fu
                     tokio::spawn(fetch(primary.clone(), request, url, timeout));
                 }
                 None => {
-                    if let Some(record) = site_request(&primary, Action::Load, &request.job, &request.pid) {
+                    if let Some(record) = site_request(&primary, SYNC_REQUEST_LOAD, &request.job, &request.pid) {
                         to_sites.push(record);
                     }
                     tokio::spawn(expire(primary.clone(), request, timeout));
@@ -64,13 +46,14 @@ pub fn dispatch(primary: Arc<Primary>, requests: Vec<Request>) -> Pin<Box<dyn Fu
 pub async fn tell_sites_to_stop(primary: &Arc<Primary>, job: &JobRecord, pids: &[SourcePid]) -> Result<()> {
     let records = pids
         .iter()
-        .filter_map(|pid| site_request(primary, Action::Clear, job, pid))
+        .filter_map(|pid| site_request(primary, SYNC_REQUEST_CLEAR, job, pid))
         .collect();
     push(primary, records).await
 }
 
 /// The request record for the satellite `pid` names, when it exists and hosts a store.
-fn site_request(primary: &Primary, action: Action, job: &JobRecord, pid: &SourcePid) -> Option<PushedRecord> {
+/// `action` is `SYNC_REQUEST_LOAD` or `SYNC_REQUEST_CLEAR`.
+fn site_request(primary: &Primary, action: &str, job: &JobRecord, pid: &SourcePid) -> Option<PushedRecord> {
     let SourcePid::Site { site, .. } = pid else {
         return None;
     };
@@ -78,7 +61,7 @@ fn site_request(primary: &Primary, action: Action, job: &JobRecord, pid: &Source
         let id = site_of_code(site, directory)?;
         directory.site(id)?.stores.first().cloned()
     })?;
-    let data = serde_json::to_vec(&sync_request_data(action.name(), job, pid)).expect("json values serialise");
+    let data = serde_json::to_vec(&sync_request_data(action, job, pid)).expect("json values serialise");
     // Each request is a record of its own: a later one never replaces an earlier one unread.
     let record_id = random_uuid_v4().replace('-', "").to_ascii_uppercase();
     Some(PushedRecord {

@@ -11,7 +11,6 @@ use crate::http::Primary;
 use crate::patient::completion::{load_progress, LoadProgress};
 use crate::patient::ids::{Jpid, PatientId};
 use crate::patient::jobs::unix_millis_now;
-use crate::patient::status;
 use crate::patient::Source;
 use crate::wire::patient::NOT_YET_ACCESSIBLE;
 
@@ -20,6 +19,7 @@ use super::dispatch::dispatch;
 use super::identity::{associate, known_jpid, source_pids};
 use super::plan::{plan_load, Forced};
 use super::state::{latest_records, PatientState};
+use super::views::{render, View};
 use super::{on_writer, PatientSyncError, Result};
 
 /// How long a `load` waits.
@@ -36,8 +36,7 @@ pub enum Wait {
 /// `GET load`: the `/status` data once the wait is over; `Failed` on an error where the caller
 /// waited, or when the wait limit passes.
 pub async fn load(primary: &Arc<Primary>, pid: PatientId, forced: Forced, wait: Wait) -> Result<Value> {
-    let started = on_writer(primary, move |p| start(p, &pid, None, &forced, true)).await?;
-    let (jpid, requests) = started;
+    let (jpid, requests) = on_writer(primary, move |p| start(p, &pid, None, &forced, true)).await?;
     dispatch(primary.clone(), requests).await?;
     let priority = match &wait {
         Wait::Not => return current_status(primary, &jpid),
@@ -50,7 +49,7 @@ pub async fn load(primary: &Arc<Primary>, pid: PatientId, forced: Forced, wait: 
         let mut changed = primary.patients.waiters.subscribe(&jpid);
         let patient = PatientState::read(primary.engine.storage(), &jpid)?;
         match load_progress(&patient.sources, priority.as_ref(), &patient.jobs) {
-            LoadProgress::Done => return Ok(status_value(&patient)),
+            LoadProgress::Done => return Ok(render(&patient, View::Status)),
             LoadProgress::Failed => return Err(PatientSyncError::Failed),
             // Nothing open would ever change the answer: a source failed and the rest is done.
             LoadProgress::Waiting if !latest_records(&patient.jobs).iter().any(|job| job.state.is_open()) => {
@@ -65,18 +64,17 @@ pub async fn load(primary: &Arc<Primary>, pid: PatientId, forced: Forced, wait: 
 }
 
 /// `POST demographics-load`: keeps the demographics (decoded with `dob` as `birthDate`), starts
-/// the sync and answers at once. A patient no source serves is kept all the same: its demographics are what
-/// the primary knows of it.
+/// the sync and answers at once. A patient no source serves is kept all the same: its
+/// demographics are what the primary knows of it.
 pub async fn demographics_load(
     primary: &Arc<Primary>,
     pid: PatientId,
     demographics: Map<String, Value>,
 ) -> Result<Value> {
-    let started = on_writer(primary, move |p| {
+    let (jpid, requests) = on_writer(primary, move |p| {
         start(p, &pid, Some(&demographics), &Forced::None, false)
     })
     .await?;
-    let (jpid, requests) = started;
     dispatch(primary.clone(), requests).await?;
     current_status(primary, &jpid)
 }
@@ -146,9 +144,6 @@ fn start(
 }
 
 fn current_status(primary: &Primary, jpid: &Jpid) -> Result<Value> {
-    Ok(status_value(&PatientState::read(primary.engine.storage(), jpid)?))
-}
-
-fn status_value(patient: &PatientState) -> Value {
-    serde_json::to_value(status::status(&patient.view())).expect("views serialise")
+    let patient = PatientState::read(primary.engine.storage(), jpid)?;
+    Ok(render(&patient, View::Status))
 }

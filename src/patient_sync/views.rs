@@ -29,20 +29,24 @@ pub fn patient_view(primary: &Primary, pid: &PatientId, view: View) -> Result<Va
     let Some(jpid) = known_jpid(storage, pid)? else {
         return Err(PatientSyncError::NotFound(unsynced_message(&pid.to_string())));
     };
-    let patient = PatientState::read(storage, &jpid)?;
+    Ok(render(&PatientState::read(storage, &jpid)?, view))
+}
+
+/// The `data` of `view` of `patient` (also what `load` answers, as `View::Status`).
+pub fn render(patient: &PatientState, view: View) -> Value {
     let view_of = patient.view();
     let value = match view {
         View::Status => serde_json::to_value(status::status(&view_of)),
         View::Detail => serde_json::to_value(status::status_detail(&view_of)),
         View::Data => serde_json::to_value(status::data_status(&view_of)),
     };
-    Ok(value.expect("views serialise"))
+    value.expect("views serialise")
 }
 
 /// The `data` of `/operational-status` for `site`: what its latest initial dump queued per
 /// table against what it has acknowledged. 404 when it never initialised.
 pub fn operational_status(primary: &Primary, site: SiteId) -> Result<Value> {
-    let Some(progress) = primary.engine.dump_progress(site)? else {
+    let Some(progress) = primary.engine.dump_progress(site) else {
         return Err(PatientSyncError::NotFound(no_operational_status_message(
             site_code(site).as_str(),
         )));
@@ -58,9 +62,7 @@ pub fn operational_status(primary: &Primary, site: SiteId) -> Result<Value> {
             })
             .collect(),
         started: StampTime::from_unix_seconds(progress.started_unix_seconds),
-        completed: progress.complete.then(|| {
-            StampTime::from_unix_seconds(progress.completed_unix_seconds.unwrap_or(progress.started_unix_seconds))
-        }),
+        completed: progress.completed_unix_seconds.map(StampTime::from_unix_seconds),
     };
     let status = operational::operational_status(&site_code(site), &initialisation);
     Ok(serde_json::to_value(status).expect("views serialise"))

@@ -60,6 +60,7 @@ impl Storage {
     }
 
     /// The metastamp state of one source of the patient.
+    #[cfg(test)]
     pub fn patient_source(&self, jpid: &Jpid, pid: &SourcePid) -> Result<Option<SourceSyncState>> {
         self.patient_value(keys::patient_source_key(jpid, pid), "source state")
     }
@@ -80,6 +81,7 @@ impl Storage {
     }
 
     /// The record stored for `uid` in `domain` from the source where the patient is `pid`.
+    #[cfg(test)]
     pub fn patient_record(
         &self,
         jpid: &Jpid,
@@ -91,6 +93,7 @@ impl Storage {
     }
 
     /// How many records are stored for the patient, from every source (a scan of the keys).
+    #[cfg(test)]
     pub fn patient_record_count(&self, jpid: &Jpid) -> Result<usize> {
         let mut count = 0;
         self.scan_prefix(cf::PATIENT_DATA, &keys::patient_records_prefix(jpid), |_, _| {

@@ -15,11 +15,9 @@ use super::site_queue::Reader;
 pub struct DumpProgress {
     /// Per table, in dump order.
     pub tables: Vec<TableProgress>,
-    /// Every record the dump queued is acknowledged (or was skipped by an operator); stays true
-    /// until the site starts another dump.
-    pub complete: bool,
     pub started_unix_seconds: u64,
-    /// When the dump became complete.
+    /// When every record the dump queued was acknowledged (or skipped by an operator); kept
+    /// until the site starts another dump.
     pub completed_unix_seconds: Option<u64>,
 }
 
@@ -48,10 +46,13 @@ impl DumpProgress {
         let empty = tables.iter().all(|t| t.queued == 0);
         DumpProgress {
             tables,
-            complete: empty,
             started_unix_seconds: now_unix_seconds,
             completed_unix_seconds: empty.then_some(now_unix_seconds),
         }
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.completed_unix_seconds.is_some()
     }
 
     /// Counts one acknowledged dump record of the table at `table_pos` in the dump order.
@@ -70,13 +71,12 @@ impl DumpProgress {
     /// while the dump ran left it (they come, if at all, as changes after it), so what the dump
     /// queued of a table is corrected to what it delivered: a drained dump has acknowledged all.
     pub fn drained(&mut self, now_unix_seconds: u64) {
-        if self.complete {
+        if self.is_complete() {
             return;
         }
         for table in &mut self.tables {
             table.queued = table.acknowledged;
         }
-        self.complete = true;
         self.completed_unix_seconds = Some(now_unix_seconds);
     }
 
@@ -124,7 +124,6 @@ impl DumpProgress {
         }
         Some(DumpProgress {
             tables,
-            complete: completed_unix_seconds.is_some(),
             started_unix_seconds,
             completed_unix_seconds,
         })
@@ -153,7 +152,7 @@ mod tests {
     #[test]
     fn acknowledgements_count_per_table_until_drained() {
         let mut progress = progress();
-        assert!(!progress.complete);
+        assert!(!progress.is_complete());
         progress.acknowledged(0);
         progress.acknowledged(0);
         progress.acknowledged(2);
@@ -161,7 +160,7 @@ mod tests {
         assert_eq!(counts, [(2, 2), (0, 0), (3, 1)]);
         // Two transact records were changed during the dump and left it.
         progress.drained(200);
-        assert!(progress.complete);
+        assert!(progress.is_complete());
         assert_eq!(progress.completed_unix_seconds, Some(200));
         assert_eq!(progress.tables[2].queued, 1);
         // Completion is kept, with its time.
@@ -179,7 +178,7 @@ mod tests {
     #[test]
     fn a_dump_of_nothing_is_complete_at_once() {
         let progress = DumpProgress::started(vec![("item".into(), 0)], 100);
-        assert!(progress.complete);
+        assert!(progress.is_complete());
         assert_eq!(progress.completed_unix_seconds, Some(100));
     }
 

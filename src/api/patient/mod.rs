@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use crate::http::{Call, Primary};
 use crate::patient::ids::PatientId;
+use crate::patient_sync::views::View;
 use crate::patient_sync::PatientSyncError;
 use crate::wire::patient::{envelope, error_body, load_error_body, malformed_pid_message, MISSING_PID};
 
@@ -70,6 +71,18 @@ impl From<PatientSyncError> for Refusal {
 /// A successful reply's status and `data`.
 pub type Reply = Result<(StatusCode, Value), Refusal>;
 
+/// Every endpoint under the base path (another method on one of them is a 405, not a 404).
+const ENDPOINTS: [&str; 8] = [
+    "/load",
+    "/demographics-load",
+    "/clear",
+    "/status",
+    "/status-detail",
+    "/data-status",
+    "/operational-status",
+    "/ingest",
+];
+
 /// Serves `rest` (the path after the base path); answers with the status and the envelope.
 pub async fn handle(primary: &Arc<Primary>, rest: &str, call: Call) -> (StatusCode, Vec<u8>) {
     let endpoint = rest.strip_suffix('/').unwrap_or(rest);
@@ -78,15 +91,12 @@ pub async fn handle(primary: &Arc<Primary>, rest: &str, call: Call) -> (StatusCo
         ("/load", &Method::GET) => load::load(primary, call).await,
         ("/demographics-load", &Method::POST) => load::demographics_load(primary, call).await,
         ("/clear", &Method::GET) => clear::clear(primary, call).await,
-        ("/status", &Method::GET) => views::patient(primary, call, crate::patient_sync::views::View::Status).await,
-        ("/status-detail", &Method::GET) => {
-            views::patient(primary, call, crate::patient_sync::views::View::Detail).await
-        }
-        ("/data-status", &Method::GET) => views::patient(primary, call, crate::patient_sync::views::View::Data).await,
+        ("/status", &Method::GET) => views::patient(primary, call, View::Status).await,
+        ("/status-detail", &Method::GET) => views::patient(primary, call, View::Detail).await,
+        ("/data-status", &Method::GET) => views::patient(primary, call, View::Data).await,
         ("/operational-status", &Method::GET) => views::operational(primary, call).await,
         ("/ingest", &Method::POST) => ingest::ingest(primary, call).await,
-        ("/load" | "/clear" | "/status" | "/status-detail" | "/data-status" | "/operational-status", _)
-        | ("/demographics-load" | "/ingest", _) => Err(Refusal::new(
+        _ if ENDPOINTS.contains(&endpoint) => Err(Refusal::new(
             StatusCode::METHOD_NOT_ALLOWED,
             format!("method {} is not allowed here", call.method),
         )),

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use http::StatusCode;
 
-use crate::domain::ids::SiteId;
 use crate::domain::permissions::READ_PATIENT_RECORD;
 use crate::http::{Call, Primary};
 use crate::patient::ids::SiteCode;
@@ -48,6 +47,5 @@ pub async fn operational(primary: &Arc<Primary>, call: Call) -> Reply {
             named
         }
     };
-    let site: SiteId = site;
     Ok((StatusCode::OK, operational_status(primary, site)?))
 }
