@@ -4,9 +4,8 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use satsync::admin::directory::{add_site, add_store, NewStore};
 use satsync::domain::ids::SiteId;
-use satsync::domain::tables::TableCatalogue;
 use satsync::store::Storage;
-use satsync::sync::SyncEngine;
+use satsync::sync::{Catalogues, ClientKind, SyncEngine};
 use satsync::wire::v2;
 
 // The allocator the server runs with: glibc's returns large buffers to the OS after each
@@ -43,7 +42,7 @@ fn engine(dir: &std::path::Path, records: usize, runtime: &tokio::runtime::Runti
         supplying_store_id: "",
     };
     add_store(&storage, PRIMARY, new).unwrap();
-    let engine = SyncEngine::open(storage, TableCatalogue::builtin(), PRIMARY).unwrap();
+    let engine = SyncEngine::open(storage, Catalogues::builtin(), PRIMARY).unwrap();
     for start in (0..records).step_by(1000) {
         let batch = v2::decode_push(&items(start, 1000.min(records - start)), usize::MAX).unwrap();
         runtime.block_on(engine.push(writer, batch)).unwrap();
@@ -70,7 +69,9 @@ fn sync(c: &mut Criterion) {
         )
     });
 
-    runtime.block_on(engine.initial_dump(reader, false)).unwrap();
+    runtime
+        .block_on(engine.initial_dump(reader, false, ClientKind::Current))
+        .unwrap();
     group.bench_function("pull_500_dump_part", |b| {
         b.iter(|| v2::encode_records(&engine.list(reader, 500).unwrap()))
     });
@@ -79,7 +80,9 @@ fn sync(c: &mut Criterion) {
     group.bench_function("acknowledge_500", |b| {
         b.iter_batched(
             || {
-                runtime.block_on(engine.initial_dump(reader, false)).unwrap();
+                runtime
+                    .block_on(engine.initial_dump(reader, false, ClientKind::Current))
+                    .unwrap();
                 engine
                     .list(reader, 500)
                     .unwrap()

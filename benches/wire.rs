@@ -99,12 +99,15 @@ fn wire(c: &mut Criterion) {
         format!(r#"{{"queueLength":0,"data":[{}]}}"#, records.join(","))
     };
     let v5_ack = serde_json::json!({ "syncIDs": ids }).to_string().into_bytes();
+    let fields = satsync::domain::fields::FieldCatalogue::builtin();
     let mut group = c.benchmark_group("v5");
     group.throughput(Throughput::Elements(500));
     group.bench_function("decode_push_500", |b| {
         b.iter(|| v5::decode_push(v5_body.as_bytes(), 1000).unwrap())
     });
-    group.bench_function("encode_pull_500", |b| b.iter(|| v5::encode_queued(500, &outgoing)));
+    group.bench_function("encode_pull_500", |b| {
+        b.iter(|| v5::encode_queued(500, &outgoing, &fields))
+    });
     group.bench_function("decode_ack_500", |b| {
         b.iter(|| v5::decode_acknowledgement(&v5_ack).unwrap())
     });

@@ -1,8 +1,9 @@
 //! One typed, validated configuration, read from TOML.
 //!
 //! Every key is documented in `configs/satsync.toml`. Loading has no side effects: it reads and
-//! checks, nothing else. The table catalogue (routing, dump order, mobile subset) lives in its own
-//! file so that operators can edit it without touching the server settings.
+//! checks, nothing else. The table catalogue (routing, dump order, mobile subset) and the field
+//! catalogue (every table's fields, types, defaults and v1 numbers) live in their own files so
+//! that operators can edit them without touching the server settings.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,8 +11,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::domain::credentials::PasswordHash;
+use crate::domain::fields::FieldCatalogue;
 use crate::domain::numbering::Numbering;
 use crate::domain::tables::TableCatalogue;
+use crate::domain::values::ValueRules;
 
 /// The catalogue shipped with the binary, used when `tables_file` is not set.
 pub const DEFAULT_TABLES_TOML: &str = include_str!("../configs/tables.toml");
@@ -42,6 +45,14 @@ pub struct Config {
     /// Loaded from `tables_file` (or the built-in default) by [`Config::load`].
     #[serde(skip, default = "TableCatalogue::builtin")]
     pub tables: TableCatalogue,
+    /// Path of the field catalogue; relative paths are relative to the configuration file.
+    #[serde(default)]
+    pub fields_file: Option<PathBuf>,
+    /// Loaded from `fields_file` (or the built-in default) by [`Config::load`].
+    #[serde(skip, default = "FieldCatalogue::builtin")]
+    pub fields: FieldCatalogue,
+    #[serde(default)]
+    pub records: RecordsConfig,
     #[serde(default)]
     pub v1: V1Config,
     #[serde(default)]
@@ -98,14 +109,55 @@ impl Default for PatientConfig {
     }
 }
 
+/// How pushed values are read into rows.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordsConfig {
+    /// The satellites' offset from UTC (`"+13:00"`), to find the local date of the UTC instants
+    /// mSupply Mobile pushes for dates. Left out: the date of the nearest midnight (right from
+    /// −11 to +12 hours).
+    #[serde(default, deserialize_with = "utc_offset")]
+    pub satellites_utc_offset: Option<i32>,
+}
+
+impl RecordsConfig {
+    pub fn value_rules(&self) -> ValueRules {
+        ValueRules {
+            utc_offset_minutes: self.satellites_utc_offset,
+        }
+    }
+}
+
+/// `"+13:00"`, `"-05:30"` or `"0"` as minutes east of UTC.
+fn utc_offset<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i32>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let invalid = || serde::de::Error::custom("expected an offset from UTC such as \"+13:00\" or \"-05:00\"");
+    if text == "0" {
+        return Ok(Some(0));
+    }
+    let (sign, rest) = match text.as_bytes().first() {
+        Some(b'+') => (1, &text[1..]),
+        Some(b'-') => (-1, &text[1..]),
+        _ => return Err(invalid()),
+    };
+    let (hours, minutes) = rest.split_once(':').ok_or_else(invalid)?;
+    let (hours, minutes): (i32, i32) = (
+        hours.parse().map_err(|_| invalid())?,
+        minutes.parse().map_err(|_| invalid())?,
+    );
+    if hours > 14 || minutes >= 60 {
+        return Err(invalid());
+    }
+    Ok(Some(sign * (hours * 60 + minutes)))
+}
+
 /// The v1 API: its numbering, and the historic shared sync user.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct V1Config {
-    /// Path of the table and field numbering; relative paths are relative to the configuration.
-    #[serde(default)]
-    pub numbers_file: Option<PathBuf>,
-    /// Loaded from `numbers_file` (or the built-in default) by [`Config::load`].
+    /// The table and field numbers of the field catalogue, set by [`Config::load`].
     #[serde(skip, default = "Numbering::builtin")]
     pub numbering: Numbering,
     /// The one shared sync user that may send a plain `username:password` on v1 (the site is
@@ -272,8 +324,11 @@ impl Config {
             let tables_path = base.join(tables_file);
             config.tables = TableCatalogue::load(&tables_path)?;
         }
-        if let Some(numbers_file) = &config.v1.numbers_file {
-            config.v1.numbering = Numbering::load(&base.join(numbers_file))?;
+        if let Some(fields_file) = &config.fields_file {
+            let fields_path = base.join(fields_file);
+            config.fields = FieldCatalogue::load(&fields_path)?;
+            config.v1.numbering = Numbering::of(&config.fields)
+                .map_err(|e| ConfigError::Invalid(format!("{}: {e}", fields_path.display())))?;
         }
         if config.storage.data_dir.is_relative() {
             config.storage.data_dir = base.join(&config.storage.data_dir);
@@ -299,6 +354,9 @@ impl Config {
             limits: Limits::default(),
             tables_file: None,
             tables: TableCatalogue::builtin(),
+            fields_file: None,
+            fields: FieldCatalogue::builtin(),
+            records: RecordsConfig::default(),
             v1: V1Config::default(),
             v5: V5Config::default(),
             patient: PatientConfig::default(),

@@ -446,6 +446,11 @@ fn print_demo(address: &str, sites: &[admin::demo::DemoSite]) {
         );
     }
     println!();
+    println!("Which app suits which site:");
+    for s in sites {
+        println!("  {}: {}", s.site_name, s.suits);
+    }
+    println!();
     println!("The patient sync API is at http://{address}/resource/sync (load, status, clear, …);");
     println!("the users above may read and clear with their logins. A patient `<site code>;<id>` is");
     println!("held by the satellite whose site id is that code in hex (site 2 is `0002`).");

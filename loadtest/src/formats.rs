@@ -14,6 +14,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use satsync::domain::fields::FieldCatalogue;
 use satsync::domain::numbering::Numbering;
 use satsync::domain::record::SyncType;
 use satsync::wire::json::write_string;
@@ -75,6 +76,13 @@ impl Api {
 pub fn numbering() -> &'static Numbering {
     static NUMBERING: OnceLock<Numbering> = OnceLock::new();
     NUMBERING.get_or_init(Numbering::builtin)
+}
+
+/// The field catalogue compiled into satsync, by which a primary the harness starts serves v5's
+/// native values (a primary given with `--url` must use it too for a v5 run).
+pub fn fields() -> &'static FieldCatalogue {
+    static FIELDS: OnceLock<FieldCatalogue> = OnceLock::new();
+    FIELDS.get_or_init(FieldCatalogue::builtin)
 }
 
 /// A v2 push body (a JSON array of v2 records, as the scenarios build it) in `api`'s shape.
@@ -142,13 +150,18 @@ pub fn push_body(api: Api, v2: Vec<u8>) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// A record's `data` as it arrives over `api`, for the expected side of a digest. Unchanged,
-/// except over v1, which carries only numbered fields and only text: there a stored
-/// `"customer":true` arrives as `"customer":"true"`, so the expectation is put through the same
+/// A record's `data` (its whole row, as the primary keeps it) as it arrives over `api`, for the
+/// expected side of a digest. Unchanged over v3; over v5 in native types (numbers as numbers,
+/// booleans, plain dates); over v1, which carries only numbered fields, put through the same
 /// two steps the primary and the client take (named → numbered text → named).
 pub fn as_received<'d>(api: Api, table: &str, data: &'d str) -> Cow<'d, str> {
-    if api != Api::V1 {
-        return Cow::Borrowed(data);
+    match api {
+        Api::V3 => return Cow::Borrowed(data),
+        Api::V5 => {
+            let native = satsync::wire::v5::native_row(fields(), table, data.as_bytes());
+            return Cow::Owned(String::from_utf8(native).expect("rows are UTF-8"));
+        }
+        Api::V1 => {}
     }
     // As the primary does: a table without a number goes out with no fields, and fields
     // without a number are left out (the data set uses none of either: see the tests).

@@ -150,7 +150,7 @@ fn dump_and_sync_over(api: &str) -> tempfile::TempDir {
     );
     assert_eq!(dump["api"], api);
     assert_eq!(
-        dump["summary"]["records_delivered"], 2002,
+        dump["summary"]["records_delivered"], 2003,
         "the central records and store 0's"
     );
     let sync = passes(
@@ -225,7 +225,7 @@ fn a_dropped_record_fails_a_v1_dump_too() {
         failures[0]
             .as_str()
             .unwrap()
-            .starts_with("the dump holds 2001 records, expected 2002"),
+            .starts_with("the dump holds 2002 records, expected 2003"),
         "{failures:?}"
     );
 }

@@ -9,7 +9,10 @@
 use super::{AdminError, Result};
 use crate::domain::credentials::PasswordHash;
 use crate::domain::directory::{Site, Store, User};
+use crate::domain::fields::FieldCatalogue;
 use crate::domain::ids::SiteId;
+use crate::domain::row;
+use crate::domain::values::ValueRules;
 use crate::store::Storage;
 use crate::sync::site_queue::SiteQueue;
 
@@ -40,7 +43,8 @@ pub struct Generated<'a> {
     pub intended: Intended,
     pub table: &'a str,
     pub id: &'a str,
-    /// The record's `data` object exactly as pushed.
+    /// The record's `data` object: its whole row as the primary keeps it (what it is pushed as,
+    /// and what a satellite receives over v2 and v3).
     pub data: &'a str,
 }
 
@@ -83,7 +87,8 @@ impl Ids {
     }
 }
 
-/// Counts of the central tables, scaled down for small data sets.
+/// Counts of the central tables, scaled down for small data sets: units, items, names, lists,
+/// list lines.
 fn central_counts(spec: &DatasetSpec) -> [usize; 5] {
     let full = [20, 10_000, 20_000, 10, 1_000];
     let total: usize = full.iter().sum();
@@ -91,11 +96,42 @@ fn central_counts(spec: &DatasetSpec) -> [usize; 5] {
     full.map(|n| (n * budget / total).max(1))
 }
 
-/// Generates the data set in reference order (what a record refers to comes before it).
+/// Central records beside the counted ones: the `invad` name and the home currency.
+const FIXED_CENTRAL: usize = 2;
+/// Per store beside the counted ones: its store record, its name, its preferences, the join of
+/// its own name to the first list.
+const FIXED_PER_STORE: usize = 4;
+
+/// Rows as the primary keeps them: every record the generator writes is completed by the field
+/// catalogue (what the primary does on a push), so that what a satellite receives is, byte for
+/// byte, what the generator says it should.
+struct Rows {
+    fields: FieldCatalogue,
+}
+
+impl Rows {
+    fn complete(&self, table: &str, id: &str, partial: &str) -> String {
+        let fields = self.fields.table(table).map(|t| &**t);
+        let normal = row::normalize(fields, partial.as_bytes(), ValueRules::default())
+            .expect("the data set's values are of their fields' types");
+        let whole = row::merge(fields, id, &normal, None).expect("a normalized row merges");
+        String::from_utf8(whole).expect("rows are UTF-8")
+    }
+}
+
+/// Generates the data set in reference order (what a record refers to comes before it). Every
+/// record is a whole row, with values as mSupply Mobile needs them: the stores' own `store`
+/// records with their tags, names with every flag, items visible in each store that holds them
+/// (`item_store_join`), stock, invoices with lines, requisitions, priced list lines, patients
+/// joined to their store, the `invad` name.
 pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
+    let rows = Rows {
+        fields: FieldCatalogue::builtin(),
+    };
     let mut ids = Ids { state: spec.seed };
     let [units, items, names, lists, list_lines] = central_counts(spec);
-    let mut record = |intended: Intended, table: &str, id: &str, data: String| {
+    let mut record = |intended: Intended, table: &str, id: &str, partial: String| {
+        let data = rows.complete(table, id, &partial);
         emit(Generated {
             intended,
             table,
@@ -104,21 +140,40 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
         })
     };
     let date = |n: usize| format!("20{:02}-{:02}-{:02}T00:00:00", 19 + n % 7, 1 + n % 12, 1 + n % 28);
+    let flag = |on: bool| if on { "true" } else { "false" };
 
+    let currency = ids.next();
+    record(
+        Intended::Central,
+        "currency",
+        &currency,
+        format!(r#"{{"ID":"{currency}","currency":"USD","rate":"1","is_home_currency":"true"}}"#),
+    );
+    let invad = ids.next();
+    record(
+        Intended::Central,
+        "name",
+        &invad,
+        format!(
+            r#"{{"ID":"{invad}","name":"Inventory adjustments","code":"invad","type":"invad","customer":"false","supplier":"false","manufacturer":"false"}}"#
+        ),
+    );
     for n in 0..spec.sites {
-        let (store, name) = (store_id(n), store_name_id(n));
+        let (store, name, site) = (store_id(n), store_name_id(n), site_id(n).0);
         record(
             Intended::Central,
             "store",
             &store,
-            format!(r#"{{"ID":"{store}","name":"Store {n}","code":"S{n}","name_ID":"{name}"}}"#),
+            format!(
+                r#"{{"ID":"{store}","name":"Store {n}","code":"S{n}","name_ID":"{name}","sync_id_remote_site":"{site}","store_mode":"store","tags":""}}"#
+            ),
         );
         record(
             Intended::Central,
             "name",
             &name,
             format!(
-                r#"{{"ID":"{name}","name":"Store {n}","code":"S{n}","type":"store","customer":true,"supplier":true}}"#
+                r#"{{"ID":"{name}","name":"Store {n}","code":"S{n}","type":"store","customer":"true","supplier":"true","manufacturer":"false"}}"#
             ),
         );
     }
@@ -128,7 +183,7 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
             Intended::Central,
             "unit",
             id,
-            format!(r#"{{"ID":"{id}","units":"unit {n}","order_number":"{n}"}}"#),
+            format!(r#"{{"ID":"{id}","units":"unit {n}","comment":"","order_number":"{n}"}}"#),
         );
     }
     let item_ids: Vec<String> = (0..items).map(|_| ids.next()).collect();
@@ -139,7 +194,7 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
             "item",
             id,
             format!(
-                r#"{{"ID":"{id}","code":"I{n:05}","item_name":"Item {n}","unit_ID":"{unit}","type_of":"general","default_pack_size":"1","doses":"0","is_vaccine":false}}"#
+                r#"{{"ID":"{id}","code":"I{n:05}","item_name":"Item {n}","unit_ID":"{unit}","type_of":"general","default_pack_size":"1","doses":"0","is_vaccine":"false"}}"#
             ),
         );
     }
@@ -150,8 +205,8 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
             "name",
             id,
             format!(
-                r#"{{"ID":"{id}","name":"Customer {n}","code":"C{n:05}","type":"facility","customer":true,"supplier":{}}}"#,
-                n % 5 == 0
+                r#"{{"ID":"{id}","name":"Customer {n}","code":"C{n:05}","type":"facility","customer":"true","supplier":"{}","manufacturer":"false"}}"#,
+                flag(n % 5 == 0)
             ),
         );
     }
@@ -161,7 +216,9 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
             Intended::Central,
             "list_master",
             id,
-            format!(r#"{{"ID":"{id}","description":"List {n}","code":"L{n}"}}"#),
+            format!(
+                r#"{{"ID":"{id}","description":"List {n}","code":"L{n}","note":"","isProgram":"false","programSettings":"","inactive":"false"}}"#
+            ),
         );
     }
     for n in 0..list_lines {
@@ -171,35 +228,76 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
             Intended::Central,
             "list_master_line",
             &id,
-            format!(r#"{{"ID":"{id}","item_master_ID":"{list}","item_ID":"{item}"}}"#),
+            format!(
+                r#"{{"ID":"{id}","item_master_ID":"{list}","item_ID":"{item}","price":"{}.50"}}"#,
+                n % 40
+            ),
         );
     }
 
-    let central = 2 * spec.sites + units + items + names + lists + list_lines;
-    let per_store = spec.records.saturating_sub(central) / spec.sites.max(1);
-    // Per store: 5% patients and as many joins, 20% stock, invoices of 3 lines, 5% requisitions.
+    let central = FIXED_CENTRAL + 2 * spec.sites + units + items + names + lists + list_lines;
+    let per_store = spec
+        .records
+        .saturating_sub(central)
+        .saturating_sub(spec.sites * (FIXED_PER_STORE - 2))
+        / spec.sites.max(1);
+    // Per store: 5% patients and as many joins, 10% stock and as many item joins, invoices of 3
+    // lines, 5% requisitions of 2 lines.
     let patients = per_store / 20;
-    let stock = per_store / 5;
+    let stock = (per_store / 10).min(items);
     let requisitions = per_store / 20;
-    let invoices = per_store.saturating_sub(2 * patients + stock + requisitions) / 4;
+    let invoices = per_store.saturating_sub(2 * patients + 2 * stock + 3 * requisitions) / 4;
     let lines = if invoices > 0 && stock > 0 {
-        per_store.saturating_sub(2 * patients + stock + requisitions + invoices)
+        per_store.saturating_sub(2 * patients + 2 * stock + 3 * requisitions + invoices)
     } else {
         0
     };
     for site in 0..spec.sites {
-        let store = store_id(site);
+        let (store, own_name) = (store_id(site), store_name_id(site));
         let here = Intended::Store(site);
+        let pref = ids.next();
+        record(
+            here,
+            "pref",
+            &pref,
+            format!(
+                r#"{{"ID":"{pref}","store_ID":"{store}","item":"store_preferences","user_ID":"","network_ID":"","data":"{{\"usesVaccineModule\":false,\"monthsLeadTime\":1}}"}}"#
+            ),
+        );
+        let list_join = ids.next();
+        record(
+            here,
+            "list_master_name_join",
+            &list_join,
+            format!(
+                r#"{{"ID":"{list_join}","name_ID":"{own_name}","list_master_ID":"{}","description":""}}"#,
+                list_ids[0]
+            ),
+        );
+        let stock_items: Vec<usize> = (0..stock).map(|n| (n * 7 + site) % items).collect();
+        for item in &stock_items {
+            let join = ids.next();
+            record(
+                here,
+                "item_store_join",
+                &join,
+                format!(
+                    r#"{{"ID":"{join}","item_ID":"{}","store_ID":"{store}","inactive":"false","default_price":"1.50"}}"#,
+                    item_ids[*item]
+                ),
+            );
+        }
         let stock_ids: Vec<String> = (0..stock).map(|_| ids.next()).collect();
         for (n, id) in stock_ids.iter().enumerate() {
-            let item = &item_ids[(n * 7 + site) % items];
             record(
                 here,
                 "item_line",
                 id,
                 format!(
-                    r#"{{"ID":"{id}","item_ID":"{item}","store_ID":"{store}","batch":"B{n}","expiry_date":"{}","available":"{}","pack_size":"1","cost_price":"1.25"}}"#,
+                    r#"{{"ID":"{id}","item_ID":"{}","store_ID":"{store}","batch":"B{n}","expiry_date":"{}","quantity":"{}","available":"{}","pack_size":"1","cost_price":"1.25","sell_price":"1.50"}}"#,
+                    item_ids[stock_items[n]],
                     date(n),
+                    n % 500,
                     n % 500
                 ),
             );
@@ -211,8 +309,9 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
                 "name",
                 id,
                 format!(
-                    r#"{{"ID":"{id}","name":"Patient {n} of {site}","code":"P{n}","type":"patient","first":"Given{n}","last":"Family{n}","date_of_birth":"{}"}}"#,
-                    date(n)
+                    r#"{{"ID":"{id}","name":"Family{n}, Given{n}","code":"P{site}-{n}","type":"patient","customer":"true","supplier":"false","manufacturer":"false","first":"Given{n}","last":"Family{n}","date_of_birth":"{}","female":"{}","supplying_store_id":"{store}"}}"#,
+                    date(n),
+                    flag(n % 2 == 0)
                 ),
             );
             let join = ids.next();
@@ -220,7 +319,7 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
                 here,
                 "name_store_join",
                 &join,
-                format!(r#"{{"ID":"{join}","name_ID":"{id}","store_ID":"{store}","inactive":false}}"#),
+                format!(r#"{{"ID":"{join}","name_ID":"{id}","store_ID":"{store}","inactive":"false"}}"#),
             );
         }
         let invoice_ids: Vec<String> = (0..invoices).map(|_| ids.next()).collect();
@@ -235,7 +334,8 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
                 "transact",
                 id,
                 format!(
-                    r#"{{"ID":"{id}","name_ID":"{name}","invoice_num":"{n}","type":"ci","status":"fn","confirm_date":"{}","store_ID":"{store}","total":"0"}}"#,
+                    r#"{{"ID":"{id}","name_ID":"{name}","invoice_num":"{n}","type":"ci","status":"fn","entry_date":"{}","confirm_date":"{}","store_ID":"{store}","subtotal":"0","total":"0"}}"#,
+                    date(n),
                     date(n)
                 ),
             );
@@ -243,13 +343,16 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
         for n in 0..lines {
             let id = ids.next();
             let invoice = &invoice_ids[n % invoices];
-            let line = &stock_ids[n % stock];
+            let (line, item) = (&stock_ids[n % stock], stock_items[n % stock]);
             record(
                 here,
                 "trans_line",
                 &id,
                 format!(
-                    r#"{{"ID":"{id}","transaction_ID":"{invoice}","item_line_ID":"{line}","quantity":"{}","store_ID":"{store}"}}"#,
+                    r#"{{"ID":"{id}","transaction_ID":"{invoice}","item_ID":"{}","item_name":"Item {item}","item_line_ID":"{line}","batch":"B{}","expiry_date":"{}","quantity":"{}","pack_size":"1","cost_price":"1.25","sell_price":"1.50","type":"stock_out","store_ID":"{store}"}}"#,
+                    item_ids[item],
+                    n % stock,
+                    date(n % stock),
                     1 + n % 30
                 ),
             );
@@ -261,11 +364,26 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
                 "requisition",
                 &id,
                 format!(
-                    r#"{{"ID":"{id}","store_ID":"{store}","name_ID":"{}","status":"wf","daysToSupply":"90","date_entered":"{}"}}"#,
+                    r#"{{"ID":"{id}","store_ID":"{store}","name_ID":"{}","type":"request","status":"fn","daysToSupply":"90","date_entered":"{}","serial_number":"{n}","requester_reference":"R{n}"}}"#,
                     customer_ids[n % names],
                     date(n)
                 ),
             );
+            for l in 0..2 {
+                let line = ids.next();
+                record(
+                    here,
+                    "requisition_line",
+                    &line,
+                    format!(
+                        r#"{{"ID":"{line}","requisition_ID":"{id}","item_ID":"{}","Cust_stock_order":"{}","stock_on_hand":"{}","daily_usage":"1.5","actualQuan":"0","line_number":"{}","store_ID":"{store}"}}"#,
+                        item_ids[(n + l) % items],
+                        10 + n % 90,
+                        n % 50,
+                        l + 1
+                    ),
+                );
+            }
         }
     }
 }
@@ -442,9 +560,13 @@ mod tests {
         });
         let want = [
             "item_line",
+            "item_store_join",
+            "list_master_name_join",
             "name",
             "name_store_join",
+            "pref",
             "requisition",
+            "requisition_line",
             "trans_line",
             "transact",
         ];

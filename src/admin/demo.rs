@@ -1,8 +1,12 @@
-//! The demo data set: a few satellites with a store and a user each, central data (units, items,
-//! names, a master list), and per store stock, a clinician and a medicine administrator,
-//! invoices with lines, requisitions, and patients joined to the store with a dispensing history
-//! (what the v4 `patient_history` shows). Deterministic from a seed; shapes as the mSupply clients expect them
-//! (32-hex ids, numbers as strings, `YYYY-MM-DDT00:00:00` dates).
+//! The demo data set: three satellites with a store and a user each (the first store supplies the
+//! other two), central data (the stores and their names, the `invad` name, a home currency,
+//! units, items, a price list, customers), and per store its settings (`pref`), every item made
+//! visible (`item_store_join`), stock, a clinician and a medicine administrator, invoices with
+//! lines, and patients joined to the store with a dispensing history (what the v4
+//! `patient_history` shows); between the stores, finalised orders and issues whose other halves
+//! the primary generates. Deterministic from a seed; values as the legacy primary keeps them
+//! (32-hex ids, numbers and booleans as strings, `YYYY-MM-DDT00:00:00` dates), every row
+//! completed by the field catalogue when it is loaded.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -22,20 +26,26 @@ pub struct DemoSite {
     pub site_password: String,
     pub store_id: String,
     pub store_name: String,
+    pub store_code: String,
     pub store_name_id: String,
     pub user_name: String,
     pub user_password: String,
+    /// The clients this site's data suits, for the operator choosing where to point which.
+    pub suits: &'static str,
 }
 
-const DEMO_SITES: [&str; 3] = ["Clinic North", "Pharmacy Central", "District Store South"];
+/// The demo's stores: the first supplies the other two (its customers order from it, and what it
+/// issues to them arrives as their supplier invoices).
+const DEMO_SITES: [&str; 3] = ["District Store South", "Clinic North", "Pharmacy Central"];
 
 /// Registers the demo sites, stores and users.
 pub fn create_sites(storage: &Storage, primary: SiteId) -> Result<Vec<DemoSite>> {
-    let mut sites = Vec::new();
+    let mut sites: Vec<DemoSite> = Vec::new();
     for (n, title) in DEMO_SITES.iter().enumerate() {
         let site_name = format!("demo{}", n + 1);
         let site_password = format!("demo{}-pass", n + 1);
         let site = add_site(storage, primary, &site_name, &site_password, None)?;
+        let supplier = if n == 0 { "" } else { sites[0].store_id.as_str() };
         let store = add_store(
             storage,
             primary,
@@ -45,7 +55,7 @@ pub fn create_sites(storage: &Storage, primary: SiteId) -> Result<Vec<DemoSite>>
                 code: &format!("D{}", n + 1),
                 name_id: None,
                 site: &site_name,
-                supplying_store_id: "",
+                supplying_store_id: supplier,
             },
         )?;
         let user_name = format!("user{}", n + 1);
@@ -65,9 +75,15 @@ pub fn create_sites(storage: &Storage, primary: SiteId) -> Result<Vec<DemoSite>>
             site_password,
             store_id: store.id,
             store_name: store.name,
+            store_code: store.code,
             store_name_id: store.name_id,
             user_name,
             user_password,
+            suits: if n == 0 {
+                "supplier: mSupply Mobile since 2017 (/sync/v3/), which receives its customers' orders; the 2017 app (/sync/v2/) syncs too but is sent no requisitions"
+            } else {
+                "customer: mSupply Mobile since 2017 (/sync/v3/) or the 2017 app (/sync/v2/, sent no requisitions)"
+            },
         });
     }
     Ok(sites)
@@ -109,159 +125,316 @@ fn date(rng: &mut StdRng) -> String {
     )
 }
 
-/// The demo records as JSON lines in the push shape.
-pub fn records(seed: u64, sites: &[DemoSite], size: &DemoSize) -> Vec<String> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut lines = Vec::new();
-    let mut sync_n = 0u64;
-    let mut push = |lines: &mut Vec<String>, table: &str, store: &str, data: serde_json::Value| {
-        sync_n += 1;
+/// The records of the demo, in reference order.
+struct Demo {
+    rng: StdRng,
+    lines: Vec<String>,
+}
+
+impl Demo {
+    /// One record in the push shape. Values are given as the legacy primary keeps them (text);
+    /// the primary completes every row with the fields left out.
+    fn push(&mut self, table: &str, store: &str, data: serde_json::Value) {
+        let n = self.lines.len() + 1;
         let id = data["ID"].as_str().expect("every demo record has an ID").to_string();
-        let record = json!({"SyncID": format!("DEMO{sync_n:028}"), "RecordType": table, "RecordID": id, "SyncType": "I", "StoreID": store, "Data": data});
-        lines.push(record.to_string());
+        let record = json!({"SyncID": format!("DEMO{n:028}"), "RecordType": table, "RecordID": id, "SyncType": "I", "StoreID": store, "Data": data});
+        self.lines.push(record.to_string());
+    }
+
+    fn id(&mut self) -> String {
+        hex_id(&mut self.rng)
+    }
+
+    fn date(&mut self) -> String {
+        date(&mut self.rng)
+    }
+
+    fn price(&mut self) -> String {
+        format!("{:.2}", self.rng.random_range(0.1..20.0))
+    }
+}
+
+/// The demo records as JSON lines in the push shape: central data (the stores and their names,
+/// the `invad` name, a home currency, units, items, a price list, customers), and per store its
+/// settings, item visibility, stock, a clinician and a medicine administrator, patients with a
+/// dispensing history, and, between the supplier and its two customers, a finalised order
+/// each way and a finalised issue (the primary generates the other halves).
+pub fn records(seed: u64, sites: &[DemoSite], size: &DemoSize) -> Vec<String> {
+    let mut d = Demo {
+        rng: StdRng::seed_from_u64(seed),
+        lines: Vec::new(),
     };
-    for site in sites {
-        push(
-            &mut lines,
+    let currency = d.id();
+    d.push(
+        "currency",
+        "",
+        json!({"ID": currency, "currency": "USD", "rate": "1", "is_home_currency": "true"}),
+    );
+    for (n, site) in sites.iter().enumerate() {
+        d.push(
             "store",
             "",
-            json!({"ID": site.store_id, "name": site.store_name, "code": site.store_name.chars().take(3).collect::<String>(), "name_ID": site.store_name_id}),
+            json!({"ID": site.store_id, "name": site.store_name, "code": site.store_code, "name_ID": site.store_name_id,
+                   "sync_id_remote_site": site.site_id.0.to_string(), "store_mode": "store", "tags": ""}),
         );
-        push(
-            &mut lines,
+        d.push(
             "name",
             "",
-            json!({"ID": site.store_name_id, "name": site.store_name, "code": "", "type": "store", "customer": true, "supplier": true}),
+            json!({"ID": site.store_name_id, "name": site.store_name, "code": site.store_code, "type": "store",
+                   "customer": if n == 0 { "false" } else { "true" }, "supplier": if n == 0 { "true" } else { "false" },
+                   "manufacturer": "false"}),
         );
     }
-    let units: Vec<String> = ["tab", "ml", "bottle", "vial", "each"]
-        .iter()
-        .map(|_| hex_id(&mut rng))
-        .collect();
-    for (unit, units_name) in units.iter().zip(["tab", "ml", "bottle", "vial", "each"]) {
-        push(
-            &mut lines,
+    d.push(
+        "name",
+        "",
+        json!({"ID": "INVAD", "name": "Inventory adjustments", "code": "invad", "type": "invad",
+               "customer": "false", "supplier": "false", "manufacturer": "false"}),
+    );
+    let unit_names = ["tab", "ml", "bottle", "vial", "each"];
+    let mut units = Vec::new();
+    for (n, units_name) in unit_names.iter().enumerate() {
+        let unit = d.id();
+        d.push(
             "unit",
             "",
-            json!({"ID": unit, "units": units_name, "order_number": "0"}),
+            json!({"ID": unit, "units": units_name, "comment": "", "order_number": n.to_string()}),
         );
+        units.push(unit);
     }
     let mut items = Vec::new();
     for n in 0..size.items {
-        let id = hex_id(&mut rng);
+        let id = d.id();
         let unit = &units[n % units.len()];
-        push(
-            &mut lines,
+        d.push(
             "item",
             "",
-            json!({"ID": id, "code": format!("IT{n:05}"), "item_name": format!("Demo item {n}"), "unit_ID": unit, "type_of": "general", "default_pack_size": "1", "doses": "0", "is_vaccine": false}),
+            json!({"ID": id, "code": format!("IT{n:05}"), "item_name": format!("Demo item {n}"), "unit_ID": unit,
+                   "type_of": "general", "default_pack_size": "1", "doses": "0", "is_vaccine": "false"}),
         );
         items.push(id);
     }
-    let list = hex_id(&mut rng);
-    push(
-        &mut lines,
+    let list = d.id();
+    d.push(
         "list_master",
         "",
-        json!({"ID": list, "description": "Essential medicines", "code": "EML"}),
+        json!({"ID": list, "description": "Essential medicines", "code": "EML", "note": "",
+               "isProgram": "false", "programSettings": "", "inactive": "false"}),
     );
     for item in items.iter().take(50) {
-        push(
-            &mut lines,
+        let (id, price) = (d.id(), d.price());
+        d.push(
             "list_master_line",
             "",
-            json!({"ID": hex_id(&mut rng), "item_master_ID": list, "item_ID": item}),
+            json!({"ID": id, "item_master_ID": list, "item_ID": item, "price": price}),
         );
     }
     let mut customers = Vec::new();
     for n in 0..size.names {
-        let id = hex_id(&mut rng);
-        push(
-            &mut lines,
+        let id = d.id();
+        d.push(
             "name",
             "",
-            json!({"ID": id, "name": format!("Demo customer {n}"), "code": format!("C{n:04}"), "type": "facility", "customer": true, "supplier": n % 5 == 0}),
+            json!({"ID": id, "name": format!("Demo customer {n}"), "code": format!("C{n:04}"), "type": "facility",
+                   "customer": "true", "supplier": if n % 5 == 0 { "true" } else { "false" }, "manufacturer": "false"}),
         );
         customers.push(id);
     }
-    for site in sites {
-        let store = site.store_id.as_str();
-        let mut stock = Vec::new();
-        for n in 0..size.stock_per_store {
-            let id = hex_id(&mut rng);
-            let item = &items[(n * 7) % items.len()];
-            push(
-                &mut lines,
-                "item_line",
-                store,
-                json!({"ID": id, "item_ID": item, "store_ID": store, "batch": format!("B{n}"), "expiry_date": date(&mut rng), "available": rng.random_range(0..500).to_string(), "pack_size": "1", "cost_price": format!("{:.2}", rng.random_range(0.1..20.0))}),
-            );
-            stock.push((id, item.clone()));
+    let mut supplier_stock = Vec::new();
+    for (n, site) in sites.iter().enumerate() {
+        let stock = store_records(&mut d, site, &items, &customers, &list, size);
+        if n == 0 {
+            supplier_stock = stock;
         }
-        let clinician = hex_id(&mut rng);
-        push(
-            &mut lines,
-            "clinician",
+    }
+    transfers(&mut d, sites, &supplier_stock);
+    d.lines
+}
+
+/// A stock line of a store.
+#[derive(Clone)]
+struct Batch {
+    id: String,
+    item: String,
+    item_name: String,
+    batch: String,
+    expiry: String,
+    price: String,
+}
+
+/// What one store holds of its own; returns its stock.
+fn store_records(
+    d: &mut Demo,
+    site: &DemoSite,
+    items: &[String],
+    customers: &[String],
+    list: &str,
+    size: &DemoSize,
+) -> Vec<Batch> {
+    let store = site.store_id.as_str();
+    let pref = d.id();
+    d.push(
+        "pref",
+        store,
+        json!({"ID": pref, "store_ID": store, "item": "store_preferences", "user_ID": "", "network_ID": "",
+               "data": "{\"usesVaccineModule\":false,\"usesDispensaryModule\":true,\"monthsLeadTime\":1}"}),
+    );
+    let list_join = d.id();
+    d.push(
+        "list_master_name_join",
+        store,
+        json!({"ID": list_join, "name_ID": site.store_name_id, "list_master_ID": list, "description": ""}),
+    );
+    // Every item is visible in every store, at a default price.
+    for item in items {
+        let (id, price) = (d.id(), d.price());
+        d.push(
+            "item_store_join",
             store,
-            json!({"ID": clinician, "first_name": "Dr Amina", "last_name": format!("of {}", site.store_name), "store_ID": store}),
+            json!({"ID": id, "item_ID": item, "store_ID": store, "inactive": "false", "default_price": price}),
         );
-        let administrator = hex_id(&mut rng);
-        push(
-            &mut lines,
-            "medicine_administrator",
+    }
+    for customer in customers.iter().take(10) {
+        let id = d.id();
+        d.push(
+            "name_store_join",
             store,
-            json!({"ID": administrator, "first_name": "Nurse Joao", "last_name": format!("of {}", site.store_name), "store_ID": store}),
+            json!({"ID": id, "name_ID": customer, "store_ID": store, "inactive": "false"}),
         );
-        let mut patients = Vec::new();
-        for n in 0..size.patients_per_store {
-            let id = hex_id(&mut rng);
-            push(
-                &mut lines,
-                "name",
+    }
+    let mut stock = Vec::new();
+    for n in 0..size.stock_per_store {
+        let id = d.id();
+        let item = &items[(n * 7) % items.len()];
+        let (expiry, cost, quantity) = (d.date(), d.price(), d.rng.random_range(10..500).to_string());
+        d.push(
+            "item_line",
+            store,
+            json!({"ID": id, "item_ID": item, "store_ID": store, "batch": format!("B{n}"), "expiry_date": expiry,
+                   "quantity": quantity, "available": quantity, "pack_size": "1", "cost_price": cost, "sell_price": cost,
+                   "donor_id": "", "location_ID": ""}),
+        );
+        stock.push(Batch {
+            id,
+            item: item.clone(),
+            item_name: format!("Demo item {}", (n * 7) % items.len()),
+            batch: format!("B{n}"),
+            expiry,
+            price: cost,
+        });
+    }
+    let clinician = d.id();
+    d.push(
+        "clinician",
+        store,
+        json!({"ID": clinician, "first_name": "Dr Amina", "last_name": format!("of {}", site.store_name),
+               "code": format!("CL{}", site.store_code), "initials": "AO", "store_ID": store, "active": "true"}),
+    );
+    let administrator = d.id();
+    d.push(
+        "medicine_administrator",
+        store,
+        json!({"ID": administrator, "first_name": "Nurse Joao", "last_name": format!("of {}", site.store_name),
+               "code": format!("MA{}", site.store_code), "store_ID": store, "is_active": "true"}),
+    );
+    let mut patients = Vec::new();
+    for n in 0..size.patients_per_store {
+        let (id, born) = (d.id(), d.date());
+        d.push(
+            "name",
+            store,
+            json!({"ID": id, "name": format!("Family{n}, Given{n}"), "code": format!("P{}{n:04}", site.store_code),
+                   "type": "patient", "customer": "true", "supplier": "false", "manufacturer": "false",
+                   "first": format!("Given{n}"), "last": format!("Family{n}"), "date_of_birth": born,
+                   "female": if n % 2 == 0 { "true" } else { "false" }, "supplying_store_id": store}),
+        );
+        let join = d.id();
+        d.push(
+            "name_store_join",
+            store,
+            json!({"ID": join, "name_ID": id, "store_ID": store, "inactive": "false"}),
+        );
+        patients.push(id);
+    }
+    for n in 0..size.invoices_per_store {
+        let id = d.id();
+        let to_patient = n % 2 == 0 && !patients.is_empty();
+        let name = if to_patient {
+            patients[n % patients.len()].clone()
+        } else {
+            customers[n % customers.len().min(10)].clone()
+        };
+        let day = d.date();
+        d.push(
+            "transact",
+            store,
+            json!({"ID": id, "name_ID": name, "invoice_num": (n + 1).to_string(), "type": "ci", "status": "fn",
+                   "mode": if to_patient { "dispensary" } else { "store" }, "entry_date": day, "confirm_date": day,
+                   "store_ID": store, "subtotal": "0", "total": "0", "prescriber_ID": if to_patient { clinician.as_str() } else { "" }}),
+        );
+        for l in 0..size.lines_per_invoice {
+            let b = stock[(n * 3 + l) % stock.len()].clone();
+            let (line, quantity) = (d.id(), d.rng.random_range(1..30).to_string());
+            d.push(
+                "trans_line",
                 store,
-                json!({"ID": id, "name": format!("Patient {n} of {}", site.store_name), "code": format!("P{n:04}"), "type": "patient", "first": format!("Given{n}"), "last": format!("Family{n}"), "date_of_birth": date(&mut rng)}),
-            );
-            push(
-                &mut lines,
-                "name_store_join",
-                store,
-                json!({"ID": hex_id(&mut rng), "name_ID": id, "store_ID": store, "inactive": false}),
-            );
-            patients.push(id);
-        }
-        for n in 0..size.invoices_per_store {
-            let id = hex_id(&mut rng);
-            let to_patient = n % 2 == 0 && !patients.is_empty();
-            let name = if to_patient {
-                patients[n % patients.len()].clone()
-            } else {
-                customers[n % customers.len()].clone()
-            };
-            push(
-                &mut lines,
-                "transact",
-                store,
-                json!({"ID": id, "name_ID": name, "invoice_num": (n + 1).to_string(), "type": "ci", "status": "fn", "confirm_date": date(&mut rng), "store_ID": store, "total": "0", "clinician_ID": clinician}),
-            );
-            for l in 0..size.lines_per_invoice {
-                let (line_item, item) = &stock[(n * 3 + l) % stock.len()];
-                let item_name = format!("Demo item {}", items.iter().position(|i| i == item).unwrap_or(0));
-                push(
-                    &mut lines,
-                    "trans_line",
-                    store,
-                    json!({"ID": hex_id(&mut rng), "transaction_ID": id, "item_ID": item, "item_name": item_name, "item_line_ID": line_item, "quantity": rng.random_range(1..30).to_string(), "store_ID": store, "medicine_administrator_ID": administrator}),
-                );
-            }
-        }
-        for (n, customer) in customers.iter().take(5).enumerate() {
-            push(
-                &mut lines,
-                "requisition",
-                store,
-                json!({"ID": hex_id(&mut rng), "store_ID": store, "name_ID": customer, "status": "wf", "daysToSupply": "90", "date_entered": date(&mut rng), "serial_number": (n + 1).to_string()}),
+                json!({"ID": line, "transaction_ID": id, "item_ID": b.item, "item_name": b.item_name, "item_line_ID": b.id,
+                       "batch": b.batch, "expiry_date": b.expiry, "quantity": quantity,
+                       "pack_size": "1", "cost_price": b.price, "sell_price": b.price, "line_number": (l + 1).to_string(),
+                       "type": "stock_out", "medicine_administrator_ID": if to_patient { administrator.as_str() } else { "" }}),
             );
         }
     }
-    lines
+    stock
+}
+
+/// Between the supplying store and each customer store: the customer's finalised order (the
+/// primary generates the supplier's response), and the supplier's finalised issue (the primary
+/// generates the customer's supplier invoice).
+fn transfers(d: &mut Demo, sites: &[DemoSite], supplier_stock: &[Batch]) {
+    let Some((supplier, customers)) = sites.split_first() else {
+        return;
+    };
+    for (n, customer) in customers.iter().enumerate() {
+        let (request, day) = (d.id(), d.date());
+        d.push(
+            "requisition",
+            &customer.store_id,
+            json!({"ID": request, "store_ID": customer.store_id, "name_ID": supplier.store_name_id, "type": "request",
+                   "status": "fn", "daysToSupply": "90", "date_entered": day, "serial_number": (n + 1).to_string(),
+                   "requester_reference": format!("Order {}", n + 1), "date_order_received": day}),
+        );
+        for (l, b) in supplier_stock.iter().skip(n * 5).take(5).enumerate() {
+            let (line, item) = (d.id(), &b.item);
+            let (asked, held) = (
+                d.rng.random_range(10..100).to_string(),
+                d.rng.random_range(0..50).to_string(),
+            );
+            d.push(
+                "requisition_line",
+                &customer.store_id,
+                json!({"ID": line, "requisition_ID": request, "item_ID": item, "Cust_stock_order": asked,
+                       "stock_on_hand": held, "daily_usage": "1.5", "actualQuan": "0", "line_number": (l + 1).to_string()}),
+            );
+        }
+        let (issue, day) = (d.id(), d.date());
+        d.push(
+            "transact",
+            &supplier.store_id,
+            json!({"ID": issue, "store_ID": supplier.store_id, "name_ID": customer.store_name_id, "type": "ci",
+                   "status": "fn", "mode": "store", "invoice_num": (1000 + n).to_string(), "entry_date": day,
+                   "confirm_date": day, "their_ref": format!("Issue to {}", customer.store_name), "subtotal": "0", "total": "0"}),
+        );
+        for (l, b) in supplier_stock.iter().skip(n * 5).take(3).enumerate() {
+            let line = d.id();
+            d.push(
+                "trans_line",
+                &supplier.store_id,
+                json!({"ID": line, "transaction_ID": issue, "item_ID": b.item, "item_name": b.item_name,
+                       "item_line_ID": b.id, "batch": b.batch, "expiry_date": b.expiry, "quantity": "10",
+                       "pack_size": "1", "cost_price": b.price, "sell_price": b.price, "line_number": (l + 1).to_string(),
+                       "type": "stock_out"}),
+            );
+        }
+    }
 }

@@ -1,30 +1,12 @@
 //! The v1 numbering: which number stands for which table, and within a table for which field.
-//! Read from `configs/v1-numbers.toml` (or the operator's copy); the v1 codec translates with it
-//! in both directions, so that a v1 record is stored in the same named form as a v2 one.
+//! Taken from the field catalogue (`v1` on its tables and fields), so that v1 and the named
+//! formats share one source of field names; the v1 codec translates with it in both directions,
+//! so that a v1 record is stored in the same named form as a v2 one.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 
-use serde::Deserialize;
-
-use crate::config::ConfigError;
-
-/// The numbering shipped with the binary, used when `[v1] numbers_file` is not set.
-pub const DEFAULT_NUMBERS_TOML: &str = include_str!("../../configs/v1-numbers.toml");
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NumbersFile {
-    tables: HashMap<String, TableFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TableFile {
-    number: u32,
-    fields: HashMap<String, u32>,
-}
+use super::fields::{FieldCatalogue, FieldsError};
 
 /// One numbered table: its name and its fields both ways.
 #[derive(Debug)]
@@ -54,64 +36,46 @@ pub struct Numbering {
 }
 
 impl Numbering {
-    /// The numbering compiled into the binary.
+    /// The numbering of the catalogue compiled into the binary.
     pub fn builtin() -> Numbering {
-        Numbering::parse(DEFAULT_NUMBERS_TOML).expect("the built-in v1 numbering is valid (checked by a test)")
+        Numbering::of(&FieldCatalogue::builtin()).expect("the built-in v1 numbering is valid (checked by a test)")
     }
 
-    pub fn load(path: &Path) -> Result<Numbering, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Numbering::parse(&text).map_err(|error| match error {
-            NumberingError::Toml(source) => ConfigError::Parse {
-                path: path.to_path_buf(),
-                source,
-            },
-            NumberingError::Invalid(message) => ConfigError::Invalid(format!("{}: {message}", path.display())),
-        })
-    }
-
-    /// A numbering from TOML text (the file's format).
+    /// A numbering from the text of a field catalogue (the file's format).
     pub fn parse(text: &str) -> Result<Numbering, NumberingError> {
-        let file: NumbersFile = toml::from_str(text).map_err(NumberingError::Toml)?;
-        let mut tables: Vec<NumberedTable> = Vec::with_capacity(file.tables.len());
+        let fields = FieldCatalogue::parse(text).map_err(NumberingError::Fields)?;
+        Numbering::of(&fields)
+    }
+
+    /// The numbering a field catalogue gives: its tables with a `v1` number, and in each the
+    /// fields with one (field numbers are checked unique by the catalogue itself).
+    pub fn of(fields: &FieldCatalogue) -> Result<Numbering, NumberingError> {
+        let mut entries: Vec<_> = fields.tables().filter(|t| t.v1.is_some()).collect();
+        // Sorted so that an error about two tables sharing a number is the same on every start.
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut tables: Vec<NumberedTable> = Vec::with_capacity(entries.len());
         let mut by_number = HashMap::new();
         let mut by_name = HashMap::new();
-        // Sorted so that an error about two tables sharing a number is the same on every start.
-        let mut entries: Vec<(String, TableFile)> = file.tables.into_iter().collect();
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, table) in entries {
-            let invalid = |m: String| Err(NumberingError::Invalid(format!("table {name}: {m}")));
-            if table.number == 0 {
+        for table in entries {
+            let number = table.v1.expect("filtered above");
+            let invalid = |m: String| Err(NumberingError::Invalid(format!("table {}: {m}", table.name)));
+            if number == 0 {
                 return invalid("table numbers start at 1".into());
             }
-            if let Some(&other) = by_number.get(&table.number) {
+            if let Some(&other) = by_number.get(&number) {
                 let other: &NumberedTable = &tables[other];
-                return invalid(format!("number {} is also table {}'s", table.number, other.name));
+                return invalid(format!("number {number} is also table {}'s", other.name));
             }
-            let mut field_names = HashMap::with_capacity(table.fields.len());
-            for (field, &number) in &table.fields {
-                if number == 0 {
-                    return invalid(format!("field {field}: field numbers start at 1"));
-                }
-                if let Some(other) = field_names.insert(number, field.clone()) {
-                    let (a, b) = if other < *field {
-                        (&other, field)
-                    } else {
-                        (field, &other)
-                    };
-                    return invalid(format!("fields {a} and {b} share the number {number}"));
-                }
-            }
-            by_number.insert(table.number, tables.len());
-            by_name.insert(name.clone(), tables.len());
+            let numbered = table.fields.iter().filter_map(|f| Some((f.v1?, f.name.clone())));
+            let field_names: HashMap<u32, String> = numbered.collect();
+            let field_numbers = field_names.iter().map(|(n, name)| (name.clone(), *n)).collect();
+            by_number.insert(number, tables.len());
+            by_name.insert(table.name.clone(), tables.len());
             tables.push(NumberedTable {
-                name,
-                number: table.number,
+                name: table.name.clone(),
+                number,
                 field_names,
-                field_numbers: table.fields,
+                field_numbers,
             });
         }
         Ok(Numbering {
@@ -138,8 +102,10 @@ impl Default for Numbering {
 
 #[derive(Debug, thiserror::Error)]
 pub enum NumberingError {
+    /// The field catalogue itself is invalid.
     #[error(transparent)]
-    Toml(toml::de::Error),
+    Fields(FieldsError),
+    /// Two tables share a number, or a number is 0.
     #[error("{0}")]
     Invalid(String),
 }
@@ -176,7 +142,7 @@ mod tests {
 
     #[test]
     fn shared_numbers_are_refused_with_both_names() {
-        let tables = "[tables.a]\nnumber = 1\nfields = { ID = 1 }\n[tables.b]\nnumber = 1\nfields = { ID = 1 }\n";
+        let tables = "[tables.a]\nv1 = 1\nfields = [{ name = \"ID\", type = \"id\", v1 = 1 }]\n[tables.b]\nv1 = 1\nfields = [{ name = \"ID\", type = \"id\", v1 = 1 }]\n";
         let NumberingError::Invalid(message) = Numbering::parse(tables).unwrap_err() else {
             panic!("expected an invalid numbering")
         };
@@ -184,16 +150,19 @@ mod tests {
             message.contains("table b") && message.contains("table a's"),
             "{message}"
         );
-        let fields = "[tables.a]\nnumber = 1\nfields = { ID = 1, name = 1 }\n";
-        let NumberingError::Invalid(message) = Numbering::parse(fields).unwrap_err() else {
-            panic!("expected an invalid numbering")
+        let fields = "[tables.a]\nv1 = 1\nfields = [{ name = \"ID\", type = \"id\", v1 = 1 }, { name = \"name\", type = \"text\", v1 = 1 }]\n";
+        let NumberingError::Fields(FieldsError::Invalid(message)) = Numbering::parse(fields).unwrap_err() else {
+            panic!("expected an invalid catalogue")
         };
-        assert!(message.contains("fields ID and name share the number 1"), "{message}");
-        assert!(Numbering::parse("[tables.a]\nnumber = 0\nfields = {}\n").is_err());
-        assert!(Numbering::parse("[tables.a]\nnumber = 2\nfields = { ID = 0 }\n").is_err());
         assert!(
-            Numbering::parse("[tables.a]\nnumber = 2\n").is_err(),
-            "fields are required"
+            message.contains("fields ID and name share the v1 number 1"),
+            "{message}"
+        );
+        assert!(Numbering::parse("[tables.a]\nv1 = 0\nfields = []\n").is_err());
+        let unnumbered = Numbering::parse("[tables.a]\nfields = [{ name = \"ID\", type = \"id\" }]\n").unwrap();
+        assert!(
+            unnumbered.table_named("a").is_none(),
+            "a table without a number is not in v1"
         );
     }
 }

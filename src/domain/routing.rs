@@ -36,8 +36,10 @@ impl Audience {
 pub trait RoutingLookup {
     /// The store whose own name has this id (`NameID`), if it is a known store.
     fn store_named(&self, name_id: &str) -> Option<StoreKey>;
-    /// The stores a patient is joined to through `name_store_join`.
+    /// The stores a name (a patient, say) is joined to through `name_store_join`.
     fn patient_stores(&self, name_id: &str) -> Vec<StoreKey>;
+    /// The audiences of a header's current state (`None` while the header is not known).
+    fn parent_audiences(&self, table: &str, id: &str) -> Option<Vec<Audience>>;
 }
 
 /// The routing-relevant values of one record: its envelope `StoreID` and the `data` fields that
@@ -78,20 +80,49 @@ pub fn audiences(route: &TableRoute, facts: &RoutingFacts<'_>, lookup: &dyn Rout
                 out.insert(Audience::Central);
             }
         }
-        RouteKind::Store | RouteKind::NameStoreJoin => {
-            let stores = std::iter::once(facts.envelope_store)
-                .chain(route.store_fields.iter().filter_map(|f| facts.field(f)))
-                .filter(|id| !id.is_empty())
-                .map(StoreKey::new);
-            out.extend(stores.map(Audience::Store));
-            for field in &route.store_name_fields {
-                if let Some(store) = facts.field(field).and_then(|name| lookup.store_named(name)) {
-                    out.insert(Audience::Store(store));
-                }
+        RouteKind::Store | RouteKind::NameStoreJoin => named_stores(route, facts, lookup, &mut out),
+        RouteKind::Parent => {
+            let header = match (&route.parent_table, &route.parent_field) {
+                (Some(table), Some(field)) => facts
+                    .field(field)
+                    .filter(|id| !id.is_empty())
+                    .and_then(|id| lookup.parent_audiences(table, id)),
+                _ => None,
+            };
+            match header {
+                Some(audiences) if !audiences.is_empty() => out.extend(audiences),
+                _ => named_stores(route, facts, lookup, &mut out),
             }
+        }
+        RouteKind::JoinedName => {
+            if let Some(name) = route.name_field.as_deref().and_then(|f| facts.field(f)) {
+                out.extend(lookup.patient_stores(name).into_iter().map(Audience::Store));
+                out.extend(lookup.store_named(name).map(Audience::Store));
+            }
+            named_stores(route, facts, lookup, &mut out);
         }
     }
     out.into_iter().collect()
+}
+
+/// The stores a record names: its envelope `StoreID`, its store fields, and the stores whose own
+/// names its store-name fields hold.
+fn named_stores(
+    route: &TableRoute,
+    facts: &RoutingFacts<'_>,
+    lookup: &dyn RoutingLookup,
+    out: &mut BTreeSet<Audience>,
+) {
+    let stores = std::iter::once(facts.envelope_store)
+        .chain(route.store_fields.iter().filter_map(|f| facts.field(f)))
+        .filter(|id| !id.is_empty())
+        .map(StoreKey::new);
+    out.extend(stores.map(Audience::Store));
+    for field in &route.store_name_fields {
+        if let Some(store) = facts.field(field).and_then(|name| lookup.store_named(name)) {
+            out.insert(Audience::Store(store));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -111,6 +142,9 @@ mod tests {
             } else {
                 Vec::new()
             }
+        }
+        fn parent_audiences(&self, table: &str, id: &str) -> Option<Vec<Audience>> {
+            (table == "transact" && id == "T1").then(|| vec![Audience::Store(StoreKey::new("D"))])
         }
     }
 
@@ -138,10 +172,21 @@ mod tests {
     }
 
     #[test]
-    fn store_table_goes_to_its_store_and_the_named_second_store() {
+    fn store_table_goes_to_its_store_and_a_configured_second_store() {
+        // An invoice to another store stays with its own store: the primary generates the other
+        // store's half. A table configured with store_name_fields reaches the named store too.
         let got = route_of("transact", "a", &[("store_ID", "A"), ("name_ID", "NAME-OF-B")]);
+        assert_eq!(got, vec![Audience::Store(StoreKey::new("A"))]);
+        let mut route = TableCatalogue::builtin().route("transact").clone();
+        route.store_name_fields = vec!["name_ID".into()];
+        let fields = fields(&[("store_ID", "A"), ("name_ID", "NAME-OF-B")]);
+        let facts = RoutingFacts {
+            record_id: "T",
+            envelope_store: "a",
+            fields: &fields,
+        };
         assert_eq!(
-            got,
+            audiences(&route, &facts, &NoLookup),
             vec![Audience::Store(StoreKey::new("A")), Audience::Store(StoreKey::new("B"))]
         );
     }
@@ -154,6 +199,36 @@ mod tests {
             vec![Audience::Store(StoreKey::new("A")), Audience::Store(StoreKey::new("C"))]
         );
         assert_eq!(route_of("name", "", &[("type", "customer")]), vec![Audience::Central]);
+    }
+
+    #[test]
+    fn a_line_goes_where_its_header_goes_and_by_its_own_store_until_the_header_is_known() {
+        assert_eq!(
+            route_of("trans_line", "x", &[("transaction_ID", "T1")]),
+            vec![Audience::Store(StoreKey::new("D"))]
+        );
+        assert_eq!(
+            route_of("trans_line", "x", &[("transaction_ID", "T2")]),
+            vec![Audience::Store(StoreKey::new("X"))]
+        );
+    }
+
+    #[test]
+    fn a_record_that_follows_a_name_goes_to_its_store_and_its_joined_stores() {
+        // A list joined to store B's own name goes to B; a patient's note to the patient's stores
+        // and to the store that wrote it.
+        assert_eq!(
+            route_of("list_master_name_join", "", &[("name_ID", "NAME-OF-B")]),
+            vec![Audience::Store(StoreKey::new("B"))]
+        );
+        assert_eq!(
+            route_of("name_note", "e", &[("name_ID", "P1")]),
+            vec![
+                Audience::Store(StoreKey::new("A")),
+                Audience::Store(StoreKey::new("C")),
+                Audience::Store(StoreKey::new("E"))
+            ]
+        );
     }
 
     #[test]

@@ -20,6 +20,12 @@ pub enum RouteKind {
     Name,
     /// `name_store_join`: routed like a store table, and it makes its patient visible to the store.
     NameStoreJoin,
+    /// A line: wherever its header (`parent_table`, named by `parent_field`) goes; like a store
+    /// table until its header is known.
+    Parent,
+    /// Follows a name (`name_field`): the store whose own name it is and the stores the name is
+    /// joined to, plus the stores it names itself (a patient's notes, a list joined to a name).
+    JoinedName,
 }
 
 /// Routing of one table.
@@ -39,9 +45,14 @@ pub struct TableRoute {
     pub patient_field: Option<String>,
     #[serde(default)]
     pub patient_value: Option<String>,
-    /// For `name_store_join`: the field naming the joined name.
+    /// For `name_store_join` and `joined_name`: the field naming the name.
     #[serde(default)]
     pub name_field: Option<String>,
+    /// For `parent`: the header's table and the field holding the header's id.
+    #[serde(default)]
+    pub parent_table: Option<String>,
+    #[serde(default)]
+    pub parent_field: Option<String>,
 }
 
 impl TableRoute {
@@ -53,6 +64,18 @@ impl TableRoute {
             patient_field: None,
             patient_value: None,
             name_field: None,
+            parent_table: None,
+            parent_field: None,
+        }
+    }
+
+    /// The field a record of this table refers to another by, for the routes that follow one:
+    /// (the table referred to, the field). A line's header, or the name a record follows.
+    pub fn followed(&self) -> Option<(&str, &str)> {
+        match self.route {
+            RouteKind::Parent => Some((self.parent_table.as_deref()?, self.parent_field.as_deref()?)),
+            RouteKind::JoinedName => Some(("name", self.name_field.as_deref()?)),
+            _ => None,
         }
     }
 
@@ -63,6 +86,7 @@ impl TableRoute {
         fields.extend(self.store_name_fields.iter().map(String::as_str));
         fields.extend(self.patient_field.as_deref());
         fields.extend(self.name_field.as_deref());
+        fields.extend(self.parent_field.as_deref());
         fields
     }
 }
@@ -72,6 +96,8 @@ impl TableRoute {
 struct CatalogueFile {
     dump_order: Vec<String>,
     mobile_tables: Vec<String>,
+    #[serde(default)]
+    not_for_mobile_2017: Vec<String>,
     default: TableRoute,
     tables: HashMap<String, TableRoute>,
 }
@@ -81,8 +107,12 @@ struct CatalogueFile {
 pub struct TableCatalogue {
     dump_order: Vec<String>,
     mobile_tables: Vec<String>,
+    /// Tables never sent to a site that syncs as the 2017 mobile app.
+    not_for_mobile_2017: Vec<String>,
     default: TableRoute,
     tables: HashMap<String, TableRoute>,
+    /// Table → the (table, field) of the records that follow its records (see `followed`).
+    followers: HashMap<String, Vec<(String, String)>>,
 }
 
 impl TableCatalogue {
@@ -115,10 +145,26 @@ impl TableCatalogue {
                     "table {name}: route \"name\" needs patient_field and patient_value"
                 )));
             }
-            if route.route == RouteKind::NameStoreJoin && route.name_field.is_none() {
+            let needs_name = matches!(route.route, RouteKind::NameStoreJoin | RouteKind::JoinedName);
+            if needs_name && route.name_field.is_none() {
                 return Err(CatalogueError::Invalid(format!(
-                    "table {name}: route \"name_store_join\" needs name_field"
+                    "table {name}: routes \"name_store_join\" and \"joined_name\" need name_field"
                 )));
+            }
+            if route.route == RouteKind::Parent {
+                match (&route.parent_table, &route.parent_field) {
+                    (Some(parent), Some(_)) if parent == name => {
+                        return Err(CatalogueError::Invalid(format!(
+                            "table {name}: a table is not its own parent"
+                        )))
+                    }
+                    (Some(_), Some(_)) => {}
+                    _ => {
+                        return Err(CatalogueError::Invalid(format!(
+                            "table {name}: route \"parent\" needs parent_table and parent_field"
+                        )))
+                    }
+                }
             }
         }
         let mut seen = std::collections::HashSet::new();
@@ -129,17 +175,55 @@ impl TableCatalogue {
                 )));
             }
         }
+        let mut followers: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        for (table, route) in &file.tables {
+            if let Some((followed, field)) = route.followed() {
+                followers
+                    .entry(followed.to_string())
+                    .or_default()
+                    .push((table.clone(), field.to_string()));
+            }
+        }
+        for list in followers.values_mut() {
+            list.sort();
+        }
         Ok(TableCatalogue {
             dump_order: file.dump_order,
             mobile_tables: file.mobile_tables,
+            not_for_mobile_2017: file.not_for_mobile_2017,
             default: file.default,
             tables: file.tables,
+            followers,
         })
     }
 
     /// The routing of `table`, or the default for tables the catalogue does not list.
     pub fn route(&self, table: &str) -> &TableRoute {
         self.tables.get(table).unwrap_or(&self.default)
+    }
+
+    /// The tables whose records follow records of `table` (lines of a header, records that
+    /// follow a name), with the field that refers to it.
+    pub fn followers(&self, table: &str) -> &[(String, String)] {
+        self.followers.get(table).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Every (table, field) by which a table's records follow another's.
+    pub fn followed_references(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.followers
+            .values()
+            .flatten()
+            .map(|(table, field)| (table.as_str(), field.as_str()))
+    }
+
+    /// The tables a site that syncs as the 2017 mobile app never receives.
+    pub fn not_for_mobile_2017(&self) -> &[String] {
+        &self.not_for_mobile_2017
+    }
+
+    /// Whether a mobile (non-full) initial dump carries `table`.
+    pub fn in_mobile_subset(&self, table: &str) -> bool {
+        self.mobile_tables.iter().any(|t| t == table)
     }
 
     /// The order in which a dump delivers `present` tables: the configured order first, then any
@@ -195,11 +279,21 @@ mod tests {
     #[test]
     fn mobile_dump_leaves_out_tables_outside_the_subset() {
         let catalogue = TableCatalogue::builtin();
-        let full = catalogue.dump_tables(["Stock_take", "item"], false);
-        let mobile = catalogue.dump_tables(["Stock_take", "item"], true);
-        assert!(full.iter().any(|t| t == "Stock_take"));
-        assert!(!mobile.iter().any(|t| t == "Stock_take"));
+        let full = catalogue.dump_tables(["user", "item"], false);
+        let mobile = catalogue.dump_tables(["user", "item"], true);
+        assert!(full.iter().any(|t| t == "user"));
+        assert!(!mobile.iter().any(|t| t == "user"), "the app drops every user record");
         assert!(mobile.iter().any(|t| t == "item"));
+        for needed in [
+            "item_store_join",
+            "pref",
+            "options",
+            "period",
+            "Stock_take",
+            "Stock_take_lines",
+        ] {
+            assert!(catalogue.in_mobile_subset(needed), "{needed}");
+        }
     }
 
     #[test]

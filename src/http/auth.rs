@@ -97,7 +97,10 @@ async fn check_hardware(
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty());
     match (presented, bound) {
-        (None, _) => Ok(site),
+        // The 2017 app never sends the header: a site never bound accepts that. A bound site
+        // refuses it like any other id, or anyone with the password could bypass the binding.
+        (None, None) => Ok(site),
+        (None, Some(_)) => Err(ApiError::HardwareMismatch),
         (Some(presented), Some(bound)) if presented == bound => Ok(site),
         (Some(_), Some(_)) => Err(ApiError::HardwareMismatch),
         (Some(presented), None) => {

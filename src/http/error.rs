@@ -94,6 +94,7 @@ impl From<crate::sync::SyncError> for ApiError {
             SyncError::WriterStopped => ApiError::Unavailable,
             SyncError::UnknownSite(_) => ApiError::Unauthorized,
             SyncError::Invalid(message) => ApiError::BadRequest(message),
+            SyncError::BadRecord(message) => ApiError::Record(message),
             // Only operator actions skip records; no endpoint reaches this.
             SyncError::NotQueued(sync_id) => ApiError::BadRequest(format!("no record {sync_id} is queued")),
             SyncError::Storage(cause) => {

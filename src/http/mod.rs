@@ -59,7 +59,12 @@ impl Primary {
     pub fn open(config: Config) -> Result<Primary, ServeError> {
         std::fs::create_dir_all(&config.storage.data_dir)?;
         let storage = Storage::open(&config.storage.data_dir, config.storage.block_cache_mib)?;
-        let engine = SyncEngine::open(storage, config.tables.clone(), SiteId(config.server.primary_site_id))?;
+        let catalogues = crate::sync::Catalogues::new(
+            config.tables.clone(),
+            config.fields.clone(),
+            config.records.value_rules(),
+        );
+        let engine = SyncEngine::open(storage, catalogues, SiteId(config.server.primary_site_id))?;
         let patients = PatientSync::new(config.patient.clone());
         Ok(Primary {
             config,
@@ -72,6 +77,8 @@ impl Primary {
 /// One request as the handlers see it.
 pub struct Call {
     pub method: http::Method,
+    /// The request's path, for the handlers that serve several API versions.
+    pub path: String,
     pub headers: http::HeaderMap,
     pub query: HashMap<String, String>,
     body: Incoming,
@@ -196,9 +203,11 @@ fn call_of(primary: &Primary, request: Request<Incoming>) -> Call {
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
+    let path = request.uri().path().to_string();
     let (parts, body) = request.into_parts();
     Call {
         method: parts.method,
+        path,
         headers: parts.headers,
         query,
         body,

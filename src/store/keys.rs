@@ -15,8 +15,9 @@ pub const META_NEXT_SEQ: &[u8] = b"next_seq";
 /// `meta`: log entries superseded by the last write, deleted by the next one (see ARCHITECTURE.md).
 pub const META_GC_PENDING: &[u8] = b"gc_pending";
 
-/// `meta`: present once `lookups` holds an entry for every stored record (databases written
-/// before lookups existed are indexed once, when the engine opens them).
+/// `meta`: present once `lookups` holds an entry for every stored record, holding which
+/// references it indexes (a database indexed for another list, or before lookups existed, is
+/// indexed again when the engine opens it).
 pub const META_LOOKUPS_BUILT: &[u8] = b"lookups_built";
 
 /// `meta`: the skip log, one entry per record an operator removed from a satellite's queue:

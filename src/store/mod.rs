@@ -280,11 +280,10 @@ impl Storage {
         Ok(ids)
     }
 
-    pub fn lookups_built(&self) -> Result<bool> {
-        Ok(self
-            .db
-            .get_pinned_cf(self.cf(cf::META), keys::META_LOOKUPS_BUILT)?
-            .is_some())
+    /// What the `lookups` family was built for (see `sync::lookups::Lookups::fingerprint`);
+    /// `None` if it never was.
+    pub fn lookups_fingerprint(&self) -> Result<Option<Vec<u8>>> {
+        Ok(self.db.get_cf(self.cf(cf::META), keys::META_LOOKUPS_BUILT)?)
     }
 
     /// The current entry of a record, if it has one.
@@ -448,8 +447,17 @@ impl Batch<'_> {
         self.delete(cf::LOOKUPS, keys::lookup_key(table, parent_id, record_id));
     }
 
-    pub fn mark_lookups_built(&mut self) {
-        self.put(cf::META, keys::META_LOOKUPS_BUILT, []);
+    /// Records that `lookups` holds an entry for every stored record under the references
+    /// `fingerprint` names.
+    pub fn mark_lookups_built(&mut self, fingerprint: &[u8]) {
+        self.put(cf::META, keys::META_LOOKUPS_BUILT, fingerprint);
+    }
+
+    /// Empties the `lookups` family (before it is built again for other references).
+    pub fn clear_lookups(&mut self) {
+        // Keys start with a table name, which is text: every key sorts between these two.
+        self.inner
+            .delete_range_cf(self.storage.cf(cf::LOOKUPS), [0x00u8].as_slice(), [0xFFu8].as_slice());
     }
 
     /// One entry of the skip log (see [`keys::skip_key`]); `entry` is the operator-readable text.

@@ -32,6 +32,8 @@ pub struct Group<'a> {
     stored_pushed: HashMap<Vec<u8>, bool>,
     stored_records: HashMap<Vec<u8>, Option<(u64, LogEntry)>>,
     joins: HashMap<(String, String), bool>,
+    /// Lookups this group added (`true`) or removed: (table, parent key form) → (id key form, present).
+    lookups: HashMap<(String, String), Vec<(String, bool)>>,
     /// Log entries this group supersedes; deleted by the next group (see ARCHITECTURE.md).
     pub superseded: Vec<u64>,
     pub index_ops: Vec<IndexOp>,
@@ -60,6 +62,7 @@ impl<'a> Group<'a> {
             stored_pushed: HashMap::new(),
             stored_records: HashMap::new(),
             joins: HashMap::new(),
+            lookups: HashMap::new(),
             superseded: Vec::new(),
             index_ops: Vec::new(),
             queues: HashMap::new(),
@@ -146,6 +149,42 @@ impl<'a> Group<'a> {
             self.batch.delete_join(name_id, store_id);
         }
         self.joins.insert((key_form(name_id), key_form(store_id)), joined);
+    }
+
+    /// Indexes `record_id` of `table` under the id it refers to.
+    pub fn put_lookup(&mut self, table: &str, parent_id: &str, record_id: &str) {
+        self.batch.put_lookup(table, parent_id, record_id);
+        self.note_lookup(table, parent_id, record_id, true);
+    }
+
+    pub fn delete_lookup(&mut self, table: &str, parent_id: &str, record_id: &str) {
+        self.batch.delete_lookup(table, parent_id, record_id);
+        self.note_lookup(table, parent_id, record_id, false);
+    }
+
+    fn note_lookup(&mut self, table: &str, parent_id: &str, record_id: &str, present: bool) {
+        let changes = self
+            .lookups
+            .entry((table.to_string(), key_form(parent_id)))
+            .or_default();
+        let id = key_form(record_id);
+        changes.retain(|(other, _)| *other != id);
+        changes.push((id, present));
+    }
+
+    /// The ids (key form) of the `table` records that refer to `parent_id`, this group's changes
+    /// included.
+    pub fn children(&self, table: &str, parent_id: &str) -> Result<Vec<String>> {
+        let mut ids = self.storage.lookup(table, parent_id)?;
+        if let Some(changes) = self.lookups.get(&(table.to_string(), key_form(parent_id))) {
+            for (id, present) in changes {
+                ids.retain(|other| other != id);
+                if *present {
+                    ids.push(id.clone());
+                }
+            }
+        }
+        Ok(ids)
     }
 
     /// The stores (key form) a patient is joined to, this group's changes included.

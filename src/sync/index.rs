@@ -3,7 +3,9 @@
 //!
 //! - `changes[audience]`: seqs of live log entries (records, deletes, merges) of that audience;
 //! - `members[(audience, table)]`: seqs of records that exist (not deleted), for initial dumps;
-//! - `own[site]`: seqs whose origin is that site and which fall in its view (never sent back).
+//! - `own[site]`: seqs whose origin is that site and which fall in its view (never sent back);
+//! - `gated[(audience, table)]`: seqs of live entries of the few tables some clients must not
+//!   receive (the 2017 mobile app and requisitions), to take them out of those clients' views.
 //!
 //! The index is derived state: it is rebuilt from the log when the server starts and changed only
 //! by the writer, after the matching write is durable. Counting is `rank` arithmetic on bitmaps,
@@ -61,6 +63,9 @@ pub struct QueueIndex {
     changes: Vec<RoaringTreemap>,
     members: HashMap<(u32, u32), RoaringTreemap>,
     own: HashMap<SiteId, RoaringTreemap>,
+    /// Table ids whose live entries are kept per audience in `gated`.
+    gated_tables: Vec<u32>,
+    gated: HashMap<(u32, u32), RoaringTreemap>,
     /// Audience ids each satellite sees: central (id 0) first, then its stores.
     views: HashMap<SiteId, Vec<u32>>,
     /// The site of each store audience, to decide whether a change falls in its origin's view.
@@ -79,6 +84,8 @@ impl QueueIndex {
             changes: Vec::new(),
             members: HashMap::new(),
             own: HashMap::new(),
+            gated_tables: Vec::new(),
+            gated: HashMap::new(),
             views: HashMap::new(),
             audience_site: HashMap::new(),
             empty: RoaringTreemap::new(),
@@ -99,6 +106,25 @@ impl QueueIndex {
         index
     }
 
+    /// Keeps the live entries of `tables` per audience (call before the first insert), so that
+    /// [`QueueIndex::gated_in`] can take them out of a view.
+    pub fn gate(&mut self, tables: &[String]) {
+        self.gated_tables = tables.iter().map(|t| self.tables.intern(t)).collect();
+    }
+
+    /// The live entries of the gated tables in `site`'s view.
+    pub fn gated_in(&self, site: SiteId) -> RoaringTreemap {
+        let mut out = RoaringTreemap::new();
+        for table in &self.gated_tables {
+            for audience in self.view(site) {
+                if let Some(entries) = self.gated.get(&(*audience, *table)) {
+                    out |= entries;
+                }
+            }
+        }
+        out
+    }
+
     fn audience_id(&mut self, audience: &Audience) -> u32 {
         let id = self.audiences.intern(audience.as_key());
         if self.changes.len() <= id as usize {
@@ -110,12 +136,16 @@ impl QueueIndex {
     /// Records a live log entry at `seq`.
     pub fn insert(&mut self, seq: u64, facts: &EntryFacts) {
         let table = self.tables.intern(&facts.table);
+        let gated = self.gated_tables.contains(&table);
         let mut in_origin_view = false;
         for audience in &facts.audiences {
             let id = self.audience_id(audience);
             self.changes[id as usize].insert(seq);
             if facts.exists {
                 self.members.entry((id, table)).or_default().insert(seq);
+            }
+            if gated {
+                self.gated.entry((id, table)).or_default().insert(seq);
             }
             in_origin_view |= id == CENTRAL || self.audience_site.get(&id) == Some(&facts.origin);
         }
@@ -132,6 +162,9 @@ impl QueueIndex {
                 self.changes[id as usize].remove(seq);
                 if let Some(members) = table.and_then(|t| self.members.get_mut(&(id, t))) {
                     members.remove(seq);
+                }
+                if let Some(gated) = table.and_then(|t| self.gated.get_mut(&(id, t))) {
+                    gated.remove(seq);
                 }
             }
         }

@@ -13,6 +13,7 @@ pub mod patients;
 mod push;
 pub mod queue_view;
 pub mod site_queue;
+pub mod transfers;
 mod writer;
 
 use foldhash::{HashMap, HashMapExt};
@@ -21,15 +22,20 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 
 use crate::domain::directory::Directory;
+use crate::domain::fields::FieldCatalogue;
 use crate::domain::ids::SiteId;
 use crate::domain::record::PushedRecord;
+use crate::domain::row;
 use crate::domain::tables::TableCatalogue;
+use crate::domain::values::ValueRules;
 use crate::store::log_entry::RecordView;
 use crate::store::{Storage, StoreError};
 pub use dump_progress::{DumpProgress, TableProgress};
 use index::QueueIndex;
+pub use lookups::Lookups;
 pub use push::PushOutcome;
 use queue_view::QueueView;
+pub use site_queue::ClientKind;
 use site_queue::{OutgoingId, SiteQueue};
 
 #[derive(Debug, thiserror::Error)]
@@ -49,12 +55,47 @@ pub enum SyncError {
     /// The request names something that does not exist or is not allowed; the text says what.
     #[error("{0}")]
     Invalid(String),
+    /// A pushed record's data cannot be read into its row (a value that is not its field's
+    /// type); the text names the record and the field. Nothing of the push was applied.
+    #[error("{0}")]
+    BadRecord(String),
     /// The SyncID names no record in that satellite's queue.
     #[error("no record with SyncID {0} is queued for this site")]
     NotQueued(String),
 }
 
 pub type Result<T> = std::result::Result<T, SyncError>;
+
+/// What the sync core knows of tables: how they are routed and ordered, their fields, how
+/// pushed values are read, and the references indexed (derived from the routing).
+#[derive(Debug, Clone)]
+pub struct Catalogues {
+    pub tables: TableCatalogue,
+    pub fields: FieldCatalogue,
+    pub values: ValueRules,
+    pub lookups: Lookups,
+}
+
+impl Catalogues {
+    pub fn new(tables: TableCatalogue, fields: FieldCatalogue, values: ValueRules) -> Catalogues {
+        let lookups = Lookups::of(&tables);
+        Catalogues {
+            tables,
+            fields,
+            values,
+            lookups,
+        }
+    }
+
+    /// The catalogues compiled into the binary.
+    pub fn builtin() -> Catalogues {
+        Catalogues::new(
+            TableCatalogue::builtin(),
+            FieldCatalogue::builtin(),
+            ValueRules::default(),
+        )
+    }
+}
 
 /// Everything the writer changes and readers read, behind one lock.
 pub struct SyncState {
@@ -106,13 +147,14 @@ impl Outgoing {
 pub struct SyncEngine {
     storage: Arc<Storage>,
     state: Arc<RwLock<SyncState>>,
+    catalogues: Arc<Catalogues>,
     writer: writer::WriterHandle,
 }
 
 impl SyncEngine {
     /// Opens the engine over `storage`: finishes any pending log clean-up, loads the directory
     /// and queue states, rebuilds the queue index from the log, and starts the writer.
-    pub fn open(storage: Storage, catalogue: TableCatalogue, primary: SiteId) -> Result<SyncEngine> {
+    pub fn open(storage: Storage, catalogues: Catalogues, primary: SiteId) -> Result<SyncEngine> {
         let pending = storage.gc_pending()?;
         if !pending.is_empty() {
             let mut batch = storage.batch();
@@ -124,18 +166,24 @@ impl SyncEngine {
         }
         let directory = storage.load_directory(primary)?;
         let mut index = QueueIndex::new(&directory);
-        // A database written before the lookups existed is indexed once, in the same scan.
-        let build_lookups = !storage.lookups_built()?;
+        index.gate(catalogues.tables.not_for_mobile_2017());
+        // A database indexed for other references (or before lookups existed) is indexed again,
+        // in the same scan.
+        let fingerprint = catalogues.lookups.fingerprint();
+        let build_lookups = storage.lookups_fingerprint()?.as_deref() != Some(fingerprint.as_slice());
         let mut found = Vec::new();
         storage.scan_log(|seq, entry| {
             index.insert(seq, &group::facts(&entry));
             if build_lookups {
-                if let Some((table, parent)) = lookups::parent(&entry.record) {
+                if let Some((table, parent)) = catalogues.lookups.parent(&entry.record) {
                     found.push((table, parent, entry.record.target_id().to_string()));
                 }
             }
         })?;
         if build_lookups {
+            let mut batch = storage.batch();
+            batch.clear_lookups();
+            storage.commit(batch)?;
             for chunk in found.chunks(10_000) {
                 let mut batch = storage.batch();
                 for (table, parent, id) in chunk {
@@ -144,7 +192,7 @@ impl SyncEngine {
                 storage.commit(batch)?;
             }
             let mut batch = storage.batch();
-            batch.mark_lookups_built();
+            batch.mark_lookups_built(&fingerprint);
             storage.commit(batch)?;
         }
         let mut queues = HashMap::new();
@@ -162,8 +210,14 @@ impl SyncEngine {
             index,
             queues,
         }));
-        let writer = writer::start(storage.clone(), state.clone(), Arc::new(catalogue), next_seq);
-        Ok(SyncEngine { storage, state, writer })
+        let catalogues = Arc::new(catalogues);
+        let writer = writer::start(storage.clone(), state.clone(), catalogues.clone(), next_seq);
+        Ok(SyncEngine {
+            storage,
+            state,
+            catalogues,
+            writer,
+        })
     }
 
     /// The storage under the engine: patient sync keeps its own column families in it.
@@ -176,8 +230,30 @@ impl SyncEngine {
         read(&self.state.read().directory)
     }
 
-    /// Applies a push from `site`, all or nothing, durably.
-    pub async fn push(&self, site: SiteId, records: Vec<PushedRecord>) -> Result<PushOutcome> {
+    /// The catalogues the engine routes and completes records by.
+    pub fn catalogues(&self) -> &Catalogues {
+        &self.catalogues
+    }
+
+    /// Applies a push from `site`, all or nothing, durably. Each record's data is first read into
+    /// the stored form (here, on the caller's thread, so that the one writer only merges); a value
+    /// that is not its field's type refuses the whole push.
+    pub async fn push(&self, site: SiteId, mut records: Vec<PushedRecord>) -> Result<PushOutcome> {
+        for (n, pushed) in records.iter_mut().enumerate() {
+            let record = &mut pushed.record;
+            if !record.sync_type.leaves_record() {
+                continue;
+            }
+            let fields = self.catalogues.fields.table(&record.table).map(|t| &**t);
+            record.data = row::normalize(fields, &record.data, self.catalogues.values).map_err(|error| {
+                SyncError::BadRecord(format!(
+                    "record {} of the push ({} {}): {error}",
+                    n + 1,
+                    record.table,
+                    record.record_id
+                ))
+            })?;
+        }
         self.writer.push(site, records).await
     }
 
@@ -190,10 +266,24 @@ impl SyncEngine {
         Ok(self.count(site))
     }
 
-    /// (Re)starts `site`'s initial dump; returns the number of records now queued.
-    pub async fn initial_dump(&self, site: SiteId, mobile_only: bool) -> Result<u64> {
-        self.writer.initial_dump(site, mobile_only).await?;
+    /// (Re)starts `site`'s initial dump for a satellite running `client`; returns the number of
+    /// records now queued.
+    pub async fn initial_dump(&self, site: SiteId, mobile_only: bool, client: ClientKind) -> Result<u64> {
+        self.writer.initial_dump(site, mobile_only, client).await?;
         Ok(self.count(site))
+    }
+
+    /// Records that `site` syncs with `client` (what it may receive depends on it), when its
+    /// queue state says otherwise. Costs a write only when the client changes.
+    pub async fn note_client(&self, site: SiteId, client: ClientKind) -> Result<()> {
+        let known = {
+            let state = self.state.read_recursive();
+            state.queues.get(&site).map(|q| q.client).unwrap_or_default()
+        };
+        if known == client {
+            return Ok(());
+        }
+        self.writer.set_client(site, client).await
     }
 
     /// Removes the record `sync_id` from `site`'s queue only (the record stays on the primary and

@@ -196,10 +196,19 @@ impl SyncEngine {
                 });
             }
             lines.sort_by(|a, b| a.id.cmp(&b.id));
+            // The day, as the lookup answers it (rows keep `YYYY-MM-DDT00:00:00`).
+            let confirmed = text(&invoice, "confirm_date");
             history.push(Dispensing {
-                confirm_date: text(&invoice, "confirm_date"),
+                confirm_date: confirmed.get(..10).unwrap_or(&confirmed).to_string(),
                 store_name,
-                clinician: self.person("clinician", &text(&invoice, "clinician_ID"))?,
+                // `prescriber_ID` is the field; data written before the field catalogue used
+                // `clinician_ID`.
+                clinician: self.person(
+                    "clinician",
+                    &Some(text(&invoice, "prescriber_ID"))
+                        .filter(|id| !id.is_empty())
+                        .unwrap_or_else(|| text(&invoice, "clinician_ID")),
+                )?,
                 lines,
             });
         }

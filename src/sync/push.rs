@@ -1,14 +1,21 @@
-//! Applying a push: each record replaces its row's state in the log, routed to its audiences;
-//! re-sent records (same sender, same SyncID) change nothing; joins make patients visible.
+//! Applying a push: each record's row is laid over its stored state (or completed with the
+//! catalogue's defaults), routed to its audiences, and written as the record's new state in the
+//! log. Re-sent records (same sender, same SyncID) change nothing; joins make patients visible;
+//! the records that follow a header or a name are routed again when it moves.
 
 use super::group::Group;
-use super::lookups;
+use super::transfers::{self, Touched};
+use super::Catalogues;
 use crate::domain::ids::{SiteId, StoreKey};
 use crate::domain::record::{PushedRecord, SyncRecord};
 use crate::domain::routing::{audiences, Audience, RoutingFacts, RoutingLookup};
-use crate::domain::tables::{RouteKind, TableCatalogue, TableRoute};
-use crate::store::{LogEntry, Result};
+use crate::domain::row;
+use crate::domain::tables::{RouteKind, TableRoute};
+use crate::store::{LogEntry, Result, StoreError};
 use crate::wire::json::top_level_strings;
+
+/// How far a move is followed: a header's lines, the records that follow those.
+const MAX_FOLLOW_DEPTH: usize = 3;
 
 /// What a push did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -20,7 +27,8 @@ pub struct PushOutcome {
 
 struct Lookup<'a> {
     group: &'a Group<'a>,
-    patient_stores: Vec<StoreKey>,
+    joined_stores: Vec<StoreKey>,
+    parent_audiences: Option<Vec<Audience>>,
 }
 
 impl RoutingLookup for Lookup<'_> {
@@ -28,7 +36,10 @@ impl RoutingLookup for Lookup<'_> {
         self.group.state.directory.store_with_name_id(name_id).cloned()
     }
     fn patient_stores(&self, _name_id: &str) -> Vec<StoreKey> {
-        self.patient_stores.clone()
+        self.joined_stores.clone()
+    }
+    fn parent_audiences(&self, _table: &str, _id: &str) -> Option<Vec<Audience>> {
+        self.parent_audiences.clone()
     }
 }
 
@@ -43,19 +54,38 @@ fn route_record(
     let mut wanted = route.routing_fields();
     wanted.extend(also);
     let fields = top_level_strings(&record.data, &wanted);
-    let also_value = also
-        .and_then(|name| fields.iter().find(|(field, _)| field == name))
-        .and_then(|(_, value)| value.clone());
-    let patient_stores = if route.route == RouteKind::Name {
-        group
-            .patient_stores(&record.record_id)?
+    let field = |name: &str| {
+        fields
             .iter()
-            .map(|s| StoreKey::new(s))
-            .collect()
-    } else {
-        Vec::new()
+            .find(|(field, _)| field == name)
+            .and_then(|(_, value)| value.as_deref())
+            .filter(|v| !v.is_empty())
     };
-    let lookup = Lookup { group, patient_stores };
+    let also_value = also.and_then(field).map(str::to_string);
+    let joined_name = match route.route {
+        RouteKind::Name => Some(record.record_id.as_str()),
+        RouteKind::JoinedName => route.name_field.as_deref().and_then(field),
+        _ => None,
+    };
+    let joined_stores = match joined_name {
+        Some(name) => group.patient_stores(name)?.iter().map(|s| StoreKey::new(s)).collect(),
+        None => Vec::new(),
+    };
+    let parent_audiences = match (route.route, &route.parent_table, &route.parent_field) {
+        (RouteKind::Parent, Some(table), Some(parent_field)) => match field(parent_field) {
+            Some(id) => group
+                .current(table, id)?
+                .filter(|(_, entry)| entry.record.sync_type.leaves_record())
+                .map(|(_, entry)| entry.audiences),
+            None => None,
+        },
+        _ => None,
+    };
+    let lookup = Lookup {
+        group,
+        joined_stores,
+        parent_audiences,
+    };
     let facts = RoutingFacts {
         record_id: &record.record_id,
         envelope_store: &record.store_id,
@@ -66,7 +96,7 @@ fn route_record(
 
 pub fn apply_push(
     group: &mut Group<'_>,
-    catalogue: &TableCatalogue,
+    catalogues: &Catalogues,
     site: SiteId,
     records: Vec<PushedRecord>,
 ) -> Result<PushOutcome> {
@@ -76,65 +106,110 @@ pub fn apply_push(
         .map(|p| (p.sync_id.as_str(), p.record.table.as_str(), p.record.target_id()))
         .collect();
     group.prefetch(site, &wanted)?;
+    let mut touched = Touched::default();
     for pushed in records {
         if group.already_pushed(site, &pushed.sync_id)? {
             outcome.repeated += 1;
             continue;
         }
-        let record = pushed.record;
-        let route = catalogue.route(&record.table);
-        let target = record.target_id().to_string();
-        let previous = group.current(&record.table, &target)?;
-        let join_before = match (&previous, route.route) {
-            (Some((_, entry)), RouteKind::NameStoreJoin) => join_of(route, &entry.record),
-            _ => None,
-        };
-        // A delete or merge goes to whoever had the record; a new state goes where routing says.
-        let lookup = lookups::of_table(&record.table);
-        let (audiences, referenced) = match (&previous, record.sync_type.leaves_record()) {
-            (Some((_, entry)), false) => (entry.audiences.clone(), None),
-            _ => route_record(group, route, &record, lookup.map(|(_, field)| field))?,
-        };
-        let join_after = if record.sync_type.leaves_record() && route.route == RouteKind::NameStoreJoin {
-            join_of(route, &record)
-        } else {
-            None
-        };
-        let lookup_before = previous.as_ref().and_then(|(_, entry)| lookups::parent(&entry.record));
-        let lookup_after = match (lookup, referenced) {
-            (Some((table, _)), Some(id)) if record.sync_type.leaves_record() && !id.is_empty() => Some((table, id)),
-            _ => None,
-        };
-        if lookup_before != lookup_after {
-            if let Some((table, parent)) = &lookup_before {
-                group.batch.delete_lookup(table, parent, &target);
-            }
-            if let Some((table, parent)) = &lookup_after {
-                group.batch.put_lookup(table, parent, &target);
-            }
-        }
-        let entry = LogEntry {
-            origin: site,
-            audiences,
-            record,
-        };
-        let seq = group.write_entry(&target, entry, previous);
+        let (table, target) = (pushed.record.table.clone(), pushed.record.target_id().to_string());
+        let seq = apply_record(group, catalogues, site, pushed.record)?;
         group.mark_pushed(site, &pushed.sync_id, seq);
+        touched.note(group, &table, &target)?;
         outcome.applied += 1;
+    }
+    // After the whole push, so that an invoice's lines pushed with it are there.
+    transfers::generate(group, catalogues, touched)?;
+    Ok(outcome)
+}
 
-        if join_before != join_after {
-            if let Some((name, store)) = &join_before {
-                group.set_join(name, store, false);
-            }
-            if let Some((name, store)) = &join_after {
-                group.set_join(name, store, true);
-            }
-            for (name, _) in join_before.iter().chain(join_after.iter()) {
-                reroute_patient(group, catalogue, name)?;
-            }
+/// Writes one change as its record's new state, from `origin`; returns its sequence number.
+/// For an insert or update, `record.data` holds the fields that change, in the stored form.
+pub(super) fn apply_record(
+    group: &mut Group<'_>,
+    catalogues: &Catalogues,
+    origin: SiteId,
+    mut record: SyncRecord,
+) -> Result<u64> {
+    let route = catalogues.tables.route(&record.table);
+    let target = record.target_id().to_string();
+    let previous = group.current(&record.table, &target)?;
+    let leaves_record = record.sync_type.leaves_record();
+    if leaves_record {
+        // The row is the stored one with the pushed fields replaced, or a new one completed
+        // with the defaults.
+        let stored = previous
+            .as_ref()
+            .filter(|(_, entry)| entry.record.sync_type.leaves_record())
+            .map(|(_, entry)| entry.record.data.as_slice());
+        let fields = catalogues.fields.table(&record.table).map(|t| &**t);
+        record.data =
+            row::merge(fields, &record.record_id, &record.data, stored).map_err(|error| StoreError::Corrupt {
+                family: crate::store::cf::LOG,
+                detail: format!(
+                    "the row of {} {} cannot be merged: {error}",
+                    record.table, record.record_id
+                ),
+            })?;
+    }
+    let join_before = match (&previous, route.route) {
+        (Some((_, entry)), RouteKind::NameStoreJoin) => join_of(route, &entry.record),
+        _ => None,
+    };
+    // A delete or merge goes to whoever had the record; a new state goes where routing says.
+    let lookup = catalogues.lookups.of_table(&record.table);
+    let (audiences, referenced) = match (&previous, leaves_record) {
+        (Some((_, entry)), false) => (entry.audiences.clone(), None),
+        _ => route_record(group, route, &record, lookup.map(|(_, field)| field))?,
+    };
+    let join_after = if leaves_record && route.route == RouteKind::NameStoreJoin {
+        join_of(route, &record)
+    } else {
+        None
+    };
+    let lookup_before = previous
+        .as_ref()
+        .and_then(|(_, entry)| catalogues.lookups.parent(&entry.record));
+    let lookup_after = match (lookup, referenced) {
+        (Some((table, _)), Some(id)) if leaves_record => Some((table.to_string(), id)),
+        _ => None,
+    };
+    if lookup_before != lookup_after {
+        if let Some((table, parent)) = &lookup_before {
+            group.delete_lookup(table, parent, &target);
+        }
+        if let Some((table, parent)) = &lookup_after {
+            group.put_lookup(table, parent, &target);
         }
     }
-    Ok(outcome)
+    let moved = previous.as_ref().is_none_or(|(_, entry)| entry.audiences != audiences);
+    let table = record.table.clone();
+    let entry = LogEntry {
+        origin,
+        audiences,
+        record,
+    };
+    let seq = group.write_entry(&target, entry, previous);
+
+    if join_before != join_after {
+        if let Some((name, store)) = &join_before {
+            group.set_join(name, store, false);
+        }
+        if let Some((name, store)) = &join_after {
+            group.set_join(name, store, true);
+        }
+        // The primary is the origin of a patient's re-delivery: the site that pushed the patient
+        // may need it too (its new store was joined from elsewhere).
+        let primary = group.state.directory.primary();
+        for (name, _) in join_before.iter().chain(join_after.iter()) {
+            reroute(group, catalogues, "name", name, Some(primary), 0)?;
+            reroute_followers(group, catalogues, "name", name, 0)?;
+        }
+    }
+    if moved && leaves_record {
+        reroute_followers(group, catalogues, &table, &target, 0)?;
+    }
+    Ok(seq)
 }
 
 /// The (patient, store) a `name_store_join` record links.
@@ -151,28 +226,56 @@ fn join_of(route: &TableRoute, record: &SyncRecord) -> Option<(String, String)> 
     Some((name, store))
 }
 
-/// After a join changes, sends the patient's record to the stores it is now joined to.
-fn reroute_patient(group: &mut Group<'_>, catalogue: &TableCatalogue, name_id: &str) -> Result<()> {
-    let route = catalogue.route("name");
-    let Some((seq, entry)) = group.current("name", name_id)? else {
+/// Routes the current state of `table` `id` again; if its audiences changed, writes it anew
+/// (from `origin`, or its own origin) and follows the records that follow it.
+fn reroute(
+    group: &mut Group<'_>,
+    catalogues: &Catalogues,
+    table: &str,
+    id: &str,
+    origin: Option<SiteId>,
+    depth: usize,
+) -> Result<()> {
+    let Some((seq, entry)) = group.current(table, id)? else {
         return Ok(());
     };
-    if !entry.record.sync_type.leaves_record() || route.route != RouteKind::Name {
+    if !entry.record.sync_type.leaves_record() {
         return Ok(());
     }
+    let route = catalogues.tables.route(table);
     let (audiences, _) = route_record(group, route, &entry.record, None)?;
     if audiences == entry.audiences {
         return Ok(());
     }
-    // The primary is the origin of this re-delivery: the site that pushed the patient may need it
-    // too (its new store was joined from elsewhere).
-    let primary = group.state.directory.primary();
     let moved = LogEntry {
-        origin: primary,
+        origin: origin.unwrap_or(entry.origin),
         audiences,
         record: entry.record.clone(),
     };
     let target = entry.record.target_id().to_string();
     group.write_entry(&target, moved, Some((seq, entry)));
+    reroute_followers(group, catalogues, table, &target, depth + 1)
+}
+
+/// Routes again the records that follow `table` `id` (its lines, or the records that follow a
+/// name), found through the lookups.
+fn reroute_followers(
+    group: &mut Group<'_>,
+    catalogues: &Catalogues,
+    table: &str,
+    id: &str,
+    depth: usize,
+) -> Result<()> {
+    if depth >= MAX_FOLLOW_DEPTH {
+        return Ok(());
+    }
+    for (follower, _) in catalogues.tables.followers(table) {
+        if catalogues.lookups.of_table(follower).is_none() {
+            continue;
+        }
+        for child in group.children(follower, id)? {
+            reroute(group, catalogues, follower, &child, None, depth)?;
+        }
+    }
     Ok(())
 }

@@ -6,18 +6,30 @@
 use roaring::RoaringTreemap;
 
 use super::index::{merged_after, union_len_in, QueueIndex, CENTRAL};
-use super::site_queue::{OutgoingId, SiteQueue};
+use super::site_queue::{ClientKind, OutgoingId, SiteQueue};
 use crate::domain::ids::SiteId;
 
 pub struct QueueView<'a> {
     index: &'a QueueIndex,
     site: SiteId,
     queue: &'a SiteQueue,
+    /// Changes the site's client must not receive (the gated tables, for the 2017 app): out of
+    /// the change part, as the site's own pushes are. (Its dumps leave those tables out.)
+    withheld: RoaringTreemap,
 }
 
 impl<'a> QueueView<'a> {
     pub fn new(index: &'a QueueIndex, site: SiteId, queue: &'a SiteQueue) -> QueueView<'a> {
-        QueueView { index, site, queue }
+        let withheld = match queue.client {
+            ClientKind::Mobile2017 => index.gated_in(site),
+            _ => RoaringTreemap::new(),
+        };
+        QueueView {
+            index,
+            site,
+            queue,
+            withheld,
+        }
     }
 
     fn change_bitmaps(&self) -> Vec<&'a RoaringTreemap> {
@@ -64,11 +76,12 @@ impl<'a> QueueView<'a> {
     }
 
     /// Change-part seqs still to deliver, in order; acknowledged ones included when `with_acked`.
-    pub fn change_entries(&self, with_acked: bool) -> impl Iterator<Item = u64> + 'a {
+    pub fn change_entries(&self, with_acked: bool) -> impl Iterator<Item = u64> + '_ {
         let own = self.index.own(self.site);
         let acked = &self.queue.acked;
+        let withheld = &self.withheld;
         merged_after(&self.change_bitmaps(), self.queue.position)
-            .filter(move |seq| !own.contains(*seq) && (with_acked || !acked.contains(*seq)))
+            .filter(move |seq| !own.contains(*seq) && !withheld.contains(*seq) && (with_acked || !acked.contains(*seq)))
     }
 
     /// The first `limit` records of the queue.
@@ -121,14 +134,24 @@ impl<'a> QueueView<'a> {
         let in_view = union_len_in(&central, position, u64::MAX) + union_len_in(&stores, position, u64::MAX);
         let own = self.index.own(self.site);
         let own_above = own.len() - own.rank(position);
+        let withheld_above = self
+            .withheld
+            .iter()
+            .filter(|seq| *seq > position && !own.contains(*seq))
+            .count() as u64;
         let bitmaps = self.change_bitmaps();
         let acked_live = self
             .queue
             .acked
             .iter()
-            .filter(|seq| *seq > position && !own.contains(*seq) && bitmaps.iter().any(|b| b.contains(*seq)))
+            .filter(|seq| {
+                *seq > position
+                    && !own.contains(*seq)
+                    && !self.withheld.contains(*seq)
+                    && bitmaps.iter().any(|b| b.contains(*seq))
+            })
             .count() as u64;
-        total + in_view - own_above - acked_live
+        total + in_view - own_above - withheld_above - acked_live
     }
 
     /// Whether the rest of the dump holds `seq`: in the given table position, or in any.
@@ -162,6 +185,7 @@ impl<'a> QueueView<'a> {
             OutgoingId::Change { seq } => {
                 seq > self.queue.position
                     && !self.index.own(self.site).contains(seq)
+                    && !self.withheld.contains(seq)
                     && self.change_bitmaps().iter().any(|b| b.contains(seq))
             }
         }

@@ -24,6 +24,38 @@ pub struct DumpState {
     pub acked: RoaringTreemap,
 }
 
+/// Which client a satellite syncs with, as its calls show it: what it can take and whether it
+/// builds transfers itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClientKind {
+    /// Not seen yet, or a client with no special needs (mSupply Mobile since 2017, desktop).
+    #[default]
+    Current,
+    /// The 2017 mSupply Mobile app (`/sync/v2/`): no requisitions.
+    Mobile2017,
+    /// open-mSupply (`/sync/v5/`): builds its own half of transfers.
+    OpenMsupply,
+}
+
+impl ClientKind {
+    fn code(self) -> u8 {
+        match self {
+            ClientKind::Current => 0,
+            ClientKind::Mobile2017 => 1,
+            ClientKind::OpenMsupply => 2,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<ClientKind> {
+        match code {
+            0 => Some(ClientKind::Current),
+            1 => Some(ClientKind::Mobile2017),
+            2 => Some(ClientKind::OpenMsupply),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SiteQueue {
     pub position: u64,
@@ -34,6 +66,8 @@ pub struct SiteQueue {
     /// The latest dump's progress; `None` before the first dump, and for a site whose last dump
     /// started before the progress was kept (its next dump starts one).
     pub progress: Option<DumpProgress>,
+    /// The client the site was last seen syncing with.
+    pub client: ClientKind,
 }
 
 /// The layout version, first byte of the value. Parts added later are optional tails after the
@@ -43,6 +77,8 @@ pub struct SiteQueue {
 const VERSION: u8 = 1;
 /// The tag of the dump progress tail.
 const TAIL_PROGRESS: u8 = 1;
+/// The tag of the client tail (one byte, see [`ClientKind`]).
+const TAIL_CLIENT: u8 = 2;
 
 impl SiteQueue {
     /// The queue of a satellite registered when the log's last sequence number was `last_seq`.
@@ -76,6 +112,10 @@ impl SiteQueue {
         if let Some(progress) = &self.progress {
             out.push(TAIL_PROGRESS);
             progress.encode_into(&mut out);
+        }
+        if self.client != ClientKind::Current {
+            out.push(TAIL_CLIENT);
+            out.push(self.client.code());
         }
         out
     }
@@ -120,12 +160,20 @@ impl SiteQueue {
             }
             _ => None,
         };
+        let client = match r.peek() {
+            Some(TAIL_CLIENT) => {
+                r.u8()?;
+                ClientKind::from_code(r.u8()?)?
+            }
+            _ => ClientKind::Current,
+        };
         Some(SiteQueue {
             position,
             acked,
             dump,
             dump_generation,
             progress,
+            client,
         })
     }
 
@@ -271,7 +319,7 @@ mod tests {
         }
 
         #[test]
-        fn site_queues_round_trip(position: u64, acked in proptest::collection::vec(any::<u64>(), 0..20), with_dump: bool, with_progress: bool, drained: bool, tables in proptest::collection::vec("[a-z_]{1,12}", 0..5)) {
+        fn site_queues_round_trip(position: u64, acked in proptest::collection::vec(any::<u64>(), 0..20), with_dump: bool, with_progress: bool, drained: bool, tables in proptest::collection::vec("[a-z_]{1,12}", 0..5), client in 0u8..3) {
             let mut progress = DumpProgress::started(tables.iter().map(|t| (t.clone(), t.len() as u64)).collect(), 1_700_000_000);
             if drained {
                 progress.drained(1_700_000_100);
@@ -285,6 +333,7 @@ mod tests {
                     acked: acked.iter().copied().take(3).collect(),
                 }),
                 progress: with_progress.then_some(progress),
+                client: ClientKind::from_code(client).unwrap(),
             };
             prop_assert_eq!(SiteQueue::decode(&queue.encode()), Some(queue));
         }
@@ -330,8 +379,21 @@ mod tests {
         );
         assert_eq!(SiteQueue::decode(&new), Some(with_progress.clone()));
         // A tail from a later build is passed over, as this build's tail is by older ones.
-        let later = [new.as_slice(), &[TAIL_PROGRESS + 1, 0xAB]].concat();
-        assert_eq!(SiteQueue::decode(&later), Some(with_progress));
+        let later = [new.as_slice(), &[TAIL_CLIENT + 1, 0xAB]].concat();
+        assert_eq!(SiteQueue::decode(&later), Some(with_progress.clone()));
+        // The client tail follows the progress tail, and is read without it too.
+        let with_client = SiteQueue {
+            client: ClientKind::Mobile2017,
+            ..with_progress.clone()
+        };
+        assert!(with_client.encode().starts_with(&new));
+        assert_eq!(SiteQueue::decode(&with_client.encode()), Some(with_client));
+        let client_only = SiteQueue {
+            client: ClientKind::OpenMsupply,
+            progress: None,
+            ..with_progress
+        };
+        assert_eq!(SiteQueue::decode(&client_only.encode()), Some(client_only));
         // A progress tail cut short is corrupt, not absent.
         assert_eq!(SiteQueue::decode(&new[..new.len() - 1]), None);
     }

@@ -16,11 +16,10 @@ use super::dump_progress::{unix_seconds_now, DumpProgress};
 use super::group::{Group, IndexOp};
 use super::push::{apply_push, PushOutcome};
 use super::queue_view::{acknowledge, QueueView};
-use super::site_queue::{DumpState, OutgoingId};
-use super::{Result, SyncError, SyncState};
+use super::site_queue::{ClientKind, DumpState, OutgoingId};
+use super::{Catalogues, Result, SyncError, SyncState};
 use crate::domain::ids::SiteId;
 use crate::domain::record::PushedRecord;
-use crate::domain::tables::TableCatalogue;
 use crate::store::Storage;
 
 /// Commands waiting beyond this make senders wait (back-pressure on pushes).
@@ -42,6 +41,13 @@ enum Command {
     InitialDump {
         site: SiteId,
         mobile_only: bool,
+        client: ClientKind,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// The site was seen syncing with another client than its queue state says.
+    SetClient {
+        site: SiteId,
+        client: ClientKind,
         reply: oneshot::Sender<Result<()>>,
     },
     BindHardware {
@@ -73,13 +79,13 @@ pub struct WriterHandle {
 pub fn start(
     storage: Arc<Storage>,
     state: Arc<RwLock<SyncState>>,
-    catalogue: Arc<TableCatalogue>,
+    catalogues: Arc<Catalogues>,
     next_seq: u64,
 ) -> WriterHandle {
     let (sender, receiver) = mpsc::channel(QUEUE_BOUND);
     let thread = std::thread::Builder::new()
         .name("satsync-writer".into())
-        .spawn(move || run(receiver, &storage, &state, &catalogue, next_seq))
+        .spawn(move || run(receiver, &storage, &state, &catalogues, next_seq))
         .expect("spawning the writer thread");
     WriterHandle {
         sender: Mutex::new(Some(sender)),
@@ -103,13 +109,18 @@ impl WriterHandle {
         self.send(|reply| Command::Acknowledge { site, ids, reply }).await
     }
 
-    pub async fn initial_dump(&self, site: SiteId, mobile_only: bool) -> Result<()> {
+    pub async fn initial_dump(&self, site: SiteId, mobile_only: bool, client: ClientKind) -> Result<()> {
         self.send(|reply| Command::InitialDump {
             site,
             mobile_only,
+            client,
             reply,
         })
         .await
+    }
+
+    pub async fn set_client(&self, site: SiteId, client: ClientKind) -> Result<()> {
+        self.send(|reply| Command::SetClient { site, client, reply }).await
     }
 
     pub async fn skip(&self, site: SiteId, id: OutgoingId, log_entry: String, at_micros: u64) -> Result<()> {
@@ -145,7 +156,7 @@ fn run(
     mut receiver: mpsc::Receiver<Command>,
     storage: &Storage,
     state: &RwLock<SyncState>,
-    catalogue: &TableCatalogue,
+    catalogues: &Catalogues,
     mut next_seq: u64,
 ) {
     let mut to_delete: Vec<u64> = Vec::new();
@@ -159,7 +170,7 @@ fn run(
         }
         let guard = state.read();
         let mut group = Group::new(storage, &guard, next_seq);
-        let replies: Vec<Reply> = commands.into_iter().map(|c| apply(&mut group, catalogue, c)).collect();
+        let replies: Vec<Reply> = commands.into_iter().map(|c| apply(&mut group, catalogues, c)).collect();
         // A push that failed to read storage may have left part of its writes in the batch: the
         // whole group is dropped rather than committed half-applied.
         let read_failed = replies.iter().any(|r| matches!(r, Reply::Push(_, Err(_))));
@@ -223,10 +234,10 @@ fn send_reply(reply: Reply) {
     }
 }
 
-fn apply(group: &mut Group<'_>, catalogue: &TableCatalogue, command: Command) -> Reply {
+fn apply(group: &mut Group<'_>, catalogues: &Catalogues, command: Command) -> Reply {
     match command {
         Command::Push { site, records, reply } => {
-            Reply::Push(reply, apply_push(group, catalogue, site, records).map_err(Into::into))
+            Reply::Push(reply, apply_push(group, catalogues, site, records).map_err(Into::into))
         }
         Command::Acknowledge { site, ids, reply } => {
             let mut queue = group.queue(site);
@@ -250,18 +261,35 @@ fn apply(group: &mut Group<'_>, catalogue: &TableCatalogue, command: Command) ->
             group.batch.put_skip(site, at_micros, &log_entry);
             Reply::Done(reply, Ok(()))
         }
+        Command::SetClient { site, client, reply } => {
+            let mut queue = group.queue(site);
+            queue.client = client;
+            group.set_queue(site, queue);
+            Reply::Done(reply, Ok(()))
+        }
         Command::InitialDump {
             site,
             mobile_only,
+            client,
             reply,
         } => {
             let mut queue = group.queue(site);
             let snapshot = group.next_seq - 1;
-            let tables = catalogue.dump_tables(group.tables().iter().map(String::as_str), mobile_only);
+            let mut tables = catalogues
+                .tables
+                .dump_tables(group.tables().iter().map(String::as_str), mobile_only);
+            if client == ClientKind::Mobile2017 {
+                let withheld = catalogues.tables.not_for_mobile_2017();
+                tables.retain(|t| !withheld.contains(t));
+            }
+            queue.client = client;
             let queued = group.dump_queued(site, &tables, snapshot);
+            let empty = queued.iter().all(|(_, n)| *n == 0);
             queue.progress = Some(DumpProgress::started(queued, unix_seconds_now()));
             queue.dump_generation += 1;
-            queue.dump = Some(DumpState {
+            // A dump that queues nothing is complete at once (there is nothing to acknowledge
+            // that would drain it); `set_queue` marks its progress so.
+            queue.dump = (!empty).then(|| DumpState {
                 generation: queue.dump_generation,
                 snapshot,
                 tables,

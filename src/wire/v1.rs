@@ -315,8 +315,19 @@ mod tests {
     /// A numbering in which the spec's sample (table 3, fields 9, 11 and 3) means something.
     fn sample_numbering() -> Numbering {
         Numbering::parse(
-            "[tables.name]\nnumber = 3\nfields = { ID = 9, name = 11, code = 3, type = 4 }\n\
-             [tables.item]\nnumber = 1\nfields = { ID = 1, price = 2, on = 3, note = 4 }\n",
+            r#"[tables.name]
+v1 = 3
+fields = [
+  { name = "ID", type = "id", v1 = 9 }, { name = "name", type = "text", v1 = 11 },
+  { name = "code", type = "text", v1 = 3 }, { name = "type", type = "text", v1 = 4 },
+]
+[tables.item]
+v1 = 1
+fields = [
+  { name = "ID", type = "id", v1 = 1 }, { name = "price", type = "num", v1 = 2 },
+  { name = "on", type = "bool", v1 = 3 }, { name = "note", type = "text", v1 = 4 },
+]
+"#,
         )
         .unwrap()
     }

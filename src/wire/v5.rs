@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use super::json::write_string;
 use super::v2::RecordFields;
 use super::DecodeError;
+use crate::domain::fields::FieldCatalogue;
 use crate::domain::record::{PushedRecord, SyncType};
 use crate::sync::{Initialisation, Outgoing};
 
@@ -42,6 +43,14 @@ pub fn encode_site(site_id: u32, status: Initialisation, primary_id: u32) -> Vec
     .into_bytes()
 }
 
+/// A stored row of `table` as v5 carries it (native JSON types), as `queued_records` and
+/// `central_records` send it.
+pub fn native_row(fields: &FieldCatalogue, table: &str, data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    super::v5_rows::write_row(&mut out, fields.table(table).map(|t| &**t), data);
+    out
+}
+
 /// `{"queueLength":n}`, the reply of `initialise` and of acknowledgements.
 pub fn encode_queue_length(n: u64) -> Vec<u8> {
     format!("{{\"queueLength\":{n}}}").into_bytes()
@@ -49,7 +58,7 @@ pub fn encode_queue_length(n: u64) -> Vec<u8> {
 
 /// `GET queued_records`: the queue length and the records, `recordData` left out for deletes and
 /// holding the two ids for merges.
-pub fn encode_queued(queue_length: u64, records: &[Outgoing]) -> Vec<u8> {
+pub fn encode_queued(queue_length: u64, records: &[Outgoing], fields: &FieldCatalogue) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + records.iter().map(|r| r.encoded_len() + 128).sum::<usize>());
     out.extend_from_slice(format!("{{\"queueLength\":{queue_length},\"data\":[").as_bytes());
     for (i, outgoing) in records.iter().enumerate() {
@@ -59,7 +68,7 @@ pub fn encode_queued(queue_length: u64, records: &[Outgoing]) -> Vec<u8> {
         out.extend_from_slice(b"{\"syncOutId\":\"");
         out.extend_from_slice(&outgoing.sync_id);
         out.push(b'"');
-        write_record(&mut out, outgoing);
+        write_record(&mut out, outgoing, fields);
         out.push(b'}');
     }
     out.extend_from_slice(b"]}");
@@ -67,7 +76,7 @@ pub fn encode_queued(queue_length: u64, records: &[Outgoing]) -> Vec<u8> {
 }
 
 /// `GET central_records`: the highest cursor, and the records each with its cursor as `ID`.
-pub fn encode_central(max_cursor: u64, records: &[(u64, Outgoing)]) -> Vec<u8> {
+pub fn encode_central(max_cursor: u64, records: &[(u64, Outgoing)], fields: &FieldCatalogue) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + records.iter().map(|(_, r)| r.encoded_len() + 128).sum::<usize>());
     out.extend_from_slice(format!("{{\"maxCursor\":{max_cursor},\"data\":[").as_bytes());
     for (i, (cursor, outgoing)) in records.iter().enumerate() {
@@ -75,15 +84,15 @@ pub fn encode_central(max_cursor: u64, records: &[(u64, Outgoing)]) -> Vec<u8> {
             out.push(b',');
         }
         out.extend_from_slice(format!("{{\"ID\":{cursor}").as_bytes());
-        write_record(&mut out, outgoing);
+        write_record(&mut out, outgoing, fields);
         out.push(b'}');
     }
     out.extend_from_slice(b"]}");
     out
 }
 
-/// `,"tableName":…,"recordId":…,"action":…[,"recordData":…]`
-fn write_record(out: &mut Vec<u8>, outgoing: &Outgoing) {
+/// `,"tableName":…,"recordId":…,"action":…[,"recordData":…]`, the data in v5's native types.
+fn write_record(out: &mut Vec<u8>, outgoing: &Outgoing, fields: &FieldCatalogue) {
     let r = outgoing.record();
     out.extend_from_slice(b",\"tableName\":");
     write_string(out, r.table);
@@ -95,7 +104,11 @@ fn write_record(out: &mut Vec<u8>, outgoing: &Outgoing) {
     match r.sync_type {
         SyncType::Insert | SyncType::Update => {
             out.extend_from_slice(b",\"recordData\":");
-            out.extend_from_slice(if r.data.is_empty() { b"{}" } else { r.data });
+            if r.data.is_empty() {
+                out.extend_from_slice(b"{}");
+            } else {
+                super::v5_rows::write_row(out, fields.table(r.table).map(|t| &**t), r.data);
+            }
         }
         SyncType::Merge => {
             out.extend_from_slice(b",\"recordData\":{\"mergeIdToKeep\":");
@@ -257,10 +270,12 @@ mod tests {
         let body = encode_queued(
             3,
             &[
-                outgoing(SyncType::Update, r#"{"ID":"R1","quantity":5,"note":"x"}"#),
+                // Stored in the legacy text form, served in v5's native types.
+                outgoing(SyncType::Update, r#"{"ID":"R1","quantity":"5","note":"x"}"#),
                 outgoing(SyncType::Delete, ""),
                 outgoing(SyncType::Merge, ""),
             ],
+            &FieldCatalogue::builtin(),
         );
         let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
@@ -336,7 +351,11 @@ mod tests {
 
     #[test]
     fn central_records_carry_their_cursor() {
-        let body = encode_central(200, &[(17, outgoing(SyncType::Update, r#"{"ID":"R1"}"#))]);
+        let body = encode_central(
+            200,
+            &[(17, outgoing(SyncType::Update, r#"{"ID":"R1"}"#))],
+            &FieldCatalogue::builtin(),
+        );
         let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             value,

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use satsync::config::Config;
+use satsync::domain::fields::FieldCatalogue;
 use satsync::domain::numbering::Numbering;
 use satsync::domain::tables::TableCatalogue;
 
@@ -17,8 +18,9 @@ fn every_shipped_configuration_file_is_valid() {
         }
         if path.file_name().unwrap() == "tables.toml" {
             TableCatalogue::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        } else if path.file_name().unwrap() == "v1-numbers.toml" {
-            Numbering::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        } else if path.file_name().unwrap() == "fields.toml" {
+            let fields = FieldCatalogue::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            Numbering::of(&fields).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         } else {
             let config = Config::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert!(config.server.primary_site_id > 0);
@@ -27,7 +29,7 @@ fn every_shipped_configuration_file_is_valid() {
     }
     assert!(
         checked >= 4,
-        "configs/ holds the server, demo, table and v1 numbering files"
+        "configs/ holds the server, demo, table and field catalogue files"
     );
 }
 
@@ -66,8 +68,12 @@ fn unknown_keys_and_bad_values_are_refused() {
             "an app version that is not dotted numbers",
         ),
         (
-            "[v1]\nnumbers_file = \"missing.toml\"\n",
-            "a numbering file that is not there",
+            "fields_file = \"missing.toml\"\n",
+            "a field catalogue that is not there",
+        ),
+        (
+            "[records]\nsatellites_utc_offset = \"13\"\n",
+            "an offset from UTC without its sign and minutes",
         ),
     ] {
         std::fs::write(&path, format!("{base}{bad}")).unwrap();
@@ -75,15 +81,34 @@ fn unknown_keys_and_bad_values_are_refused() {
     }
 }
 
-/// Every table the routing catalogue lists has v1 numbers, so a v1 satellite can hold all of it.
+/// Every table the routing catalogue lists has fields and v1 numbers (every field of it), so a
+/// v1 satellite can hold all of it; and every table of the dump order and the mobile subset is
+/// routed.
 #[test]
-fn the_shipped_numbering_covers_every_routed_table() {
+fn the_shipped_catalogues_cover_every_routed_table() {
     let tables = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/tables.toml")).unwrap();
     let tables: toml::Value = toml::from_str(&tables).unwrap();
     let numbering = Numbering::builtin();
+    let fields = FieldCatalogue::builtin();
     let routed = tables["tables"].as_table().unwrap();
-    assert!(routed.len() >= 20);
+    assert!(routed.len() >= 60);
     for table in routed.keys() {
-        assert!(numbering.table_named(table).is_some(), "{table} has no v1 number");
+        let numbered = numbering
+            .table_named(table)
+            .unwrap_or_else(|| panic!("{table} has no v1 number"));
+        let known = fields.table(table).unwrap_or_else(|| panic!("{table} has no fields"));
+        for field in &known.fields {
+            assert!(
+                numbered.field_number(&field.name).is_some(),
+                "{table}.{} has no v1 number",
+                field.name
+            );
+        }
+    }
+    for list in ["dump_order", "mobile_tables", "not_for_mobile_2017"] {
+        for table in tables[list].as_array().unwrap() {
+            let table = table.as_str().unwrap();
+            assert!(routed.contains_key(table), "{list} names {table}, which is not routed");
+        }
     }
 }

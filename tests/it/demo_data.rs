@@ -1,15 +1,34 @@
-//! The demo data set that `scripts/demo` loads: a demo satellite initialises from it over real
-//! HTTP, and its patients have a dispensing history through the v4 lookups.
+//! The demo data set that `scripts/demo` loads: every demo satellite initialises from it over
+//! real HTTP as mSupply Mobile (each batch judged by the app's rules), sees every item it holds
+//! stock of, receives the other halves of the transfers between the demo stores, and its
+//! patients have a dispensing history through the v4 lookups.
+
+use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use satsync::admin::demo;
+use serde_json::Value;
 
 use crate::support::client::{basic, http_client, send};
 use crate::support::{SiteLogin, TestServer, PRIMARY};
 
+fn of<'r>(records: &'r [Value], table: &'r str) -> impl Iterator<Item = &'r Value> {
+    records.iter().filter(move |r| r["RecordType"] == table)
+}
+
+fn login_of(site: &demo::DemoSite) -> SiteLogin {
+    SiteLogin {
+        id: site.site_id.0,
+        name: site.site_name.clone(),
+        password: site.site_password.clone(),
+        store_id: site.store_id.clone(),
+        store_name_id: site.store_name_id.clone(),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_demo_satellite_initialises_and_its_patients_have_history() {
+async fn every_demo_satellite_initialises_as_the_app_needs() {
     let dir = tempfile::tempdir().unwrap();
     let storage = satsync::store::Storage::open(dir.path(), 16).unwrap();
     let sites = demo::create_sites(&storage, PRIMARY).unwrap();
@@ -27,44 +46,82 @@ async fn a_demo_satellite_initialises_and_its_patients_have_history() {
     .unwrap();
     assert_eq!(applied as usize, lines.lines().count());
 
-    let site = &sites[0];
-    let login = SiteLogin {
-        id: site.site_id.0,
-        name: site.site_name.clone(),
-        password: site.site_password.clone(),
-        store_id: site.store_id.clone(),
-        store_name_id: site.store_name_id.clone(),
-    };
-    let satellite = server.satellite(&login, "v3");
-    let queued = satellite.initial_dump(true).await;
-    assert_eq!(queued.status, 200, "{}", queued.raw);
-    let records = satellite.drain(500).await;
-    assert_eq!(records.len() as u64, queued.json["NumRecords"].as_u64().unwrap());
-    fn of<'r>(records: &'r [serde_json::Value], table: &'r str) -> impl Iterator<Item = &'r serde_json::Value> {
-        records.iter().filter(move |r| r["RecordType"] == table)
+    for (n, site) in sites.iter().enumerate() {
+        let login = login_of(site);
+        for version in ["v3", "v2"] {
+            let satellite = server.satellite(&login, version);
+            let queued = satellite.initial_dump(false).await;
+            assert_eq!(queued.status, 200, "{}", queued.raw);
+            let records = satellite.drain(500).await;
+            assert_eq!(records.len() as u64, queued.json["NumRecords"].as_u64().unwrap());
+            let report = satellite.judged().unwrap();
+            assert_eq!(report.records, records.len(), "every record was judged");
+            assert!(report.all_passed(), "{} over {version}: {report}", site.site_name);
+            assert!(
+                report.missing.is_empty(),
+                "{} over {version}: {:?}",
+                site.site_name,
+                report.missing
+            );
+
+            // Every item the store holds stock of is visible to it.
+            let stocked: BTreeSet<&str> = of(&records, "item_line")
+                .map(|r| r["data"]["item_ID"].as_str().unwrap())
+                .collect();
+            let visible: BTreeSet<&str> = of(&records, "item_store_join")
+                .filter(|r| r["data"]["store_ID"] == site.store_id.as_str() && r["data"]["inactive"] == "false")
+                .map(|r| r["data"]["item_ID"].as_str().unwrap())
+                .collect();
+            assert!(!stocked.is_empty() && stocked.is_subset(&visible), "{}", site.site_name);
+            assert!(of(&records, "pref").count() == 1 && of(&records, "store").count() == sites.len());
+            assert!(of(&records, "transact").all(|r| r["data"]["store_ID"] == site.store_id.as_str()));
+
+            let requisitions = of(&records, "requisition").count();
+            if version == "v2" {
+                assert_eq!(requisitions, 0, "the 2017 app is sent no requisitions");
+                continue;
+            }
+            // The supplier receives its customers' orders as its own response requisitions,
+            // each customer the supplier's issue as its own supplier invoice.
+            let generated: Vec<&Value> = if n == 0 {
+                of(&records, "requisition")
+                    .filter(|r| r["data"]["type"] == "response")
+                    .collect()
+            } else {
+                of(&records, "transact").filter(|r| r["data"]["type"] == "si").collect()
+            };
+            let expected = if n == 0 { sites.len() - 1 } else { 1 };
+            assert_eq!(generated.len(), expected, "{}", site.site_name);
+            for record in generated {
+                assert_eq!(record["data"]["store_ID"], site.store_id.as_str());
+            }
+        }
     }
-    let of_table = |table: &'static str| of(&records, table);
-    let patients: Vec<&str> = of_table("name")
+
+    // A patient's dispensing history, as a device asks for it (with its hardware id).
+    let site = &sites[1];
+    let login = login_of(site);
+    let satellite = server.satellite(&login, "v3");
+    satellite.initial_dump(false).await;
+    let records = satellite.drain(500).await;
+    let patients: Vec<&str> = of(&records, "name")
         .filter(|r| r["data"]["type"] == "patient")
         .map(|r| r["RecordID"].as_str().unwrap())
         .collect();
     assert_eq!(patients.len(), demo::DemoSize::default().patients_per_store);
-    assert!(of_table("clinician").count() == 1 && of_table("trans_line").count() > 0);
-    // Only this store's patients and invoices came: none of another demo store's.
-    assert!(of_table("transact").all(|r| r["StoreID"] == site.store_id.as_str()));
-
-    let treated = of_table("transact")
+    let treated = of(&records, "transact")
         .map(|r| r["data"]["name_ID"].as_str().unwrap())
         .find(|name| patients.contains(name))
         .expect("some invoices are to patients");
     let request = http::Request::get(format!("{}/api/v4/patient_history?id={treated}", server.base_url()))
         .header("authorization", basic(&login.name, &login.password))
+        .header("msupply-site-uuid", format!("hw-{}", login.name))
         .body(Full::new(Bytes::new()))
         .unwrap();
     let history = send(&http_client(), request).await;
     assert_eq!(history.status, 200, "{}", history.raw);
     let history = history.json.as_array().unwrap().clone();
-    assert!(!history.is_empty());
+    assert!(!history.is_empty(), "{history:?}");
     let first = &history[0];
     assert_eq!(first["clinician"]["first_name"], "Dr Amina");
     assert_eq!(first["store"]["name"], site.store_name.as_str());

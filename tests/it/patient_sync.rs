@@ -128,7 +128,7 @@ struct SimulatedSite {
 
 impl SimulatedSite {
     fn start(server: &TestServer, login: &SiteLogin, answers: HashMap<String, Value>) -> SimulatedSite {
-        let satellite = server.satellite(login, "v3").with_hardware(None);
+        let satellite = server.satellite(login, "v3").with_hardware(None).not_mobile();
         let ingest = PatientApi::new(server, &login.name, &login.password);
         let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
         let log = seen.clone();
@@ -226,7 +226,7 @@ async fn the_acceptance_scenario_load_sync_fully_then_clear() {
     w.secondary.nothing(&format!("VLER;{ICN}"));
 
     // The satellite's own mSupply data, which clear must leave alone.
-    let satellite = w.server.satellite(&w.logins[0], "v3").with_hardware(None);
+    let satellite = w.server.satellite(&w.logins[0], "v3").with_hardware(None).not_mobile();
     let (invoice_id, invoice) = crate::support::data::transact(1, &w.logins[0].store_id);
     assert_eq!(
         satellite.push(&crate::support::data::batch(&[invoice])).await.json["error"],
@@ -343,7 +343,7 @@ async fn an_immediate_load_answers_at_once_and_the_satellite_is_asked_through_it
     expect(&again, 201, "load");
     assert_eq!(again.json["data"]["jobStatus"], loaded.json["data"]["jobStatus"]);
 
-    let satellite = w.server.satellite(&w.logins[0], "v3").with_hardware(None);
+    let satellite = w.server.satellite(&w.logins[0], "v3").with_hardware(None).not_mobile();
     let requests: Vec<Value> = satellite
         .drain(100)
         .await
@@ -353,7 +353,7 @@ async fn an_immediate_load_answers_at_once_and_the_satellite_is_asked_through_it
     assert_eq!(requests.len(), 1, "one request for the one open load");
     assert_eq!(requests[0]["data"]["pid"], "9E7A;8");
     assert_eq!(requests[0]["data"]["action"], "load");
-    let other = w.server.satellite(&w.logins[1], "v3").with_hardware(None);
+    let other = w.server.satellite(&w.logins[1], "v3").with_hardware(None).not_mobile();
     assert_eq!(other.count().await, 0, "another satellite is not asked");
 
     let bad = w.clinician.get("load?pid=9E7A;8&immediate=yes").await;
@@ -500,11 +500,11 @@ async fn permissions_initialisation_and_ingest_ownership_are_enforced() {
     expect(&w.clinician.call("POST", "ingest", "[]").await, 403, "error");
 
     // While its site initialises, a site's loads wait: 503.
-    let satellite = w.server.satellite(&w.logins[0], "v3").with_hardware(None);
+    let satellite = w.server.satellite(&w.logins[0], "v3").with_hardware(None).not_mobile();
     satellite
         .push(&crate::support::data::batch(&[crate::support::data::item(1)]))
         .await;
-    let other = w.server.satellite(&w.logins[1], "v3").with_hardware(None);
+    let other = w.server.satellite(&w.logins[1], "v3").with_hardware(None).not_mobile();
     assert_eq!(other.initial_dump(true).await.status, 200);
     let other_site = PatientApi::new(&w.server, &w.logins[1].name, &w.logins[1].password);
     let reply = other_site.get("load?pid=C877;1&immediate=true").await;

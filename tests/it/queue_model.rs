@@ -43,7 +43,20 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 type Key = (String, String);
+/// What a satellite holds: the version (`v`) of each record. Rows arrive whole (completed by
+/// the catalogue); the version is what tells the latest state from an older one.
 type Copy = BTreeMap<Key, String>;
+
+fn version(data: &serde_json::Value) -> String {
+    data["v"]
+        .as_str()
+        .expect("every pushed row carries its version")
+        .to_string()
+}
+
+fn version_of(text: &str) -> String {
+    version(&serde_json::from_str(text).unwrap())
+}
 
 /// The primary's truth: latest data of every record (None when deleted), and its store (None = central).
 #[derive(Default)]
@@ -61,7 +74,7 @@ fn apply_pulled(copy: &mut Copy, record: &serde_json::Value) {
             copy.remove(&key);
         }
         _ => {
-            copy.insert(key, record["data"].to_string());
+            copy.insert(key, version(&record["data"]));
         }
     }
 }
@@ -146,8 +159,7 @@ async fn run(ops: Vec<Op>) {
                         body.push(format!(r#"{{"SyncID":"{sync_id}","RecordType":"{table}","RecordID":"{id}","SyncType":"U","StoreID":"{store_id}","Data":{data}}}"#));
                         truth.records.insert(key.clone(), (Some(data.clone()), store_index));
                         // The pushing satellite holds its own change already.
-                        let canonical: serde_json::Value = serde_json::from_str(&data).unwrap();
-                        copies[site].insert(key, canonical.to_string());
+                        copies[site].insert(key, version_of(&data));
                     }
                 }
                 let records = satsync::wire::v2::decode_push(format!("[{}]", body.join(",")).as_bytes(), 100).unwrap();
@@ -168,7 +180,10 @@ async fn run(ops: Vec<Op>) {
             }
             Op::Dump { site } => {
                 copies[site].clear();
-                engine.initial_dump(sites[site], false).await.unwrap();
+                engine
+                    .initial_dump(sites[site], false, satsync::sync::ClientKind::Current)
+                    .await
+                    .unwrap();
             }
         }
     }
@@ -194,14 +209,7 @@ async fn run(ops: Vec<Op>) {
             .records
             .iter()
             .filter(|(_, (_, store))| store.is_none() || *store == Some(site))
-            .filter_map(|(key, (data, _))| {
-                data.as_ref().map(|d| {
-                    (
-                        key.clone(),
-                        serde_json::from_str::<serde_json::Value>(d).unwrap().to_string(),
-                    )
-                })
-            })
+            .filter_map(|(key, (data, _))| data.as_ref().map(|d| (key.clone(), version_of(d))))
             .collect();
         let held: Copy = copies[site]
             .iter()

@@ -1,5 +1,7 @@
-//! Routing over HTTP: store tables to the hosting site (and a named second store), patients only
-//! to the stores they are joined to, ids compared without regard to case.
+//! Routing over HTTP: store tables to the hosting site (an invoice to another store's name stays
+//! with its own store: the other half is generated, see `transfers.rs`), lines with their
+//! header, records that follow a name with it, patients only to the stores they are joined to,
+//! ids compared without regard to case.
 
 use crate::support::data::{batch, ids, record};
 use crate::support::{register_sites, TestServer};
@@ -12,15 +14,16 @@ async fn store_records_reach_their_stores_and_patients_follow_joins() {
     let sats: Vec<_> = logins.iter().map(|l| server.satellite(l, "v3")).collect();
     let (s_a, s_b) = (&logins[0].store_id, &logins[1].store_id);
 
-    // An invoice of store A (id sent in lower case) to store B's name: A's and B's sites get it.
+    // An invoice of store A (its envelope's id sent in lower case) to store B's name: A's site gets it, and B's
+    // does not (it would ignore another store's invoice; it gets its own supplier invoice once
+    // A's is finalised).
     let to_b = record(
         "T1",
         "transact",
         "TRANSFER1",
         &s_a.to_lowercase(),
         &format!(
-            r#"{{"ID":"TRANSFER1","store_ID":"{}","name_ID":"{}"}}"#,
-            s_a.to_lowercase(),
+            r#"{{"ID":"TRANSFER1","store_ID":"{s_a}","name_ID":"{}","type":"ci","status":"cn"}}"#,
             logins[1].store_name_id
         ),
     );
@@ -29,12 +32,39 @@ async fn store_records_reach_their_stores_and_patients_follow_joins() {
         "transact",
         "LOCAL1",
         s_a,
-        &format!(r#"{{"ID":"LOCAL1","store_ID":"{s_a}","name_ID":"SOMEONE"}}"#),
+        &format!(r#"{{"ID":"LOCAL1","store_ID":"{s_a}","name_ID":"SOMEONE","type":"ci","status":"nw"}}"#),
     );
     assert_eq!(sats[2].push(&batch(&[to_b, local])).await.json["error"], "");
     assert_eq!(ids(&sats[0].drain(100).await), vec!["TRANSFER1", "LOCAL1"]);
-    assert_eq!(ids(&sats[1].drain(100).await), vec!["TRANSFER1"]);
+    assert!(sats[1].drain(100).await.is_empty());
     assert!(sats[2].drain(100).await.is_empty());
+
+    // A line without a store of its own goes where its header goes, whoever pushes it.
+    let line = record(
+        "L1",
+        "trans_line",
+        "LINE1",
+        "",
+        r#"{"ID":"LINE1","transaction_ID":"LOCAL1","item_ID":"I1","item_line_ID":"IL1","quantity":"1"}"#,
+    );
+    sats[2].push(&batch(&[line])).await;
+    assert_eq!(ids(&sats[0].drain(100).await), vec!["LINE1"]);
+    assert!(sats[1].drain(100).await.is_empty());
+
+    // A master list joined to B's own name goes to B only.
+    let list_join = record(
+        "M1",
+        "list_master_name_join",
+        "LMNJ1",
+        "",
+        &format!(
+            r#"{{"ID":"LMNJ1","name_ID":"{}","list_master_ID":"LIST1"}}"#,
+            logins[1].store_name_id
+        ),
+    );
+    sats[2].push(&batch(&[list_join])).await;
+    assert_eq!(ids(&sats[1].drain(100).await), vec!["LMNJ1"]);
+    assert!(sats[0].drain(100).await.is_empty());
 
     // A patient goes nowhere until joined; a join to B's store brings it to B only.
     let patient = record(

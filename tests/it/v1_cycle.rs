@@ -1,5 +1,6 @@
 //! v1, numbered tables and fields: a v1 push is stored in the named form (a v2 or v5 satellite
-//! pulls it as if it had been pushed in v2), a v2 push is pulled in v1 through the numbering,
+//! pulls it as if it had been pushed in v2), a v2 push is pulled in v1 through the numbering, each
+//! version gets the whole row in its own value forms and a partial update keeps what it leaves out,
 //! bad numbers apply nothing, and the historic shared sync user works only when enabled.
 
 use base64::Engine;
@@ -38,15 +39,44 @@ async fn v5_pull(server: &TestServer, login: &SiteLogin) -> Value {
     reply.json
 }
 
+/// A v1 record's values by field name (through the shipped numbering).
+fn named(record: &Value) -> serde_json::Map<String, Value> {
+    let numbering = Numbering::builtin();
+    let table = numbering
+        .table_numbered(record["TableNumber"].as_u64().unwrap() as u32)
+        .unwrap();
+    let fields = record["fields"].as_array().unwrap();
+    let values = record["values"].as_array().unwrap();
+    assert_eq!(fields.len(), values.len());
+    fields
+        .iter()
+        .zip(values)
+        .map(|(f, v)| {
+            (
+                table.field_name(f.as_u64().unwrap() as u32).unwrap().to_string(),
+                v.clone(),
+            )
+        })
+        .collect()
+}
+
+/// Asserts that `data` holds each of `expected`'s fields with its value.
+fn holds(data: &Value, expected: Value, what: &str) {
+    for (key, value) in expected.as_object().unwrap() {
+        assert_eq!(data.get(key), Some(value), "{what}: {key} in {data}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn records_cross_between_v1_v2_and_v5_with_their_data_unchanged() {
+async fn records_cross_between_v1_v2_and_v5_as_whole_rows_in_each_formats_values() {
     let dir = tempfile::tempdir().unwrap();
     let logins = register_sites(dir.path(), 3);
     let (desktop, mobile, remote) = (&logins[0], &logins[1], &logins[2]);
     let server = TestServer::start(dir.path()).await;
     let v1 = server.satellite(desktop, "v1");
 
-    // v1 → v2 and v5: the values become a named object in the order sent.
+    // v1 → v2 and v5: the whole row, completed with the catalogue's defaults; text in v2,
+    // native types in v5.
     let (item, fields) = numbers("item", &["ID", "item_name", "code", "default_pack_size"]);
     let values = ["AB12", "Amoxicillin 250mg", "AMX250", "100"];
     let pushed = v1
@@ -58,40 +88,56 @@ async fn records_cross_between_v1_v2_and_v5_with_their_data_unchanged() {
         "{}",
         pushed.raw
     );
-    let expected = r#"{"ID":"AB12","item_name":"Amoxicillin 250mg","code":"AMX250","default_pack_size":"100"}"#;
-    let in_v2 = server.satellite(mobile, "v2").pull(10).await;
-    assert_eq!(in_v2.json.as_array().unwrap().len(), 1, "{}", in_v2.raw);
-    assert_eq!(in_v2.json[0]["RecordType"], "item");
-    assert_eq!(in_v2.json[0]["KeyFieldID"], 1);
-    assert!(in_v2.raw.contains(&format!(r#""data":{expected}"#)), "{}", in_v2.raw);
-    let in_v5 = v5_pull(&server, remote).await;
+    let in_v2 = server.satellite(mobile, "v2").pull_records(10).await;
+    assert_eq!(in_v2.len(), 1);
     assert_eq!(
-        in_v5["data"][0]["recordData"],
-        serde_json::from_str::<Value>(expected).unwrap()
+        (&in_v2[0]["RecordType"], &in_v2[0]["KeyFieldID"]),
+        (&json!("item"), &json!(1))
+    );
+    let row = json!({"ID": "AB12", "item_name": "Amoxicillin 250mg", "code": "AMX250", "default_pack_size": "100",
+        "doses": "0", "is_vaccine": "false", "type_of": "general", "unit_ID": ""});
+    holds(&in_v2[0]["data"], row, "v1 → v2");
+    let in_v5 = v5_pull(&server, remote).await;
+    holds(
+        &in_v5["data"][0]["recordData"],
+        json!({"ID": "AB12", "default_pack_size": 100, "doses": 0, "is_vaccine": false, "item_name": "Amoxicillin 250mg"}),
+        "v1 → v5",
     );
     assert_eq!(v1.count().await, 0, "never back to its origin");
 
-    // v2 → v1 (and v5): typed values go out as their text, in the stored order.
+    // v3 with JSON types → v1 (text, every numbered field) and v5 (native again).
     let typed = r#"{"ID":"CD34","code":"PCM","item_name":"Paracetamol \"500\"","doses":2,"is_vaccine":false}"#;
-    let mobile_push = server
-        .satellite(mobile, "v3")
+    let mobile_v3 = server.satellite(mobile, "v3");
+    let mobile_push = mobile_v3
         .push(&batch(&[record("V2-1", "item", "CD34", "", typed)]))
         .await;
     assert_eq!(mobile_push.json["error"], "", "{}", mobile_push.raw);
     let in_v1 = v1.pull_records(10).await;
     assert_eq!(in_v1.len(), 1);
-    let (_, typed_fields) = numbers("item", &["ID", "code", "item_name", "doses", "is_vaccine"]);
-    assert_eq!(in_v1[0]["TableNumber"], item);
-    assert_eq!(in_v1[0]["RecordID"], "CD34");
-    assert_eq!(in_v1[0]["fields"], json!(typed_fields));
     assert_eq!(
-        in_v1[0]["values"],
-        json!(["CD34", "PCM", "Paracetamol \"500\"", "2", "false"])
+        (&in_v1[0]["TableNumber"], &in_v1[0]["RecordID"]),
+        (&json!(item), &json!("CD34"))
+    );
+    let as_v1 = Value::Object(named(&in_v1[0]));
+    holds(
+        &as_v1,
+        json!({"ID": "CD34", "code": "PCM", "item_name": "Paracetamol \"500\"", "doses": "2", "is_vaccine": "false",
+            "default_pack_size": "1"}),
+        "v3 → v1",
+    );
+    let numbered_fields = Numbering::builtin()
+        .table_named("item")
+        .unwrap()
+        .field_number("buy_price");
+    assert!(
+        numbered_fields.is_some() && as_v1.get("buy_price").is_some(),
+        "every numbered field goes out"
     );
     let in_v5 = v5_pull(&server, remote).await;
-    assert_eq!(
-        in_v5["data"][1]["recordData"],
-        serde_json::from_str::<Value>(typed).unwrap()
+    holds(
+        &in_v5["data"][1]["recordData"],
+        json!({"ID": "CD34", "doses": 2, "is_vaccine": false, "item_name": "Paracetamol \"500\""}),
+        "v3 → v5",
     );
 
     // What a v1 satellite pulled, pushed back as it is (forwarded), is the same record in v2.
@@ -101,10 +147,52 @@ async fn records_cross_between_v1_v2_and_v5_with_their_data_unchanged() {
     forwarded["SyncID"] = json!("V1-FWD");
     let resent = v1.push(&format!("[{forwarded}]")).await;
     assert_eq!(resent.json["error"], "", "{}", resent.raw);
-    let again = server.satellite(mobile, "v2").pull(10).await;
-    let forwarded_data =
-        r#"{"ID":"CD34","code":"PCM","item_name":"Paracetamol \"500\"","doses":"2","is_vaccine":"false"}"#;
-    assert!(again.raw.contains(forwarded_data), "{}", again.raw);
+    let mobile_v2 = server.satellite(mobile, "v2");
+    let again = mobile_v2.drain(10).await;
+    assert_eq!(again.len(), 2, "AB12 not yet acknowledged, then CD34 again");
+    holds(
+        &again[1]["data"],
+        json!({"ID": "CD34", "doses": "2", "is_vaccine": "false", "code": "PCM"}),
+        "forwarded",
+    );
+
+    // A partial update over v2 changes the fields it carries; the others keep their value, as
+    // v1, v2 and v5 all read back.
+    let partial = record(
+        "V2-2",
+        "item",
+        "CD34",
+        "",
+        r#"{"ID":"CD34","item_name":"Paracetamol 500mg"}"#,
+    );
+    assert_eq!(mobile_v3.push(&batch(&[partial])).await.json["error"], "");
+    let in_v1 = v1.pull_records(10).await;
+    holds(
+        &Value::Object(named(&in_v1[0])),
+        json!({"item_name": "Paracetamol 500mg", "code": "PCM", "doses": "2"}),
+        "partial update in v1",
+    );
+    let in_v5 = v5_pull(&server, remote).await;
+    let latest = in_v5["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|r| r["recordId"] == "CD34")
+        .unwrap();
+    holds(
+        &latest["recordData"],
+        json!({"item_name": "Paracetamol 500mg", "code": "PCM", "doses": 2}),
+        "partial update in v5",
+    );
+    let other = server.satellite(remote, "v3");
+    other.initial_dump(true).await;
+    let dumped = other.drain(100).await;
+    let row = dumped.iter().find(|r| r["RecordID"] == "CD34").unwrap();
+    holds(
+        &row["data"],
+        json!({"item_name": "Paracetamol 500mg", "code": "PCM", "doses": "2", "is_vaccine": "false"}),
+        "partial update in v2, after a re-initialisation",
+    );
     server.stop().await;
 }
 

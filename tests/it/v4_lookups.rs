@@ -17,7 +17,10 @@ async fn call(server: &TestServer, login: Option<&SiteLogin>, method: &str, path
         .method(method)
         .uri(format!("{}{path}", server.base_url()));
     if let Some(login) = login {
-        request = request.header("authorization", basic(&login.name, &login.password));
+        // As the device's own calls do: its site is bound to its hardware id once it has synced.
+        request = request
+            .header("authorization", basic(&login.name, &login.password))
+            .header("msupply-site-uuid", format!("hw-{}", login.name));
     }
     send(
         &http_client(),

@@ -3,7 +3,7 @@
 //! versions of a pool of items). Integrity: when the injection stops and every queue is drained,
 //! every other satellite holds the latest version of every injected item.
 //!
-//! Every field pushed has a v1 number (configs/v1-numbers.toml), so that the same changes go
+//! Every field pushed has a v1 number (configs/fields.toml), so that the same changes go
 //! over v1, v3 and v5 alike: the injected version travels in `item_name`.
 
 use std::collections::HashMap;

@@ -13,6 +13,7 @@ use crate::http::auth::{authenticate_site, authenticate_site_v1, Claim};
 use crate::http::error::ApiError;
 use crate::http::router::Endpoint;
 use crate::http::{Call, Primary};
+use crate::sync::ClientKind;
 use std::sync::Arc;
 
 /// How records look on the wire.
@@ -78,6 +79,15 @@ async fn own_queue(primary: &Arc<Primary>, format: RecordFormat, call: &Call) ->
         )));
     }
     Ok(site)
+}
+
+/// The client a call comes from, by its API: `/sync/v2/` is the 2017 mobile app's.
+fn client_of(call: &Call) -> ClientKind {
+    if call.path.starts_with("/sync/v2/") {
+        ClientKind::Mobile2017
+    } else {
+        ClientKind::Current
+    }
 }
 
 fn num_records(n: u64) -> Vec<u8> {

@@ -1,6 +1,6 @@
 //! `GET queued_records` (pull), `GET queued_records/count`, `POST queued_records` (push).
 
-use super::{num_records, own_queue, RecordFormat};
+use super::{client_of, num_records, own_queue, RecordFormat};
 use crate::http::error::ApiError;
 use crate::http::{Call, Primary};
 use crate::sync::Outgoing;
@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 pub async fn get(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Result<Vec<u8>, ApiError> {
     let site = own_queue(primary, format, &call).await?;
+    primary.engine.note_client(site, client_of(&call)).await?;
     if let Some(sync_id) = call.query.get("sync_id").cloned() {
         return run_blocking(primary, move |p| {
             Ok(encode(p, format, p.engine.find(site, &sync_id)?.as_slice()))
@@ -30,6 +31,9 @@ pub async fn get(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Re
 
 pub async fn count(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Result<Vec<u8>, ApiError> {
     let site = own_queue(primary, format, &call).await?;
+    // What the site may receive depends on its client: settled before counting, so that the
+    // count and the list agree.
+    primary.engine.note_client(site, client_of(&call)).await?;
     Ok(num_records(primary.engine.count(site)))
 }
 

@@ -10,6 +10,7 @@ use crate::http::auth::authenticate_site;
 use crate::http::error::ApiError;
 use crate::http::router::Endpoint;
 use crate::http::{Call, Primary};
+use crate::sync::ClientKind;
 use crate::wire::v5;
 
 /// What open-mSupply pulls at a time when it does not say.
@@ -20,6 +21,8 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
     check_versions(&primary.config.v5, &call.headers)?;
     let site = authenticate_site(&primary.engine, &call.headers).await?;
     let engine = &primary.engine;
+    // open-mSupply builds its own half of transfers: the primary must not generate it.
+    engine.note_client(site, ClientKind::OpenMsupply).await?;
     match (endpoint, &call.method) {
         (Endpoint::Site, &Method::GET) => Ok(v5::encode_site(
             site.0,
@@ -27,7 +30,7 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
             primary.config.server.primary_site_id,
         )),
         (Endpoint::Initialise, &Method::POST) => {
-            let queued = engine.initial_dump(site, false).await?;
+            let queued = engine.initial_dump(site, false, ClientKind::OpenMsupply).await?;
             Ok(v5::encode_queue_length(queued))
         }
         // Initialisation is a view over the log, ready as soon as it is asked for: the primary
@@ -41,7 +44,7 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
             tokio::task::spawn_blocking(move || {
                 crate::http::priority::lower_current_thread();
                 let (max_cursor, records) = primary.engine.central_after(cursor, limit)?;
-                Ok::<_, crate::sync::SyncError>(v5::encode_central(max_cursor, &records))
+                Ok::<_, crate::sync::SyncError>(v5::encode_central(max_cursor, &records, &primary.config.fields))
             })
             .await
             .map_err(|_| ApiError::Internal)?
@@ -54,7 +57,11 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
             tokio::task::spawn_blocking(move || {
                 crate::http::priority::lower_current_thread();
                 let records = primary.engine.list(site, limit)?;
-                Ok::<_, crate::sync::SyncError>(v5::encode_queued(primary.engine.count(site), &records))
+                Ok::<_, crate::sync::SyncError>(v5::encode_queued(
+                    primary.engine.count(site),
+                    &records,
+                    &primary.config.fields,
+                ))
             })
             .await
             .map_err(|_| ApiError::Internal)?

@@ -8,6 +8,10 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
+use std::sync::Mutex;
+
+use mobile_validator::{Client as App, Device, Session};
+
 use super::SiteLogin;
 
 pub type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
@@ -27,6 +31,45 @@ pub struct Satellite {
     version: String,
     authorization: String,
     pub hardware_id: Option<String>,
+    /// What mSupply Mobile would do with what this satellite integrates (v2 and v3 only):
+    /// every batch it acknowledges is judged, and a record the app would not take fails the test.
+    judge: Option<Mutex<Judge>>,
+}
+
+/// The app's view of one satellite: its session, and the records pulled but not yet
+/// acknowledged (judged when they are, as the app integrates a batch before acknowledging it).
+struct Judge {
+    device: Device,
+    session: Session,
+    pulled: Vec<Value>,
+}
+
+impl Judge {
+    fn pulled(&mut self, batch: &[Value]) {
+        for record in batch {
+            let id = &record["SyncID"];
+            self.pulled.retain(|r| r["SyncID"] != *id);
+            self.pulled.push(record.clone());
+        }
+    }
+
+    fn acknowledged(&mut self, sync_ids: &[String]) {
+        let (batch, rest): (Vec<Value>, Vec<Value>) = std::mem::take(&mut self.pulled)
+            .into_iter()
+            .partition(|r| sync_ids.iter().any(|id| r["SyncID"] == id.as_str()));
+        self.pulled = rest;
+        if batch.is_empty() {
+            return;
+        }
+        let verdict = self.session.judge_batch(&batch);
+        let failures: Vec<String> = verdict.failures().map(|v| v.to_string()).collect();
+        assert!(
+            failures.is_empty() && !verdict.rolled_back,
+            "mSupply Mobile ({:?}) would not take what the primary sent:\n{}",
+            self.device.client,
+            failures.join("\n")
+        );
+    }
 }
 
 pub fn basic(name: &str, password: &str) -> String {
@@ -50,7 +93,36 @@ impl Satellite {
             version: version.to_string(),
             authorization: basic(&login.name, &login.password),
             hardware_id: Some(format!("hw-{}", login.name)),
+            judge: Satellite::app(version).map(|client| {
+                let device = Device::new(client, &login.store_id, &login.store_name_id);
+                Mutex::new(Judge {
+                    session: Session::new(device.clone()),
+                    device,
+                    pulled: Vec::new(),
+                })
+            }),
         }
+    }
+
+    /// The mobile app a version's client is: v3 today's, v2 the 2017 app's.
+    fn app(version: &str) -> Option<App> {
+        match version {
+            "v3" => Some(App::Head),
+            "v2" => Some(App::V2017),
+            _ => None,
+        }
+    }
+
+    /// A satellite that is not mSupply Mobile though it syncs over v2/v3 (a patient sync
+    /// source): what it receives is not judged by the app's rules.
+    pub fn not_mobile(mut self) -> Satellite {
+        self.judge = None;
+        self
+    }
+
+    /// The app's totals of what this satellite integrated so far.
+    pub fn judged(&self) -> Option<mobile_validator::Report> {
+        self.judge.as_ref().map(|j| j.lock().unwrap().session.report())
     }
 
     pub fn with_authorization(mut self, authorization: &str) -> Satellite {
@@ -86,6 +158,12 @@ impl Satellite {
 
     pub async fn initial_dump(&self, full: bool) -> Reply {
         let kind = if full { "&type=full" } else { "" };
+        // A device that initialises starts from an empty database.
+        if let Some(judge) = &self.judge {
+            let mut judge = judge.lock().unwrap();
+            judge.session = Session::new(judge.device.clone());
+            judge.pulled.clear();
+        }
         self.request("GET", &format!("initial_dump/?{}{kind}", self.sites()), "")
             .await
     }
@@ -106,8 +184,13 @@ impl Satellite {
     }
 
     pub async fn pull(&self, limit: usize) -> Reply {
-        self.request("GET", &format!("queued_records/?{}&limit={limit}", self.sites()), "")
-            .await
+        let reply = self
+            .request("GET", &format!("queued_records/?{}&limit={limit}", self.sites()), "")
+            .await;
+        if let (Some(judge), Some(batch)) = (&self.judge, reply.json.as_array()) {
+            judge.lock().unwrap().pulled(batch);
+        }
+        reply
     }
 
     pub async fn pull_records(&self, limit: usize) -> Vec<Value> {
@@ -117,6 +200,9 @@ impl Satellite {
     }
 
     pub async fn acknowledge(&self, sync_ids: &[String]) -> Reply {
+        if let Some(judge) = &self.judge {
+            judge.lock().unwrap().acknowledged(sync_ids);
+        }
         let body = serde_json::json!({ "SyncRecordIDs": sync_ids }).to_string();
         self.request("POST", &format!("acknowledged_records/?{}", self.sites()), &body)
             .await

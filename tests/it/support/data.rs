@@ -30,7 +30,9 @@ pub fn item(n: usize) -> String {
 
 pub fn transact(n: usize, store: &str) -> (String, String) {
     let id = format!("{:032X}", 0x2_0000_0000u64 + n as u64);
-    let data = format!(r#"{{"ID":"{id}","invoice_num":"{n}","total":"10.50","store_ID":"{store}","type":"ci"}}"#);
+    let data = format!(
+        r#"{{"ID":"{id}","invoice_num":"{n}","total":"10.50","store_ID":"{store}","type":"ci","status":"nw","name_ID":"CUSTOMER1"}}"#
+    );
     (
         id.clone(),
         record(&format!("TR{n}-{store}"), "transact", &id, store, &data),

@@ -1,0 +1,355 @@
+//! A record's row: the flat JSON object of its fields, read and written in place.
+//!
+//! Rows are kept whole, as the legacy primary keeps them: [`normalize`] reads a pushed `data`
+//! object into the stored text form (each known field converted by its type, other names mapped
+//! to the field, unknown keys kept as pushed), and [`merge`] lays it over the stored row, so that
+//! fields a push leaves out keep their value and a new row gets the catalogue's defaults. The
+//! result lists the catalogue's fields in order, then the keys the catalogue does not know.
+//!
+//! Record access is part of the domain: these functions know the shape of a row (an object of
+//! fields), not any API's envelope.
+
+use std::borrow::Cow;
+
+use super::fields::TableFields;
+use super::values::{to_stored, ValueRules};
+
+/// The kind of a JSON value, from its first byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    String,
+    Number,
+    True,
+    False,
+    Null,
+    Object,
+    Array,
+}
+
+/// One JSON value as it appears in the text, `raw` including quotes or brackets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token<'a> {
+    pub kind: TokenKind,
+    pub raw: &'a [u8],
+}
+
+/// A row is not a flat JSON object, or one of its values cannot be read as its field's type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowError {
+    #[error("the data is not a JSON object")]
+    NotAnObject,
+    #[error("field {field}: {value} {reason}")]
+    BadValue {
+        field: String,
+        value: String,
+        reason: &'static str,
+    },
+}
+
+/// The members of a JSON object, in order: (key as written, with its quotes; value).
+pub struct Members<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    done: bool,
+}
+
+impl<'a> Members<'a> {
+    pub fn new(bytes: &'a [u8]) -> Members<'a> {
+        Members {
+            bytes,
+            at: 0,
+            done: false,
+        }
+    }
+
+    fn skip_space(&mut self) {
+        while self.bytes.get(self.at).is_some_and(u8::is_ascii_whitespace) {
+            self.at += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.skip_space();
+        (self.bytes.get(self.at) == Some(&byte)).then(|| self.at += 1)
+    }
+
+    /// The end (exclusive) of the string starting at `from` (its opening quote).
+    fn string_end(&self, from: usize) -> Option<usize> {
+        let mut i = from + 1;
+        loop {
+            match self.bytes.get(i)? {
+                b'"' => return Some(i + 1),
+                b'\\' => i += 2,
+                _ => i += 1,
+            }
+        }
+    }
+
+    fn value(&mut self) -> Option<Token<'a>> {
+        self.skip_space();
+        let start = self.at;
+        let (kind, end) = match *self.bytes.get(start)? {
+            b'"' => (TokenKind::String, self.string_end(start)?),
+            b'{' | b'[' => {
+                let kind = if self.bytes[start] == b'{' {
+                    TokenKind::Object
+                } else {
+                    TokenKind::Array
+                };
+                let mut depth = 0usize;
+                let mut i = start;
+                loop {
+                    match *self.bytes.get(i)? {
+                        b'"' => {
+                            i = self.string_end(i)?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break (kind, i + 1);
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b't' => (TokenKind::True, start + 4),
+            b'f' => (TokenKind::False, start + 5),
+            b'n' => (TokenKind::Null, start + 4),
+            _ => {
+                let len = self.bytes[start..]
+                    .iter()
+                    .take_while(|b| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+                    .count();
+                (TokenKind::Number, start + len.max(1))
+            }
+        };
+        let raw = self.bytes.get(start..end)?;
+        let literal_ok = match kind {
+            TokenKind::True => raw == b"true",
+            TokenKind::False => raw == b"false",
+            TokenKind::Null => raw == b"null",
+            TokenKind::Number => raw.iter().any(u8::is_ascii_digit),
+            _ => true,
+        };
+        self.at = end;
+        literal_ok.then_some(Token { kind, raw })
+    }
+
+    fn member(&mut self) -> Option<Option<(&'a [u8], Token<'a>)>> {
+        if self.at == 0 {
+            self.expect(b'{')?;
+            self.skip_space();
+            if self.bytes.get(self.at) == Some(&b'}') {
+                return Some(None);
+            }
+        } else {
+            self.skip_space();
+            match self.bytes.get(self.at)? {
+                b',' => self.at += 1,
+                b'}' => return Some(None),
+                _ => return None,
+            }
+        }
+        self.skip_space();
+        if self.bytes.get(self.at) != Some(&b'"') {
+            return None;
+        }
+        let key_end = self.string_end(self.at)?;
+        let key = &self.bytes[self.at..key_end];
+        self.at = key_end;
+        self.expect(b':')?;
+        Some(Some((key, self.value()?)))
+    }
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = Result<(&'a [u8], Token<'a>), RowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.member() {
+            Some(Some(member)) => Some(Ok(member)),
+            Some(None) => {
+                self.done = true;
+                None
+            }
+            None => {
+                self.done = true;
+                Some(Err(RowError::NotAnObject))
+            }
+        }
+    }
+}
+
+/// The text of a JSON string literal (with its quotes), unescaped only when it has escapes.
+pub fn unescape(raw: &[u8]) -> Option<Cow<'_, str>> {
+    let inner = raw.get(1..raw.len().checked_sub(1)?)?;
+    if !inner.contains(&b'\\') {
+        return std::str::from_utf8(inner).ok().map(Cow::Borrowed);
+    }
+    serde_json::from_slice::<String>(raw).ok().map(Cow::Owned)
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
+    // Ids, table names and dates need no escaping: copy them whole, escape only the rest.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+    }
+}
+
+/// A pushed `data` object in the stored form, holding only what the push carries: each field the
+/// catalogue knows under its own name with its value converted by its type (a field's own name
+/// wins over another name of it pushed in the same object), then the unknown keys as pushed.
+/// For a table the catalogue does not know, the object as pushed.
+pub fn normalize(table: Option<&TableFields>, pushed: &[u8], rules: ValueRules) -> Result<Vec<u8>, RowError> {
+    let Some(table) = table else {
+        // Checked to be an object all the same: merge reads it later.
+        for member in Members::new(pushed) {
+            member?;
+        }
+        return Ok(pushed.to_vec());
+    };
+    let mut values: Vec<Option<(Cow<'_, [u8]>, bool)>> = vec![None; table.fields.len()];
+    let mut unknown: Vec<(&[u8], &[u8])> = Vec::new();
+    for member in Members::new(pushed) {
+        let (key, token) = member?;
+        let name = unescape(key).ok_or(RowError::NotAnObject)?;
+        let slots = table.slots(&name);
+        if slots.is_empty() {
+            unknown.retain(|(k, _)| *k != key);
+            unknown.push((key, token.raw));
+            continue;
+        }
+        for slot in slots {
+            let i = slot.field as usize;
+            if slot.alias && values[i].as_ref().is_some_and(|(_, direct)| *direct) {
+                continue;
+            }
+            let field = &table.fields[i];
+            let stored = to_stored(field.kind, token, &field.default_json, rules).map_err(|e| RowError::BadValue {
+                field: field.name.clone(),
+                value: String::from_utf8_lossy(&token.raw[..token.raw.len().min(64)]).into_owned(),
+                reason: e.0,
+            })?;
+            values[i] = Some((stored, !slot.alias));
+        }
+    }
+    let mut out = Vec::with_capacity(pushed.len() + 16);
+    out.push(b'{');
+    let mut members = 0;
+    for (field, value) in table.fields.iter().zip(&values) {
+        if let Some((value, _)) = value {
+            put_member(&mut out, &mut members, &field.key_json, value);
+        }
+    }
+    for (key, value) in unknown {
+        put_key_member(&mut out, &mut members, key, value);
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
+/// The whole row after a push: `pushed` (a row from [`normalize`]) laid over `stored` (the row
+/// as kept; `None` for a new row), every field the catalogue knows in order (what neither holds
+/// gets its default, `ID` the record's id), then the keys it does not know (the stored ones in
+/// their order, then the new ones).
+pub fn merge(
+    table: Option<&TableFields>,
+    record_id: &str,
+    pushed: &[u8],
+    stored: Option<&[u8]>,
+) -> Result<Vec<u8>, RowError> {
+    let field_count = table.map_or(0, |t| t.fields.len());
+    let mut values: Vec<Option<&[u8]>> = vec![None; field_count];
+    let mut unknown: Vec<(&[u8], &[u8])> = Vec::new();
+    for (source, row) in [(0, stored), (1, Some(pushed))] {
+        let Some(row) = row else { continue };
+        let mut cursor = 0usize;
+        for member in Members::new(row) {
+            let (key, token) = member?;
+            match table.and_then(|t| position_of(t, key, &mut cursor)) {
+                Some(i) => values[i] = Some(token.raw),
+                None => {
+                    if source == 1 {
+                        if let Some(slot) = unknown.iter_mut().find(|(k, _)| *k == key) {
+                            slot.1 = token.raw;
+                            continue;
+                        }
+                    }
+                    unknown.push((key, token.raw));
+                }
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(pushed.len() + stored.map_or(0, <[u8]>::len) + field_count * 4 + 2);
+    out.push(b'{');
+    let mut members = 0;
+    if let Some(table) = table {
+        for (field, value) in table.fields.iter().zip(&values) {
+            match value {
+                Some(value) => put_member(&mut out, &mut members, &field.key_json, value),
+                None if field.name == "ID" => {
+                    let mut id = Vec::with_capacity(record_id.len() + 2);
+                    write_json_string(&mut id, record_id);
+                    put_member(&mut out, &mut members, &field.key_json, &id);
+                }
+                None => put_member(&mut out, &mut members, &field.key_json, &field.default_json),
+            }
+        }
+    }
+    for (key, value) in unknown {
+        put_key_member(&mut out, &mut members, key, value);
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
+/// The field a stored-form key names. Rows in the stored form list the catalogue's fields in
+/// order, so the next field is tried before the table's map.
+fn position_of(table: &TableFields, key: &[u8], cursor: &mut usize) -> Option<usize> {
+    let name = key.get(1..key.len().saturating_sub(1))?;
+    if let Some(field) = table.fields.get(*cursor) {
+        if field.name.as_bytes() == name {
+            *cursor += 1;
+            return Some(*cursor - 1);
+        }
+    }
+    let name = unescape(key)?;
+    let found = table.position(&name)?;
+    *cursor = found + 1;
+    Some(found)
+}
+
+fn put_member(out: &mut Vec<u8>, members: &mut usize, key_json: &[u8], value: &[u8]) {
+    if *members > 0 {
+        out.push(b',');
+    }
+    *members += 1;
+    out.extend_from_slice(key_json);
+    out.extend_from_slice(value);
+}
+
+fn put_key_member(out: &mut Vec<u8>, members: &mut usize, key: &[u8], value: &[u8]) {
+    if *members > 0 {
+        out.push(b',');
+    }
+    *members += 1;
+    out.extend_from_slice(key);
+    out.push(b':');
+    out.extend_from_slice(value);
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,145 @@
+use super::*;
+use crate::domain::fields::FieldCatalogue;
+
+const TABLES: &str = r#"
+[tables.item_line]
+fields = [
+  { name = "ID", type = "id" },
+  { name = "store_ID", type = "id" },
+  { name = "quantity", type = "num" },
+  { name = "pack_size", type = "num", default = "1" },
+  { name = "donor_id", type = "id" },
+  { name = "donor_ID", type = "id", pushed_as = ["donor_id"] },
+  { name = "expiry_date", type = "date" },
+  { name = "hold", type = "bool" },
+]
+"#;
+
+fn catalogue() -> FieldCatalogue {
+    FieldCatalogue::parse(TABLES).unwrap()
+}
+
+fn push(pushed: &str, stored: Option<&str>) -> String {
+    let catalogue = catalogue();
+    let table = catalogue.table("item_line").map(|t| &**t);
+    let normal = normalize(table, pushed.as_bytes(), ValueRules::default()).unwrap();
+    let row = merge(table, "L1", &normal, stored.map(str::as_bytes)).unwrap();
+    let text = String::from_utf8(row).unwrap();
+    serde_json::from_str::<serde_json::Value>(&text).expect("a row is JSON");
+    text
+}
+
+#[test]
+fn an_insert_is_completed_with_defaults_in_catalogue_order() {
+    let row = push(r#"{"quantity": 10, "store_ID": "S1", "batch": "A1"}"#, None);
+    assert_eq!(
+        row,
+        r#"{"ID":"L1","store_ID":"S1","quantity":"10","pack_size":"1","donor_id":"","donor_ID":"","expiry_date":"0000-00-00T00:00:00","hold":"false","batch":"A1"}"#
+    );
+}
+
+#[test]
+fn an_update_changes_only_what_it_carries() {
+    let first = push(
+        r#"{"ID":"L1","quantity":"10","hold":true,"note":"kept","batch":"A1"}"#,
+        None,
+    );
+    let second = push(r#"{"quantity":"7","batch":"A2","extra":1}"#, Some(&first));
+    assert_eq!(
+        second,
+        r#"{"ID":"L1","store_ID":"","quantity":"7","pack_size":"1","donor_id":"","donor_ID":"","expiry_date":"0000-00-00T00:00:00","hold":"true","note":"kept","batch":"A2","extra":1}"#
+    );
+    // Merging the whole row again changes nothing.
+    assert_eq!(push(&second, Some(&second)), second);
+}
+
+#[test]
+fn another_name_of_a_field_writes_it_unless_its_own_name_is_there() {
+    let row = push(r#"{"donor_id":"D1"}"#, None);
+    assert!(row.contains(r#""donor_id":"D1","donor_ID":"D1""#), "{row}");
+    let row = push(r#"{"donor_ID":"D2","donor_id":"D1"}"#, None);
+    assert!(row.contains(r#""donor_id":"D1","donor_ID":"D2""#), "{row}");
+}
+
+#[test]
+fn a_value_that_is_not_its_type_names_the_field() {
+    let catalogue = catalogue();
+    let table = catalogue.table("item_line").map(|t| &**t);
+    let error = normalize(table, br#"{"quantity":"lots"}"#, ValueRules::default()).unwrap_err();
+    assert_eq!(error.to_string(), r#"field quantity: "lots" is not a number"#);
+    assert_eq!(
+        normalize(table, b"[1]", ValueRules::default()),
+        Err(RowError::NotAnObject)
+    );
+    assert_eq!(
+        normalize(table, br#"{"a":1,}"#, ValueRules::default()),
+        Err(RowError::NotAnObject)
+    );
+}
+
+#[test]
+fn a_table_the_catalogue_does_not_know_is_merged_as_pushed() {
+    let first = normalize(None, br#"{"a": 1, "b": {"c": [1, "}"]}}"#, ValueRules::default()).unwrap();
+    assert_eq!(first, br#"{"a": 1, "b": {"c": [1, "}"]}}"#);
+    let row = merge(None, "X", &first, None).unwrap();
+    assert_eq!(row, br#"{"a":1,"b":{"c": [1, "}"]}}"#);
+    let later = merge(None, "X", br#"{"b":null,"d":"e"}"#, Some(&row)).unwrap();
+    assert_eq!(later, br#"{"a":1,"b":null,"d":"e"}"#);
+}
+
+#[test]
+fn members_read_every_kind_of_value_and_refuse_broken_objects() {
+    let members: Vec<(String, TokenKind)> =
+        Members::new(br#" { "s" : "a\"b" , "n":-1.5e3,"t":true,"f":false,"z":null,"o":{"x":"{"},"a":[[]] } "#)
+            .map(|m| {
+                let (key, token) = m.unwrap();
+                (String::from_utf8(key.to_vec()).unwrap(), token.kind)
+            })
+            .collect();
+    let kinds: Vec<TokenKind> = members.iter().map(|(_, k)| *k).collect();
+    assert_eq!(
+        kinds,
+        [
+            TokenKind::String,
+            TokenKind::Number,
+            TokenKind::True,
+            TokenKind::False,
+            TokenKind::Null,
+            TokenKind::Object,
+            TokenKind::Array
+        ]
+    );
+    assert_eq!(members[0].0, "\"s\"");
+    for broken in [
+        &b"{"[..],
+        b"{\"a\"}",
+        b"{\"a\":tru}",
+        b"{\"a\":1 \"b\":2}",
+        b"[]",
+        b"{\"a\":\"open}",
+    ] {
+        assert!(
+            Members::new(broken).any(|m| m.is_err()),
+            "{}",
+            String::from_utf8_lossy(broken)
+        );
+    }
+    assert_eq!(Members::new(b"{}").count(), 0);
+}
+
+proptest::proptest! {
+    /// Whatever order a push lists its fields in, the row is the same.
+    #[test]
+    fn rows_do_not_depend_on_the_order_pushed(rotate in 0usize..4, quantity in 0u32..1000) {
+        let mut fields = [
+            format!(r#""quantity":"{quantity}""#),
+            r#""store_ID":"S1""#.to_string(),
+            r#""hold":"true""#.to_string(),
+            r#""x":"y""#.to_string(),
+        ];
+        let forward = push(&format!("{{{}}}", fields.join(",")), None);
+        fields.rotate_left(rotate);
+        let rotated = push(&format!("{{{}}}", fields.join(",")), None);
+        proptest::prop_assert_eq!(forward, rotated);
+    }
+}
