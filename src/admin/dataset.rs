@@ -114,7 +114,13 @@ impl Rows {
         let fields = self.fields.table(table).map(|t| &**t);
         let normal = row::normalize(fields, partial.as_bytes(), ValueRules::default())
             .expect("the data set's values are of their fields' types");
-        let whole = row::merge(fields, id, &normal, None).expect("a normalized row merges");
+        // Every date the data set leaves to a default is the zero date or given: the day the
+        // primary loads it never shows.
+        let new = row::NewRow {
+            record_id: id,
+            today: "2000-01-01",
+        };
+        let whole = row::merge(fields, new, &normal, None).expect("a normalized row merges");
         String::from_utf8(whole).expect("rows are UTF-8")
     }
 }

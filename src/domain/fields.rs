@@ -56,6 +56,9 @@ impl FieldType {
 /// The legacy primary's "no date".
 pub const ZERO_DATE: &str = "0000-00-00T00:00:00";
 
+/// The default that stands for the day of the insert.
+const TODAY: &str = "today";
+
 /// A client that needs a field filled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -127,8 +130,11 @@ struct FieldFile {
 pub struct Field {
     pub name: String,
     pub kind: FieldType,
-    /// What an insert without the field gets, in text form.
+    /// What an insert without the field gets, in text form (for a `today` default, the zero date:
+    /// the day is the insert's, given to [`super::row::merge`]).
     pub default: String,
+    /// The default is the day of the insert.
+    pub default_today: bool,
     /// The default as a JSON string literal, ready to write.
     pub default_json: Box<[u8]>,
     /// `"name":`, ready to write.
@@ -242,7 +248,14 @@ fn check_table(name: &str, table: TableFile) -> Result<TableFields, String> {
     let mut slots: HashMap<Box<str>, Vec<Slot>> = HashMap::with_capacity(table.fields.len() * 2);
     let mut numbers = HashMap::new();
     for (i, file) in table.fields.into_iter().enumerate() {
-        let default = file.default.unwrap_or_else(|| file.kind.none_value().to_string());
+        let default_today = file.default.as_deref() == Some(TODAY);
+        if default_today && file.kind != FieldType::Date {
+            return Err(format!("field {}: only a date defaults to \"{TODAY}\"", file.name));
+        }
+        let default = match file.default {
+            Some(text) if text != TODAY => text,
+            _ => file.kind.none_value().to_string(),
+        };
         super::values::check_text(file.kind, &default)
             .map_err(|e| format!("field {}: default {default:?} is not a {:?}: {e}", file.name, file.kind))?;
         if let Some(number) = file.v1 {
@@ -276,6 +289,7 @@ fn check_table(name: &str, table: TableFile) -> Result<TableFields, String> {
             name: file.name,
             kind: file.kind,
             default,
+            default_today,
             default_json: default_json.into(),
             key_json: key_json.into(),
             v1: file.v1,
@@ -319,6 +333,7 @@ fields = [
   { name = "donor_id", type = "id", v1 = 4 },
   { name = "donor_ID", type = "id", v1 = 5, pushed_as = ["donor_id"] },
   { name = "expiry_date", type = "date", v5 = "zdate" },
+  { name = "entered", type = "date", default = "today" },
 ]
 "#;
 
@@ -329,8 +344,18 @@ fields = [
         let names: Vec<&str> = table.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             names,
-            ["ID", "quantity", "pack_size", "donor_id", "donor_ID", "expiry_date"]
+            [
+                "ID",
+                "quantity",
+                "pack_size",
+                "donor_id",
+                "donor_ID",
+                "expiry_date",
+                "entered"
+            ]
         );
+        let entered = table.field("entered").unwrap();
+        assert!(entered.default_today && !table.field("expiry_date").unwrap().default_today);
         assert_eq!(table.field("pack_size").unwrap().default, "1");
         assert_eq!(table.field("quantity").unwrap().default, "0");
         assert_eq!(table.field("expiry_date").unwrap().default, ZERO_DATE);
@@ -373,6 +398,10 @@ fields = [
         refused(
             "[tables.a]\nfields = [{ name = \"n\", type = \"text\", v1 = 0 }]",
             "start at 1",
+        );
+        refused(
+            "[tables.a]\nfields = [{ name = \"n\", type = \"text\", default = \"today\" }]",
+            "only a date",
         );
         assert!(matches!(
             FieldCatalogue::parse("[tables.a]\nfields = [{ name = \"n\", type = \"float\" }]"),

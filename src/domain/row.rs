@@ -261,13 +261,21 @@ pub fn normalize(table: Option<&TableFields>, pushed: &[u8], rules: ValueRules) 
     Ok(out)
 }
 
+/// What a new row takes from the write that creates it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRow<'a> {
+    pub record_id: &'a str,
+    /// The day of the write (`YYYY-MM-DD`), for the dates that default to it.
+    pub today: &'a str,
+}
+
 /// The whole row after a push: `pushed` (a row from [`normalize`]) laid over `stored` (the row
 /// as kept; `None` for a new row), every field the catalogue knows in order (what neither holds
-/// gets its default, `ID` the record's id), then the keys it does not know (the stored ones in
-/// their order, then the new ones).
+/// gets its default, `ID` the record's id, a `today` date the day of the write), then the keys it
+/// does not know (the stored ones in their order, then the new ones).
 pub fn merge(
     table: Option<&TableFields>,
-    record_id: &str,
+    new: NewRow<'_>,
     pushed: &[u8],
     stored: Option<&[u8]>,
 ) -> Result<Vec<u8>, RowError> {
@@ -301,9 +309,13 @@ pub fn merge(
             match value {
                 Some(value) => put_member(&mut out, &mut members, &field.key_json, value),
                 None if field.name == "ID" => {
-                    let mut id = Vec::with_capacity(record_id.len() + 2);
-                    write_json_string(&mut id, record_id);
+                    let mut id = Vec::with_capacity(new.record_id.len() + 2);
+                    write_json_string(&mut id, new.record_id);
                     put_member(&mut out, &mut members, &field.key_json, &id);
+                }
+                None if field.default_today => {
+                    let day = format!("\"{}T00:00:00\"", new.today);
+                    put_member(&mut out, &mut members, &field.key_json, day.as_bytes());
                 }
                 None => put_member(&mut out, &mut members, &field.key_json, &field.default_json),
             }

@@ -281,7 +281,8 @@ fn days_from_civil(date: &str) -> Option<i64> {
     Some(era * 146_097 + doe - 719_468)
 }
 
-fn civil_from_days(days: i64) -> String {
+/// The `YYYY-MM-DD` of a day counted from 1970-01-01.
+pub fn civil_from_days(days: i64) -> String {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

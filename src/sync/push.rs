@@ -9,8 +9,9 @@ use super::Catalogues;
 use crate::domain::ids::{SiteId, StoreKey};
 use crate::domain::record::{PushedRecord, SyncRecord};
 use crate::domain::routing::{audiences, Audience, RoutingFacts, RoutingLookup};
-use crate::domain::row;
+use crate::domain::row::{self, NewRow};
 use crate::domain::tables::{RouteKind, TableRoute};
+use crate::domain::values::{civil_from_days, ValueRules};
 use crate::store::{LogEntry, Result, StoreError};
 use crate::wire::json::top_level_strings;
 
@@ -143,14 +144,18 @@ pub(super) fn apply_record(
             .filter(|(_, entry)| entry.record.sync_type.leaves_record())
             .map(|(_, entry)| entry.record.data.as_slice());
         let fields = catalogues.fields.table(&record.table).map(|t| &**t);
-        record.data =
-            row::merge(fields, &record.record_id, &record.data, stored).map_err(|error| StoreError::Corrupt {
-                family: crate::store::cf::LOG,
-                detail: format!(
-                    "the row of {} {} cannot be merged: {error}",
-                    record.table, record.record_id
-                ),
-            })?;
+        let today = today(catalogues.values);
+        let new = NewRow {
+            record_id: &record.record_id,
+            today: &today,
+        };
+        record.data = row::merge(fields, new, &record.data, stored).map_err(|error| StoreError::Corrupt {
+            family: crate::store::cf::LOG,
+            detail: format!(
+                "the row of {} {} cannot be merged: {error}",
+                record.table, record.record_id
+            ),
+        })?;
     }
     let join_before = match (&previous, route.route) {
         (Some((_, entry)), RouteKind::NameStoreJoin) => join_of(route, &entry.record),
@@ -210,6 +215,13 @@ pub(super) fn apply_record(
         reroute_followers(group, catalogues, &table, &target, 0)?;
     }
     Ok(seq)
+}
+
+/// The satellites' day now (`YYYY-MM-DD`), for the dates a new row defaults to.
+fn today(rules: ValueRules) -> String {
+    let seconds =
+        super::dump_progress::unix_seconds_now() as i64 + i64::from(rules.utc_offset_minutes.unwrap_or(0)) * 60;
+    civil_from_days(seconds.div_euclid(86_400))
 }
 
 /// The (patient, store) a `name_store_join` record links.

@@ -69,6 +69,16 @@ async fn bad_requests_are_refused_and_change_nothing() {
         r#"{"SyncID":"X4","RecordType":"item","RecordID":17,"SyncType":"U","Data":{}}"#.to_string(),
         r#"{"RecordType":"item","RecordID":"A5","SyncType":"U","Data":{}}"#.to_string(),
         r#"{"SyncID":"X6","RecordType":"item","RecordID":"A6","SyncType":"M"}"#.to_string(),
+        // Values that are not their field's type (the field catalogue's).
+        record(
+            "X7",
+            "item",
+            "A7",
+            "",
+            r#"{"ID":"A7","code":"C","item_name":"N","doses":"lots"}"#,
+        ),
+        record("X8", "transact", "A8", "", r#"{"ID":"A8","entry_date":"05/01/2024"}"#),
+        record("X9", "item", "A9", "", r#"{"ID":"A9","is_vaccine":"perhaps"}"#),
     ];
     for bad in record_errors {
         let reply = a
@@ -81,6 +91,9 @@ async fn bad_requests_are_refused_and_change_nothing() {
         assert_eq!(reply.status, 200, "{bad}: {}", reply.raw);
         let message = reply.json["error"].as_str().unwrap();
         assert!(message.starts_with("record 2 of the push"), "{bad}: {message}");
+        if bad.contains("\"X7\"") {
+            assert!(message.contains("field doses: \"lots\" is not a number"), "{message}");
+        }
     }
     assert_eq!(b.count().await, 0, "nothing of any refused batch was applied");
     assert_eq!(

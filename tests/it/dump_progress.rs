@@ -131,3 +131,41 @@ async fn a_record_changed_during_the_dump_leaves_it() {
     assert_eq!(done.tables, [table("item", ITEMS as u64 - 1, ITEMS as u64 - 1)]);
     server.stop().await;
 }
+
+/// On a new primary with no data, a dump queues nothing and is complete at once: the site is
+/// initialised (v5 says so), and the patient API, which waits for a site's initialisation,
+/// answers its loads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_dump_completes_and_the_patient_api_then_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = register_sites(dir.path(), 1);
+    let server = TestServer::start(dir.path()).await;
+    let login = &logins[0];
+    let satellite = server.satellite(login, "v3");
+    let dumped = satellite.initial_dump(false).await;
+    assert_eq!(dumped.json["NumRecords"], 0, "{}", dumped.raw);
+    assert_eq!(
+        server.primary.engine.initialisation(SiteId(login.id)),
+        satsync::sync::Initialisation::Completed
+    );
+    let done = progress(&server, login.id).expect("a dump was started");
+    assert!(done.is_complete());
+
+    let code = format!("{:04X}", login.id);
+    let load = http::Request::get(format!(
+        "{}/resource/sync/load?pid={code};1&immediate=true",
+        server.base_url()
+    ))
+    .header(
+        "authorization",
+        crate::support::client::basic(&login.name, &login.password),
+    )
+    .header("msupply-site-uuid", format!("hw-{}", login.name))
+    .body(http_body_util::Full::new(bytes::Bytes::new()))
+    .unwrap();
+    let reply = crate::support::client::send(&crate::support::client::http_client(), load).await;
+    assert_eq!(reply.status, 201, "{}", reply.raw);
+    let site = server.satellite(login, "v5").request("GET", "site", "").await;
+    assert_eq!(site.json["initialisationStatus"], "completed", "{}", site.raw);
+    server.stop().await;
+}

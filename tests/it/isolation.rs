@@ -124,3 +124,46 @@ async fn hardware_binding_is_kept_until_an_operator_resets_it() {
     );
     server.stop().await;
 }
+
+/// A site bound to a tablet refuses a request that carries no hardware id at all, with the same
+/// message as another machine's; a site never bound accepts one (the 2017 app never sends it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bound_site_refuses_a_request_without_a_hardware_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = register_sites(dir.path(), 2);
+    let server = TestServer::start(dir.path()).await;
+    let unbound = server.satellite(&logins[1], "v2").with_hardware(None);
+    assert_eq!(
+        unbound.site().await.json["SiteID"],
+        logins[1].id,
+        "never bound: accepted"
+    );
+    assert_eq!(unbound.count().await, 0);
+
+    let tablet = server.satellite(&logins[0], "v3").with_hardware(Some("tablet-1"));
+    assert_eq!(tablet.site().await.json["SiteID"], logins[0].id);
+    let headerless = server.satellite(&logins[0], "v3").with_hardware(None);
+    for reply in [
+        headerless.site().await.json,
+        serde_json::from_str(&headerless.count_raw().await).unwrap(),
+    ] {
+        assert!(
+            reply["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("Site registration doesn't match.")),
+            "{reply}"
+        );
+    }
+    let pushed = headerless.push(&batch(&[item(1)])).await;
+    assert!(pushed.json["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("Site registration doesn't match."));
+    assert_eq!(unbound.count().await, 0, "the refused push applied nothing");
+    assert_eq!(
+        tablet.site().await.json["SiteID"],
+        logins[0].id,
+        "the tablet keeps working"
+    );
+    server.stop().await;
+}

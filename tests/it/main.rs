@@ -19,6 +19,7 @@ mod queue_semantics;
 mod routing;
 mod secondary_sources;
 mod transfer;
+mod transfers;
 mod v1_cycle;
 mod v4_lookups;
 mod v5_cycle;

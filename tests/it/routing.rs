@@ -3,7 +3,7 @@
 //! header, records that follow a name with it, patients only to the stores they are joined to,
 //! ids compared without regard to case.
 
-use crate::support::data::{batch, ids, record};
+use crate::support::data::{batch, ids, item, record};
 use crate::support::{register_sites, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,5 +99,66 @@ async fn store_records_reach_their_stores_and_patients_follow_joins() {
     assert!(ids(&sats[1].drain(500).await).contains(&"PAT1".to_string()));
     sats[0].initial_dump(true).await;
     assert!(!ids(&sats[0].drain(500).await).contains(&"PAT1".to_string()));
+    server.stop().await;
+}
+
+/// A site that syncs over /sync/v2/ (the 2017 app) is sent no requisitions, neither in its dump
+/// nor after it, and `count` agrees with what it is sent; the same site re-initialised over v3
+/// (the app upgraded) gets them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_2017_app_is_sent_no_requisitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = register_sites(dir.path(), 2);
+    let server = TestServer::start(dir.path()).await;
+    let store = &logins[1].store_id;
+    let requisition = |sync_id: &str, id: &str| {
+        record(
+            sync_id,
+            "requisition",
+            id,
+            store,
+            &format!(
+                r#"{{"ID":"{id}","store_ID":"{store}","name_ID":"SUPPLIER","type":"request","status":"sg","daysToSupply":"30","serial_number":"1"}}"#
+            ),
+        )
+    };
+    let line = record(
+        "RL",
+        "requisition_line",
+        "RL1",
+        store,
+        r#"{"ID":"RL1","requisition_ID":"REQ1","item_ID":"I1","stock_on_hand":"3"}"#,
+    );
+    let invoice = record(
+        "TI",
+        "transact",
+        "TR1",
+        store,
+        &format!(r#"{{"ID":"TR1","store_ID":"{store}","name_ID":"CUSTOMER1","type":"ci","status":"nw"}}"#),
+    );
+    let pusher = server.satellite(&logins[0], "v3");
+    pusher.push(&batch(&[requisition("R1", "REQ1"), line, invoice])).await;
+
+    let old = server.satellite(&logins[1], "v2").with_hardware(None);
+    assert_eq!(old.initial_dump(false).await.json["NumRecords"], 1);
+    assert_eq!(ids(&old.drain(100).await), vec!["TR1"]);
+    // A change after the dump: withheld too, and counted as withheld.
+    pusher.push(&batch(&[requisition("R2", "REQ2"), item(5)])).await;
+    assert_eq!(old.count().await, 1);
+    assert_eq!(
+        ids(&old.drain(100).await),
+        vec![format!("{:032X}", 0x1_0000_0000u64 + 5)]
+    );
+
+    let upgraded = server.satellite(&logins[1], "v3").with_hardware(None);
+    upgraded.initial_dump(false).await;
+    let mut all = ids(&upgraded.drain(100).await);
+    all.sort();
+    assert!(
+        ["REQ1", "REQ2", "RL1", "TR1"]
+            .iter()
+            .all(|id| all.contains(&id.to_string())),
+        "{all:?}"
+    );
     server.stop().await;
 }

@@ -12,6 +12,7 @@ fields = [
   { name = "donor_ID", type = "id", pushed_as = ["donor_id"] },
   { name = "expiry_date", type = "date" },
   { name = "hold", type = "bool" },
+  { name = "created", type = "date", default = "today" },
 ]
 "#;
 
@@ -23,7 +24,11 @@ fn push(pushed: &str, stored: Option<&str>) -> String {
     let catalogue = catalogue();
     let table = catalogue.table("item_line").map(|t| &**t);
     let normal = normalize(table, pushed.as_bytes(), ValueRules::default()).unwrap();
-    let row = merge(table, "L1", &normal, stored.map(str::as_bytes)).unwrap();
+    let new = NewRow {
+        record_id: "L1",
+        today: "2024-05-06",
+    };
+    let row = merge(table, new, &normal, stored.map(str::as_bytes)).unwrap();
     let text = String::from_utf8(row).unwrap();
     serde_json::from_str::<serde_json::Value>(&text).expect("a row is JSON");
     text
@@ -34,7 +39,7 @@ fn an_insert_is_completed_with_defaults_in_catalogue_order() {
     let row = push(r#"{"quantity": 10, "store_ID": "S1", "batch": "A1"}"#, None);
     assert_eq!(
         row,
-        r#"{"ID":"L1","store_ID":"S1","quantity":"10","pack_size":"1","donor_id":"","donor_ID":"","expiry_date":"0000-00-00T00:00:00","hold":"false","batch":"A1"}"#
+        r#"{"ID":"L1","store_ID":"S1","quantity":"10","pack_size":"1","donor_id":"","donor_ID":"","expiry_date":"0000-00-00T00:00:00","hold":"false","created":"2024-05-06T00:00:00","batch":"A1"}"#
     );
 }
 
@@ -47,7 +52,7 @@ fn an_update_changes_only_what_it_carries() {
     let second = push(r#"{"quantity":"7","batch":"A2","extra":1}"#, Some(&first));
     assert_eq!(
         second,
-        r#"{"ID":"L1","store_ID":"","quantity":"7","pack_size":"1","donor_id":"","donor_ID":"","expiry_date":"0000-00-00T00:00:00","hold":"true","note":"kept","batch":"A2","extra":1}"#
+        r#"{"ID":"L1","store_ID":"","quantity":"7","pack_size":"1","donor_id":"","donor_ID":"","expiry_date":"0000-00-00T00:00:00","hold":"true","created":"2024-05-06T00:00:00","note":"kept","batch":"A2","extra":1}"#
     );
     // Merging the whole row again changes nothing.
     assert_eq!(push(&second, Some(&second)), second);
@@ -81,9 +86,13 @@ fn a_value_that_is_not_its_type_names_the_field() {
 fn a_table_the_catalogue_does_not_know_is_merged_as_pushed() {
     let first = normalize(None, br#"{"a": 1, "b": {"c": [1, "}"]}}"#, ValueRules::default()).unwrap();
     assert_eq!(first, br#"{"a": 1, "b": {"c": [1, "}"]}}"#);
-    let row = merge(None, "X", &first, None).unwrap();
+    let new = NewRow {
+        record_id: "X",
+        today: "2024-05-06",
+    };
+    let row = merge(None, new, &first, None).unwrap();
     assert_eq!(row, br#"{"a":1,"b":{"c": [1, "}"]}}"#);
-    let later = merge(None, "X", br#"{"b":null,"d":"e"}"#, Some(&row)).unwrap();
+    let later = merge(None, new, br#"{"b":null,"d":"e"}"#, Some(&row)).unwrap();
     assert_eq!(later, br#"{"a":1,"b":null,"d":"e"}"#);
 }
 
