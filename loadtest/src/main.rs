@@ -8,6 +8,7 @@
 mod client;
 mod formats;
 mod holdings;
+mod judging;
 mod metrics;
 mod primary;
 mod probe;
@@ -82,6 +83,10 @@ struct Args {
     /// Fault injection, for the harness's own tests: satellite 0 loses one record it received.
     #[arg(long, hide = true)]
     drop_one_record: bool,
+    /// Judge what one draining satellite in N receives as mSupply Mobile would (over v3; the
+    /// first always): every record it would not take fails the scenario. 1 judges all, 0 none.
+    #[arg(long, default_value_t = 50)]
+    judge_every: usize,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -143,6 +148,7 @@ async fn run() -> anyhow::Result<()> {
         save_bodies: args.save_bodies.clone(),
         drop_one_record: args.drop_one_record,
         progress: progress.clone(),
+        judging: Arc::new(judging::Judging::new(args.api, args.judge_every)),
     };
     let ticker = {
         let (metrics, progress) = (metrics.clone(), progress.clone());
@@ -174,7 +180,8 @@ async fn run() -> anyhow::Result<()> {
     probe.stop();
     ticker.abort();
     progress.finish_and_clear();
-    let outcome = outcome?;
+    let mut outcome = outcome?;
+    ctx.judging.conclude(&mut outcome);
     if let Some(sampler) = sampler {
         sampler.abort();
     }

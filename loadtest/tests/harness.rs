@@ -31,11 +31,32 @@ fn reinit_end_to_end_reports_and_checks_integrity() {
     let dir = tempfile::tempdir().unwrap();
     let (output, report) = loadtest(
         dir.path(),
-        &["reinit", "--sites", "6", "--records", "4000", "--concurrency", "3"],
+        &[
+            "reinit",
+            "--sites",
+            "6",
+            "--records",
+            "4000",
+            "--concurrency",
+            "3",
+            "--judge-every",
+            "1",
+        ],
     );
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
     assert_eq!(report["integrity_ok"], true);
     assert_eq!(report["summary"]["calls"]["initial_dump"]["calls"], 6);
+    // Every record delivered was judged as mSupply Mobile would, and all would be taken.
+    let figures = &report["figures"];
+    assert_eq!(figures["validator_satellites_judged"], 6);
+    assert_eq!(
+        figures["validator_records_judged"],
+        report["summary"]["records_delivered"]
+    );
+    assert_eq!(
+        figures["validator_records_accepted"],
+        figures["validator_records_judged"]
+    );
     assert!(
         report["summary"]["records_delivered"].as_u64().unwrap() > 4000,
         "every site gets the central data"
@@ -106,6 +127,8 @@ fn sync_and_dump_run_clean() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
     assert!(report["summary"]["records_pushed"].as_u64().unwrap() > 0);
     assert!(report["summary"]["records_delivered"].as_u64().unwrap() > 0);
+    let judged = report["figures"]["validator_records_judged"].as_u64().unwrap();
+    assert!(judged > 0 && report["figures"]["validator_records_accepted"] == judged);
     let bodies = dir.path().join("bodies");
     let (output, report) = loadtest(
         dir.path(),
@@ -122,6 +145,10 @@ fn sync_and_dump_run_clean() {
         ],
     );
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    assert_eq!(
+        report["figures"]["validator_records_accepted"], report["summary"]["records_delivered"],
+        "the dump's satellite is judged whole"
+    );
     assert_eq!(
         report["figures"]["dump_pulls"].as_u64().unwrap() as usize,
         std::fs::read_dir(&bodies).unwrap().count()

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::{drain, Context, DrainOptions, Outcome};
 use crate::holdings::Expected;
+use crate::judging::JudgeAs;
 
 pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::default();
@@ -23,6 +24,11 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
         drop_one: ctx.drop_one_record,
         save: ctx.save_bodies.as_deref(),
         defer_digest: true,
+        judge: Some(JudgeAs {
+            judging: ctx.judging.clone(),
+            rank: 0,
+            fresh: true,
+        }),
     };
     let mut got = drain(&satellite, &ctx.metrics, &options, |_| ()).await?;
     let seconds = started.elapsed().as_secs_f64();

@@ -14,11 +14,13 @@ use std::sync::Arc;
 
 use anyhow::bail;
 use indicatif::ProgressBar;
+use mobile_validator::Session;
 use satsync::admin::dataset::DatasetSpec;
 
 use crate::client::{Http, Pulled, Satellite};
 use crate::formats::{Api, PullReply};
 use crate::holdings::Digest;
+use crate::judging::{JudgeAs, Judging};
 use crate::metrics::Metrics;
 
 /// Everything a scenario runs with.
@@ -37,6 +39,8 @@ pub struct Context {
     /// Fault injection for the harness's own tests: satellite 0 loses one record it received.
     pub drop_one_record: bool,
     pub progress: ProgressBar,
+    /// What mSupply Mobile would do with what the satellites receive.
+    pub judging: Arc<Judging>,
 }
 
 /// What a scenario found: integrity failures, and figures of its own for the report.
@@ -118,6 +122,8 @@ pub struct DrainOptions<'a> {
     /// harness does per pull only what a satellite must (find the SyncIDs to acknowledge); over
     /// v1 and v5 the translation to the v2 shape waits too.
     pub defer_digest: bool,
+    /// Judge what arrives as mSupply Mobile would (for the satellites `Judging` picks).
+    pub judge: Option<JudgeAs>,
 }
 
 /// What a drain received.
@@ -130,9 +136,18 @@ pub struct Drained {
     held: Vec<(PullReply, usize)>,
     /// A record still to be lost on purpose (`drop_one`).
     drop_pending: bool,
+    /// The app's session of this satellite, when it is judged, and where its totals go.
+    judge: Option<(Session, Arc<Judging>)>,
 }
 
 impl Drained {
+    /// Adds what the app judged of this drain to the scenario's totals.
+    fn conclude_judging(&mut self) {
+        if let Some((session, judging)) = self.judge.take() {
+            judging.add(&session.report());
+        }
+    }
+
     /// Digests the bodies a drain with `defer_digest` kept.
     pub fn digest_held(&mut self, mut on_record: impl FnMut(&Pulled<'_>)) -> anyhow::Result<()> {
         for (reply, acknowledged) in std::mem::take(&mut self.held) {
@@ -145,6 +160,7 @@ impl Drained {
             }
             self.digest_body(&reply, &ids, &mut on_record)?;
         }
+        self.conclude_judging();
         Ok(())
     }
 
@@ -157,6 +173,10 @@ impl Drained {
         on_record: &mut impl FnMut(&Pulled<'_>),
     ) -> anyhow::Result<()> {
         let body = reply.to_v2()?;
+        if let Some((session, _)) = self.judge.as_mut() {
+            let batch: Vec<serde_json::Value> = serde_json::from_slice(&body)?;
+            session.judge_batch(&batch);
+        }
         let records: Vec<Pulled<'_>> = serde_json::from_slice(&body)?;
         if records.len() != ids.len() || records.iter().zip(ids).any(|(r, id)| r.sync_id != *id) {
             bail!("the SyncIDs acknowledged are not those of the records in the reply");
@@ -186,6 +206,10 @@ pub async fn drain(
 ) -> anyhow::Result<Drained> {
     let mut drained = Drained {
         drop_pending: options.drop_one,
+        judge: options.judge.as_ref().and_then(|as_| {
+            let session = as_.judging.session(satellite.number, as_.rank, as_.fresh)?;
+            Some((session, as_.judging.clone()))
+        }),
         ..Drained::default()
     };
     loop {
@@ -202,6 +226,9 @@ pub async fn drain(
             );
         }
         if ids.is_empty() {
+            if !options.defer_digest {
+                drained.conclude_judging();
+            }
             return Ok(drained);
         }
         if let Some(dir) = options.save {

@@ -42,6 +42,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
                     drop_one: false,
                     save: None,
                     defer_digest: false,
+                    judge: None,
                 };
                 drain(&satellite, &metrics, &options, |_| {}).await.map(drop)
             }

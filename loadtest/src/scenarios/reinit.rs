@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::{drain, Context, DrainOptions, Outcome};
 use crate::holdings::Expected;
+use crate::judging::JudgeAs;
 
 pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::default();
@@ -37,9 +38,10 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let (batch, drop_one) = (ctx.batch, ctx.drop_one_record);
     let metrics = ctx.metrics.clone();
     let progress = ctx.progress.clone();
+    let judging = ctx.judging.clone();
     let drained = ctx
         .each(sites, move |satellite| {
-            let (metrics, progress) = (metrics.clone(), progress.clone());
+            let (metrics, progress, judging) = (metrics.clone(), progress.clone(), judging.clone());
             async move {
                 let options = DrainOptions {
                     batch,
@@ -47,6 +49,11 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
                     drop_one: drop_one && satellite.number == 0,
                     save: None,
                     defer_digest: false,
+                    judge: Some(JudgeAs {
+                        judging: judging.clone(),
+                        rank: satellite.number,
+                        fresh: true,
+                    }),
                 };
                 drain(&satellite, &metrics, &options, |_| progress.inc(1)).await
             }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{drain, Context, DrainOptions, Outcome};
+use crate::judging::JudgeAs;
 
 /// Items the injector keeps changing.
 const INJECTED_ITEMS: u64 = 500;
@@ -77,15 +78,16 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
                 injector.await??;
             }
         }
-        let (batch, push_batch, metrics, copies) = (
+        let (batch, push_batch, metrics, copies, judging) = (
             ctx.batch,
             if last { 0 } else { ctx.push_batch },
             ctx.metrics.clone(),
             copies.clone(),
+            ctx.judging.clone(),
         );
         let results = ctx
             .each(others.clone(), move |satellite| {
-                let (metrics, copies) = (metrics.clone(), copies.clone());
+                let (metrics, copies, judging) = (metrics.clone(), copies.clone(), judging.clone());
                 async move {
                     if push_batch > 0 {
                         let changes = own_changes(satellite.site_id, satellite.store_id(), round, push_batch);
@@ -99,6 +101,11 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
                         drop_one: false,
                         save: None,
                         defer_digest: false,
+                        judge: Some(JudgeAs {
+                            judging: judging.clone(),
+                            rank: satellite.number - 1,
+                            fresh: false,
+                        }),
                     };
                     drain(&satellite, &metrics, &options, |record| {
                         if record.table == "item" && record.id.starts_with("1A") {
