@@ -17,10 +17,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const PRIMARY: SiteId = SiteId(1);
 
 fn items(from: usize, count: usize) -> Vec<u8> {
+    // Whole rows, as the satellites that keep them push them (every field of the catalogue).
     let records: Vec<String> = (from..from + count)
         .map(|n| {
             format!(
-                r#"{{"SyncID":"{n:032X}","RecordType":"item","RecordID":"{n:032X}","SyncType":"U","StoreID":"","Data":{{"ID":"{n:032X}","code":"I{n}","item_name":"Item {n}","default_pack_size":"1","price":"1.50","unit_ID":"0A1B2C3D4E5F60718293A4B5C6D7E8F9"}}}}"#
+                r#"{{"SyncID":"{n:032X}","RecordType":"item","RecordID":"{n:032X}","SyncType":"U","StoreID":"","Data":{{"ID":"{n:032X}","code":"I{n}","item_name":"Item {n}","type_of":"general","default_pack_size":"1","outer_pack_size":"0","doses":"0","is_vaccine":"false","description":"","strength":"","catalogue_code":"","unit_ID":"0A1B2C3D4E5F60718293A4B5C6D7E8F9","category_ID":"","department_ID":"","cross_ref_item_ID":"","restricted_location_type_ID":"","VEN_category":"","universalcodes_code":"","volume_per_pack":"0","buy_price":"1.50"}}}}"#
             )
         })
         .collect();

@@ -6,6 +6,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use satsync::domain::ids::SiteId;
 use satsync::domain::numbering::Numbering;
+use satsync::domain::row;
 use satsync::store::LogEntry;
 use satsync::sync::Outgoing;
 use satsync::wire::{v1, v2, v5};
@@ -133,6 +134,57 @@ fn wire(c: &mut Criterion) {
     });
     group.bench_function("encode_pull_500", |b| {
         b.iter(|| v1::encode_records(&outgoing, &numbering))
+    });
+    group.finish();
+
+    // Rows: the pushed trans_lines read into the stored form, then merged into a stored row
+    // (an update) or completed (an insert), what a push adds to the decode above.
+    let fields = satsync::domain::fields::FieldCatalogue::builtin();
+    let table = fields.table("trans_line").map(|t| &**t);
+    let pushed: Vec<Vec<u8>> = v2::decode_push(body.as_bytes(), 1000)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.record.data)
+        .collect();
+    let rules = satsync::domain::values::ValueRules::default();
+    let new = |id: &'static str| row::NewRow {
+        record_id: id,
+        today: "2024-01-01",
+    };
+    let normal: Vec<Vec<u8>> = pushed
+        .iter()
+        .map(|d| row::normalize(table, d, rules).unwrap().unwrap_or_else(|| d.clone()))
+        .collect();
+    let stored: Vec<Vec<u8>> = normal
+        .iter()
+        .map(|n| row::merge(table, new("L"), n, None).unwrap())
+        .collect();
+    let mut group = c.benchmark_group("rows");
+    group.throughput(Throughput::Elements(500));
+    group.bench_function("normalize_500", |b| {
+        b.iter(|| {
+            pushed
+                .iter()
+                .map(|d| row::normalize(table, d, rules).unwrap().map_or(0, |v| v.len()))
+                .sum::<usize>()
+        })
+    });
+    group.bench_function("complete_500", |b| {
+        b.iter(|| {
+            normal
+                .iter()
+                .map(|n| row::merge(table, new("L"), n, None).unwrap().len())
+                .sum::<usize>()
+        })
+    });
+    group.bench_function("merge_500", |b| {
+        b.iter(|| {
+            normal
+                .iter()
+                .zip(&stored)
+                .map(|(n, s)| row::merge(table, new("L"), n, Some(s)).unwrap().len())
+                .sum::<usize>()
+        })
     });
     group.finish();
 }

@@ -2,8 +2,9 @@
 //!
 //! # Layout
 //! - [`config`]: the one typed configuration (TOML), validated on load.
-//! - [`domain`]: ids, records, sites and stores, table catalogue, routing. Pure, no I/O.
-//! - [`wire`]: the API formats ⇄ domain types; the only code that knows JSON shapes.
+//! - [`domain`]: ids, records, sites and stores, the table and field catalogues, routing, rows
+//!   (a record's flat object of fields, merged and completed). Pure, no I/O.
+//! - [`wire`]: the API formats ⇄ domain types; the only code that knows the APIs' JSON shapes.
 //! - [`store`]: the only code that knows RocksDB: column families, every key, the narrow
 //!   storage interface.
 //! - [`patient`]: patient sync: ids, stamp times, metastamps, jobs, completion, views. Pure, no I/O.
@@ -19,6 +20,7 @@
 //! - A success reply means the change is durable (synced WAL).
 //! - A satellite's queue is a view over one log: no per-satellite copy of any record.
 //! - `count` equals the number of records the list would return.
+//! - Rows are whole: every catalogue field in its stored text form, unknown fields as pushed.
 //! - Nothing above `store` sees a RocksDB type; nothing below `http` sees an HTTP type.
 
 #![forbid(unsafe_code)]

@@ -113,7 +113,8 @@ impl Rows {
     fn complete(&self, table: &str, id: &str, partial: &str) -> String {
         let fields = self.fields.table(table).map(|t| &**t);
         let normal = row::normalize(fields, partial.as_bytes(), ValueRules::default())
-            .expect("the data set's values are of their fields' types");
+            .expect("the data set's values are of their fields' types")
+            .unwrap_or_else(|| partial.as_bytes().to_vec());
         // Every date the data set leaves to a default is the zero date or given: the day the
         // primary loads it never shows.
         let new = row::NewRow {

@@ -143,6 +143,8 @@ pub struct Field {
     pub need: Vec<Client>,
     pub pushed_as: Vec<String>,
     pub v5: Option<V5Kind>,
+    /// The field's own name is also another field's other name (`donor_id`): looked up in full.
+    pub shared_key: bool,
 }
 
 impl Field {
@@ -167,6 +169,13 @@ pub struct TableFields {
     pub fields: Vec<Field>,
     /// Key → the fields it writes (a key can be a field's own name and another's alias).
     slots: HashMap<Box<str>, Vec<Slot>>,
+    /// Each field's own slot, by position.
+    pub direct: Vec<Slot>,
+    /// Every field with its default, as members of a row (`"a":"",…`): runs of defaults are
+    /// copied from it whole.
+    pub defaults_row: Vec<u8>,
+    /// Each field's member in `defaults_row`: (start, end).
+    pub default_spans: Vec<(usize, usize)>,
 }
 
 impl TableFields {
@@ -296,6 +305,7 @@ fn check_table(name: &str, table: TableFile) -> Result<TableFields, String> {
             need: file.need,
             pushed_as: file.pushed_as,
             v5: file.v5,
+            shared_key: false,
         });
     }
     for (key, landing) in &slots {
@@ -303,11 +313,34 @@ fn check_table(name: &str, table: TableFile) -> Result<TableFields, String> {
             return Err(format!("{key} is another name of more than one field"));
         }
     }
+    for field in &mut fields {
+        field.shared_key = slots[field.name.as_str()].len() > 1;
+    }
+    let direct = (0..fields.len())
+        .map(|i| Slot {
+            field: i as u16,
+            alias: false,
+        })
+        .collect();
+    let mut defaults_row = Vec::new();
+    let mut default_spans = Vec::with_capacity(fields.len());
+    for field in &fields {
+        if !defaults_row.is_empty() {
+            defaults_row.push(b',');
+        }
+        let start = defaults_row.len();
+        defaults_row.extend_from_slice(&field.key_json);
+        defaults_row.extend_from_slice(&field.default_json);
+        default_spans.push((start, defaults_row.len()));
+    }
     Ok(TableFields {
         name: name.to_string(),
         v1: table.v1,
         fields,
         slots,
+        direct,
+        defaults_row,
+        default_spans,
     })
 }
 

@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use super::fields::TableFields;
+use super::fields::{Slot, TableFields};
 use super::values::{to_stored, ValueRules};
 
 /// The kind of a JSON value, from its first byte.
@@ -63,7 +63,11 @@ impl<'a> Members<'a> {
     }
 
     fn skip_space(&mut self) {
-        while self.bytes.get(self.at).is_some_and(u8::is_ascii_whitespace) {
+        while self
+            .bytes
+            .get(self.at)
+            .is_some_and(|b| *b <= b' ' && b.is_ascii_whitespace())
+        {
             self.at += 1;
         }
     }
@@ -77,11 +81,11 @@ impl<'a> Members<'a> {
     fn string_end(&self, from: usize) -> Option<usize> {
         let mut i = from + 1;
         loop {
-            match self.bytes.get(i)? {
-                b'"' => return Some(i + 1),
-                b'\\' => i += 2,
-                _ => i += 1,
+            i += memchr::memchr2(b'"', b'\\', self.bytes.get(i..)?)?;
+            if self.bytes[i] == b'"' {
+                return Some(i + 1);
             }
+            i += 2;
         }
     }
 
@@ -196,6 +200,22 @@ pub fn unescape(raw: &[u8]) -> Option<Cow<'_, str>> {
     serde_json::from_slice::<String>(raw).ok().map(Cow::Owned)
 }
 
+/// A row of text fields, in the order given (a record the primary writes itself).
+pub fn text_row(fields: &[(&str, &str)]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(2 + fields.iter().map(|(n, v)| n.len() + v.len() + 6).sum::<usize>());
+    data.push(b'{');
+    for (n, (name, value)) in fields.iter().enumerate() {
+        if n > 0 {
+            data.push(b',');
+        }
+        write_json_string(&mut data, name);
+        data.push(b':');
+        write_json_string(&mut data, value);
+    }
+    data.push(b'}');
+    data
+}
+
 /// Appends `s` as a JSON string literal.
 pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
     // Ids, table names and dates need no escaping: copy them whole, escape only the rest.
@@ -212,22 +232,27 @@ pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
 /// A pushed `data` object in the stored form, holding only what the push carries: each field the
 /// catalogue knows under its own name with its value converted by its type (a field's own name
 /// wins over another name of it pushed in the same object), then the unknown keys as pushed.
-/// For a table the catalogue does not know, the object as pushed.
-pub fn normalize(table: Option<&TableFields>, pushed: &[u8], rules: ValueRules) -> Result<Vec<u8>, RowError> {
+/// `None` when the object as pushed is that already (and for a table the catalogue does not
+/// know, whose objects are kept as pushed).
+pub fn normalize(table: Option<&TableFields>, pushed: &[u8], rules: ValueRules) -> Result<Option<Vec<u8>>, RowError> {
     let Some(table) = table else {
         // Checked to be an object all the same: merge reads it later.
         for member in Members::new(pushed) {
             member?;
         }
-        return Ok(pushed.to_vec());
+        return Ok(None);
     };
     let mut values: Vec<Option<(Cow<'_, [u8]>, bool)>> = vec![None; table.fields.len()];
     let mut unknown: Vec<(&[u8], &[u8])> = Vec::new();
+    // Whether the stored form differs from what was pushed (another name, a converted value, a
+    // key twice): when it does not, the pushed bytes are kept as they are.
+    let mut changed = false;
+    let mut cursor = 0usize;
     for member in Members::new(pushed) {
         let (key, token) = member?;
-        let name = unescape(key).ok_or(RowError::NotAnObject)?;
-        let slots = table.slots(&name);
+        let slots = slots_of(table, key, &mut cursor);
         if slots.is_empty() {
+            changed |= unknown.iter().any(|(k, _)| *k == key);
             unknown.retain(|(k, _)| *k != key);
             unknown.push((key, token.raw));
             continue;
@@ -235,6 +260,7 @@ pub fn normalize(table: Option<&TableFields>, pushed: &[u8], rules: ValueRules) 
         for slot in slots {
             let i = slot.field as usize;
             if slot.alias && values[i].as_ref().is_some_and(|(_, direct)| *direct) {
+                changed = true;
                 continue;
             }
             let field = &table.fields[i];
@@ -243,8 +269,14 @@ pub fn normalize(table: Option<&TableFields>, pushed: &[u8], rules: ValueRules) 
                 value: String::from_utf8_lossy(&token.raw[..token.raw.len().min(64)]).into_owned(),
                 reason: e.0,
             })?;
+            changed |= slot.alias
+                || values[i].is_some()
+                || !matches!(&stored, Cow::Borrowed(b) if b.as_ptr() == token.raw.as_ptr());
             values[i] = Some((stored, !slot.alias));
         }
+    }
+    if !changed {
+        return Ok(None);
     }
     let mut out = Vec::with_capacity(pushed.len() + 16);
     out.push(b'{');
@@ -258,7 +290,28 @@ pub fn normalize(table: Option<&TableFields>, pushed: &[u8], rules: ValueRules) 
         put_key_member(&mut out, &mut members, key, value);
     }
     out.push(b'}');
-    Ok(out)
+    Ok(Some(out))
+}
+
+/// The fields a pushed key writes. Pushes usually list the fields in the catalogue's order, so
+/// the next field is tried before the table's map.
+fn slots_of<'t>(table: &'t TableFields, key: &[u8], cursor: &mut usize) -> &'t [Slot] {
+    let inner = &key[1..key.len() - 1];
+    if let Some(field) = table.fields.get(*cursor) {
+        if field.name.as_bytes() == inner && !field.shared_key {
+            *cursor += 1;
+            return std::slice::from_ref(&table.direct[*cursor - 1]);
+        }
+    }
+    let found = if inner.contains(&b'\\') {
+        unescape(key).map(|name| table.slots(&name)).unwrap_or(&[])
+    } else {
+        std::str::from_utf8(inner).map(|name| table.slots(name)).unwrap_or(&[])
+    };
+    if let Some(direct) = found.iter().find(|s| !s.alias) {
+        *cursor = direct.field as usize + 1;
+    }
+    found
 }
 
 /// What a new row takes from the write that creates it.
@@ -280,52 +333,130 @@ pub fn merge(
     stored: Option<&[u8]>,
 ) -> Result<Vec<u8>, RowError> {
     let field_count = table.map_or(0, |t| t.fields.len());
-    let mut values: Vec<Option<&[u8]>> = vec![None; field_count];
+    let mut parts: Vec<Part> = vec![Part::Unset; field_count];
     let mut unknown: Vec<(&[u8], &[u8])> = Vec::new();
-    for (source, row) in [(0, stored), (1, Some(pushed))] {
-        let Some(row) = row else { continue };
+    if let Some(row) = stored {
         let mut cursor = 0usize;
         for member in Members::new(row) {
             let (key, token) = member?;
             match table.and_then(|t| position_of(t, key, &mut cursor)) {
-                Some(i) => values[i] = Some(token.raw),
-                None => {
-                    if source == 1 {
-                        if let Some(slot) = unknown.iter_mut().find(|(k, _)| *k == key) {
-                            slot.1 = token.raw;
-                            continue;
-                        }
-                    }
-                    unknown.push((key, token.raw));
+                Some(i) => {
+                    let start = offset(row, key);
+                    parts[i] = Part::Stored(start, offset(row, token.raw) + token.raw.len());
                 }
+                None => unknown.push((key, token.raw)),
             }
         }
     }
-    let mut out = Vec::with_capacity(pushed.len() + stored.map_or(0, <[u8]>::len) + field_count * 4 + 2);
+    let mut cursor = 0usize;
+    for member in Members::new(pushed) {
+        let (key, token) = member?;
+        match table.and_then(|t| position_of(t, key, &mut cursor)) {
+            Some(i) => parts[i] = Part::Pushed(offset(pushed, key), offset(pushed, token.raw) + token.raw.len()),
+            None => match unknown.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = token.raw,
+                None => unknown.push((key, token.raw)),
+            },
+        }
+    }
+    let mut out = Vec::with_capacity(pushed.len() + stored.map_or(0, <[u8]>::len) + field_count * 8 + 2);
     out.push(b'{');
     let mut members = 0;
     if let Some(table) = table {
-        for (field, value) in table.fields.iter().zip(&values) {
-            match value {
-                Some(value) => put_member(&mut out, &mut members, &field.key_json, value),
-                None if field.name == "ID" => {
+        // Runs of consecutive fields pushed, kept from the stored row, or left at their defaults
+        // are copied as one slice each (of the push, the stored row, or the row of defaults): a
+        // push of the whole row is one copy.
+        let mut run = Run::None;
+        let sources = Sources {
+            pushed,
+            stored,
+            defaults: &table.defaults_row,
+        };
+        for (i, (field, part)) in table.fields.iter().zip(&parts).enumerate() {
+            let piece = match part {
+                Part::Pushed(start, end) => Run::Pushed(*start, *end),
+                Part::Stored(start, end) => Run::Stored(*start, *end),
+                Part::Unset if field.name != "ID" && !field.default_today => {
+                    let (start, end) = table.default_spans[i];
+                    Run::Default(start, end)
+                }
+                _ => Run::None,
+            };
+            run = match (run, piece) {
+                (Run::Pushed(a, b), Run::Pushed(s, e)) if s == b + 1 => Run::Pushed(a, e),
+                (Run::Stored(a, b), Run::Stored(s, e)) if s == b + 1 => Run::Stored(a, e),
+                (Run::Default(a, b), Run::Default(s, e)) if s == b + 1 => Run::Default(a, e),
+                (done, next) => {
+                    flush(&mut out, &mut members, done, &sources);
+                    next
+                }
+            };
+            match part {
+                Part::Unset if field.name == "ID" => {
                     let mut id = Vec::with_capacity(new.record_id.len() + 2);
                     write_json_string(&mut id, new.record_id);
                     put_member(&mut out, &mut members, &field.key_json, &id);
                 }
-                None if field.default_today => {
+                Part::Unset if field.default_today => {
                     let day = format!("\"{}T00:00:00\"", new.today);
                     put_member(&mut out, &mut members, &field.key_json, day.as_bytes());
                 }
-                None => put_member(&mut out, &mut members, &field.key_json, &field.default_json),
+                _ => {}
             }
         }
+        flush(&mut out, &mut members, run, &sources);
     }
     for (key, value) in unknown {
         put_key_member(&mut out, &mut members, key, value);
     }
     out.push(b'}');
     Ok(out)
+}
+
+/// Where a field of the merged row comes from.
+#[derive(Clone, Copy)]
+enum Part {
+    Unset,
+    /// A member of the stored row: its byte range, key to value.
+    Stored(usize, usize),
+    /// A member of the push: its byte range, key to value.
+    Pushed(usize, usize),
+}
+
+/// A run of members to copy whole: a byte range of the push, the stored row or the row of
+/// defaults.
+#[derive(Clone, Copy)]
+enum Run {
+    None,
+    Pushed(usize, usize),
+    Stored(usize, usize),
+    Default(usize, usize),
+}
+
+/// The rows runs are copied from.
+struct Sources<'a> {
+    pushed: &'a [u8],
+    stored: Option<&'a [u8]>,
+    defaults: &'a [u8],
+}
+
+fn flush(out: &mut Vec<u8>, members: &mut usize, run: Run, sources: &Sources<'_>) {
+    let slice = match run {
+        Run::None => return,
+        Run::Pushed(start, end) => &sources.pushed[start..end],
+        Run::Stored(start, end) => &sources.stored.expect("a stored run comes from a stored row")[start..end],
+        Run::Default(start, end) => &sources.defaults[start..end],
+    };
+    if *members > 0 {
+        out.push(b',');
+    }
+    *members += 1;
+    out.extend_from_slice(slice);
+}
+
+/// Where `part` (a sub-slice of `whole`) starts in it.
+fn offset(whole: &[u8], part: &[u8]) -> usize {
+    part.as_ptr() as usize - whole.as_ptr() as usize
 }
 
 /// The field a stored-form key names. Rows in the stored form list the catalogue's fields in

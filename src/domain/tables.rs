@@ -229,15 +229,20 @@ impl TableCatalogue {
     /// The order in which a dump delivers `present` tables: the configured order first, then any
     /// other table by name. With `mobile_only`, tables outside the mobile subset are left out.
     pub fn dump_tables<'a>(&self, present: impl IntoIterator<Item = &'a str>, mobile_only: bool) -> Vec<String> {
+        let present: Vec<&str> = present.into_iter().collect();
         let mut rest: Vec<&str> = present
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|t| !self.dump_order.iter().any(|o| o == t))
             .collect();
         rest.sort_unstable();
         rest.dedup();
+        // Only the tables that hold something: every table of a dump costs each count and
+        // acknowledgement a look at its bitmaps.
         self.dump_order
             .iter()
             .map(String::as_str)
+            .filter(|t| present.contains(t))
             .chain(rest)
             .filter(|t| !mobile_only || self.mobile_tables.iter().any(|m| m == t))
             .map(str::to_string)

@@ -36,6 +36,10 @@ pub fn to_stored<'a>(
     default_json: &'a [u8],
     rules: ValueRules,
 ) -> Result<Cow<'a, [u8]>, ValueError> {
+    if token.kind == TokenKind::String && matches!(kind, FieldType::Text | FieldType::Id | FieldType::Json) {
+        // Text is kept as pushed, escapes and all.
+        return Ok(Cow::Borrowed(token.raw));
+    }
     let text: Cow<'a, str> = match token.kind {
         TokenKind::Null => return Ok(Cow::Borrowed(default_json)),
         TokenKind::String => unescape(token.raw).ok_or(ValueError("is not a valid JSON string"))?,
@@ -78,7 +82,12 @@ pub fn to_stored<'a>(
                 return Ok(Cow::Borrowed(default_json));
             }
             let value = parse_bool(&text).ok_or(ValueError("is not a boolean"))?;
-            Ok(quoted(if value { "true" } else { "false" }))
+            let canonical = if value { "true" } else { "false" };
+            Ok(if is_string && text == canonical {
+                keep(token)
+            } else {
+                quoted(canonical)
+            })
         }
         FieldType::Date => match local_date(&text, rules).ok_or(ValueError("is not a date"))? {
             None => Ok(quoted(ZERO_DATE)),
@@ -93,14 +102,22 @@ pub fn to_stored<'a>(
                 return Ok(Cow::Borrowed(default_json));
             }
             let time = canonical_time(&text).ok_or(ValueError("is not a time of day"))?;
-            Ok(quoted(&time))
+            Ok(if is_string && text == time {
+                keep(token)
+            } else {
+                quoted(&time)
+            })
         }
         FieldType::Datetime => {
             if no_value(&text) {
                 return Ok(Cow::Borrowed(default_json));
             }
             let datetime = canonical_datetime(&text).ok_or(ValueError("is not a date and time"))?;
-            Ok(quoted(&datetime))
+            Ok(if is_string && text == datetime {
+                keep(token)
+            } else {
+                quoted(&datetime)
+            })
         }
     }
 }

@@ -2,6 +2,8 @@
 //! one batch and its in-memory effects to a list applied after the batch is durable. Commands of
 //! the same group see each other's writes through the overlays here.
 
+use std::cell::RefCell;
+
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use roaring::RoaringTreemap;
@@ -20,6 +22,9 @@ pub enum IndexOp {
     Remove(u64, EntryFacts),
 }
 
+/// What storage holds of records, by record key: (seq, entry), or `None` when absent.
+type StoredRecords = HashMap<Vec<u8>, Option<(u64, LogEntry)>>;
+
 pub struct Group<'a> {
     pub storage: &'a Storage,
     pub state: &'a SyncState,
@@ -30,7 +35,10 @@ pub struct Group<'a> {
     pushed: HashSet<Vec<u8>>,
     /// What storage held, read ahead in bulk for a push (see [`Group::prefetch`]).
     stored_pushed: HashMap<Vec<u8>, bool>,
-    stored_records: HashMap<Vec<u8>, Option<(u64, LogEntry)>>,
+    stored_records: StoredRecords,
+    /// What storage answered for records not read ahead (a line's header, say, asked for by
+    /// every line of a push): read once per group.
+    read_records: RefCell<StoredRecords>,
     joins: HashMap<(String, String), bool>,
     /// Lookups this group added (`true`) or removed: (table, parent key form) → (id key form, present).
     lookups: HashMap<(String, String), Vec<(String, bool)>>,
@@ -61,6 +69,7 @@ impl<'a> Group<'a> {
             pushed: HashSet::new(),
             stored_pushed: HashMap::new(),
             stored_records: HashMap::new(),
+            read_records: RefCell::new(HashMap::new()),
             joins: HashMap::new(),
             lookups: HashMap::new(),
             superseded: Vec::new(),
@@ -79,10 +88,16 @@ impl<'a> Group<'a> {
         if let Some(stored) = self.stored_records.get(&key) {
             return Ok(stored.clone());
         }
-        let Some(seq) = self.storage.record_seq(table, record_id)? else {
-            return Ok(None);
+        if let Some(read) = self.read_records.borrow().get(&key) {
+            return Ok(read.clone());
+        }
+        // Storage does not change until the group commits, so its answer holds for the group.
+        let read = match self.storage.record_seq(table, record_id)? {
+            Some(seq) => self.storage.log_entry(seq)?.map(|entry| (seq, entry)),
+            None => None,
         };
-        Ok(self.storage.log_entry(seq)?.map(|entry| (seq, entry)))
+        self.read_records.borrow_mut().insert(key, read.clone());
+        Ok(read)
     }
 
     /// Writes `entry` as the new state of its record, superseding `previous`.

@@ -245,7 +245,7 @@ impl SyncEngine {
                 continue;
             }
             let fields = self.catalogues.fields.table(&record.table).map(|t| &**t);
-            record.data = row::normalize(fields, &record.data, self.catalogues.values).map_err(|error| {
+            let normal = row::normalize(fields, &record.data, self.catalogues.values).map_err(|error| {
                 SyncError::BadRecord(format!(
                     "record {} of the push ({} {}): {error}",
                     n + 1,
@@ -253,6 +253,9 @@ impl SyncEngine {
                     record.record_id
                 ))
             })?;
+            if let Some(normal) = normal {
+                record.data = normal;
+            }
         }
         self.writer.push(site, records).await
     }

@@ -24,7 +24,7 @@ use super::site_queue::ClientKind;
 use super::Catalogues;
 use crate::domain::ids::{key_form, SiteId, StoreKey};
 use crate::domain::record::{SyncRecord, SyncType};
-use crate::domain::row::write_json_string;
+use crate::domain::row::text_row;
 use crate::store::{LogEntry, Result};
 use crate::wire::json::top_level_strings;
 
@@ -118,17 +118,7 @@ fn write(
     store: &str,
     fields: &[(&str, &str)],
 ) -> Result<()> {
-    let mut data = Vec::with_capacity(64 * fields.len());
-    data.push(b'{');
-    for (n, (name, value)) in fields.iter().enumerate() {
-        if n > 0 {
-            data.push(b',');
-        }
-        write_json_string(&mut data, name);
-        data.push(b':');
-        write_json_string(&mut data, value);
-    }
-    data.push(b'}');
+    let data = text_row(fields);
     let record = SyncRecord {
         table: table.to_string(),
         record_id: id.to_string(),

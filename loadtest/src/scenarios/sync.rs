@@ -3,8 +3,9 @@
 //! versions of a pool of items). Integrity: when the injection stops and every queue is drained,
 //! every other satellite holds the latest version of every injected item.
 //!
-//! Every field pushed has a v1 number (configs/fields.toml), so that the same changes go
-//! over v1, v3 and v5 alike: the injected version travels in `item_name`.
+//! The changes are whole rows, as the satellites push them. Every field pushed has a v1 number
+//! (configs/fields.toml), so that the same changes go over v1, v3 and v5 alike: the injected
+//! version travels in `item_name`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -31,7 +32,7 @@ fn injected_id(k: u64) -> String {
 fn injected_change(version: u64) -> (String, String) {
     let id = injected_id(version % INJECTED_ITEMS);
     let line = format!(
-        r#"{{"SyncID":"INJ{version:029}","RecordType":"item","RecordID":"{id}","SyncType":"U","StoreID":"","Data":{{"ID":"{id}","code":"INJ","item_name":"{VERSION_PREFIX}{version}"}}}}"#
+        r#"{{"SyncID":"INJ{version:029}","RecordType":"item","RecordID":"{id}","SyncType":"U","StoreID":"","Data":{{"ID":"{id}","code":"INJ","item_name":"{VERSION_PREFIX}{version}","type_of":"general","default_pack_size":"1","outer_pack_size":"0","doses":"0","is_vaccine":"false","description":"","strength":"","catalogue_code":"","unit_ID":"","category_ID":"","department_ID":"","cross_ref_item_ID":"","restricted_location_type_ID":"","VEN_category":"","universalcodes_code":"","volume_per_pack":"0","buy_price":"0"}}}}"#
     );
     (line, id)
 }
@@ -146,12 +147,16 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
-/// A batch of new trans_line records of the satellite's own store.
+/// The item the pushed lines are of.
+const ITEM: &str = "0A1B2C3D4E5F60718293A4B5C6D7E8F9";
+
+/// A batch of new trans_line records of the satellite's own store, with the fields mSupply
+/// Mobile pushes (as it pushes them: a date as the UTC instant of local midnight).
 fn own_changes(site_id: u32, store: &str, round: u64, count: usize) -> Vec<u8> {
     let lines: Vec<String> = (0..count)
         .map(|i| {
             let id = format!("{site_id:08X}{round:08X}{i:016X}");
-            format!(r#"{{"SyncID":"{id}","RecordType":"trans_line","RecordID":"{id}","SyncType":"I","StoreID":"{store}","Data":{{"ID":"{id}","transaction_ID":"LOADTEST","quantity":"3","store_ID":"{store}"}}}}"#)
+            format!(r#"{{"SyncID":"{id}","RecordType":"trans_line","RecordID":"{id}","SyncType":"I","StoreID":"{store}","Data":{{"ID":"{id}","transaction_ID":"LOADTEST","item_ID":"{ITEM}","batch":"B1","price_extension":"3.75","foreign_currency_price":"0","note":"","cost_price":"1.25","sell_price":"1.25","expiry_date":"2027-06-29T12:00:00.000Z","pack_size":"1","quantity":"3","item_line_ID":"{id}","line_number":"1","item_name":"Item","is_from_inventory_adjustment":"false","donor_id":"","type":"stock_out","medicine_administrator_ID":"","sent_pack_size":"1","store_ID":"{store}"}}}}"#)
         })
         .collect();
     format!("[{}]", lines.join(",")).into_bytes()

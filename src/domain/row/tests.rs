@@ -23,7 +23,9 @@ fn catalogue() -> FieldCatalogue {
 fn push(pushed: &str, stored: Option<&str>) -> String {
     let catalogue = catalogue();
     let table = catalogue.table("item_line").map(|t| &**t);
-    let normal = normalize(table, pushed.as_bytes(), ValueRules::default()).unwrap();
+    let normal = normalize(table, pushed.as_bytes(), ValueRules::default())
+        .unwrap()
+        .unwrap_or_else(|| pushed.as_bytes().to_vec());
     let new = NewRow {
         record_id: "L1",
         today: "2024-05-06",
@@ -67,6 +69,21 @@ fn another_name_of_a_field_writes_it_unless_its_own_name_is_there() {
 }
 
 #[test]
+fn a_push_already_in_the_stored_form_is_kept_as_it_is() {
+    let catalogue = catalogue();
+    let table = catalogue.table("item_line").map(|t| &**t);
+    let stored = br#"{"ID":"L1","quantity":"10","hold":"true","batch":"A1"}"#;
+    assert_eq!(normalize(table, stored, ValueRules::default()), Ok(None));
+    for changed in [
+        &br#"{"ID":"L1","quantity":10}"#[..],
+        br#"{"donor_id":"D"}"#,
+        br#"{"x":1,"x":2}"#,
+    ] {
+        assert!(normalize(table, changed, ValueRules::default()).unwrap().is_some());
+    }
+}
+
+#[test]
 fn a_value_that_is_not_its_type_names_the_field() {
     let catalogue = catalogue();
     let table = catalogue.table("item_line").map(|t| &**t);
@@ -84,13 +101,17 @@ fn a_value_that_is_not_its_type_names_the_field() {
 
 #[test]
 fn a_table_the_catalogue_does_not_know_is_merged_as_pushed() {
-    let first = normalize(None, br#"{"a": 1, "b": {"c": [1, "}"]}}"#, ValueRules::default()).unwrap();
-    assert_eq!(first, br#"{"a": 1, "b": {"c": [1, "}"]}}"#);
+    let first = br#"{"a": 1, "b": {"c": [1, "}"]}}"#;
+    assert_eq!(
+        normalize(None, first, ValueRules::default()),
+        Ok(None),
+        "kept as pushed"
+    );
     let new = NewRow {
         record_id: "X",
         today: "2024-05-06",
     };
-    let row = merge(None, new, &first, None).unwrap();
+    let row = merge(None, new, first, None).unwrap();
     assert_eq!(row, br#"{"a":1,"b":{"c": [1, "}"]}}"#);
     let later = merge(None, new, br#"{"b":null,"d":"e"}"#, Some(&row)).unwrap();
     assert_eq!(later, br#"{"a":1,"b":null,"d":"e"}"#);
@@ -134,6 +155,13 @@ fn members_read_every_kind_of_value_and_refuse_broken_objects() {
         );
     }
     assert_eq!(Members::new(b"{}").count(), 0);
+}
+
+#[test]
+fn a_text_row_escapes_its_values_and_reads_back() {
+    let row = text_row(&[("comment", "a \"quoted\" note"), ("status", "nw")]);
+    assert_eq!(row, br#"{"comment":"a \"quoted\" note","status":"nw"}"#.to_vec());
+    assert_eq!(Members::new(&row).count(), 2);
 }
 
 proptest::proptest! {
