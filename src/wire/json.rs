@@ -47,18 +47,8 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
     }
 }
 
-/// Appends `s` to `out` as a JSON string literal.
-pub fn write_string(out: &mut Vec<u8>, s: &str) {
-    // Ids, table names and dates need no escaping: copy them whole, escape only the rest.
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
-    }
-}
+/// Appends `s` to `out` as a JSON string literal (the rows' own writer: one escaping rule).
+pub use crate::domain::row::write_json_string as write_string;
 
 /// Arrays at least this long are encoded in parallel.
 const PARALLEL_FROM: usize = 256;

@@ -81,13 +81,19 @@ async fn central(server: &TestServer, logins: &[SiteLogin]) {
     .unwrap();
 }
 
+/// A primary with three sites (one store each) and the central records their transfers use.
+async fn three_stores(dir: &std::path::Path) -> (Vec<SiteLogin>, TestServer) {
+    let logins = register_sites(dir, 3);
+    let server = TestServer::start(dir).await;
+    central(&server, &logins).await;
+    (logins, server)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finalised_invoice_to_another_store_arrives_as_its_supplier_invoice() {
     let dir = tempfile::tempdir().unwrap();
-    let logins = register_sites(dir.path(), 3);
+    let (logins, server) = three_stores(dir.path()).await;
     let (x, y) = (&logins[0], &logins[1]);
-    let server = TestServer::start(dir.path()).await;
-    central(&server, &logins).await;
     let (sx, sy) = (server.satellite(x, "v3"), server.satellite(y, "v3"));
     sy.initial_dump(false).await;
     sy.drain(500).await;
@@ -218,10 +224,8 @@ fn requisition_line(id: &str, requisition: &str, from: &SiteLogin, asked: &str, 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_arrives_as_the_suppliers_response_and_its_supply_comes_back() {
     let dir = tempfile::tempdir().unwrap();
-    let logins = register_sites(dir.path(), 3);
+    let (logins, server) = three_stores(dir.path()).await;
     let (x, y) = (&logins[0], &logins[1]);
-    let server = TestServer::start(dir.path()).await;
-    central(&server, &logins).await;
     let (sx, sy) = (server.satellite(x, "v3"), server.satellite(y, "v3"));
     sx.initial_dump(false).await;
     sx.drain(500).await;
@@ -314,10 +318,8 @@ async fn a_request_arrives_as_the_suppliers_response_and_its_supply_comes_back()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_half_is_generated_for_a_site_that_builds_its_own_nor_requisitions_for_the_2017_app() {
     let dir = tempfile::tempdir().unwrap();
-    let logins = register_sites(dir.path(), 3);
+    let (logins, server) = three_stores(dir.path()).await;
     let (x, old, remote) = (&logins[0], &logins[1], &logins[2]);
-    let server = TestServer::start(dir.path()).await;
-    central(&server, &logins).await;
     let sx = server.satellite(x, "v3");
     // The 2017 app syncs over v2; the open-mSupply site over v5.
     let s_old: Satellite = server.satellite(old, "v2").with_hardware(None);
