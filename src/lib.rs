@@ -14,6 +14,7 @@
 //!   index and the single writer.
 //! - [`http`]: the hyper server, the route table, authentication, the error → status table.
 //! - [`api`]: one thin handler per endpoint, per API version.
+//! - [`primary`]: the running primary (configuration, sync engine, patient sync), opened together.
 //! - [`admin`]: operator actions (sites, stores, users, import, export, demo data).
 //!
 //! # Invariants
@@ -32,6 +33,7 @@ pub mod domain;
 pub mod http;
 pub mod patient;
 pub mod patient_sync;
+pub mod primary;
 pub mod store;
 pub mod sync;
 pub mod wire;

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use satsync::admin::{self, directory::NewStore};
 use satsync::config::Config;
 use satsync::domain::ids::SiteId;
-use satsync::http::Primary;
+use satsync::primary::Primary;
 use satsync::store::Storage;
 
 #[global_allocator]

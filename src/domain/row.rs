@@ -200,6 +200,30 @@ pub fn unescape(raw: &[u8]) -> Option<Cow<'_, str>> {
     serde_json::from_slice::<String>(raw).ok().map(Cow::Owned)
 }
 
+/// The values of the named top-level fields of a row, in the order of `names`: strings
+/// unescaped, numbers and booleans as their text; anything else, a missing field, or data that is
+/// not an object is `None`. Only the wanted fields are copied.
+pub fn string_fields(data: &[u8], names: &[&str]) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<(String, Option<String>)> = names.iter().map(|n| (n.to_string(), None)).collect();
+    if names.is_empty() {
+        return out;
+    }
+    for member in Members::new(data) {
+        let Ok((key, token)) = member else { break };
+        let Some(name) = unescape(key) else { continue };
+        if let Some(slot) = out.iter().position(|(wanted, _)| *wanted == *name) {
+            out[slot].1 = match token.kind {
+                TokenKind::String => unescape(token.raw).map(Cow::into_owned),
+                TokenKind::Number | TokenKind::True | TokenKind::False => {
+                    std::str::from_utf8(token.raw).ok().map(str::to_string)
+                }
+                TokenKind::Null | TokenKind::Object | TokenKind::Array => None,
+            };
+        }
+    }
+    out
+}
+
 /// A row of text fields, in the order given (a record the primary writes itself).
 pub fn text_row(fields: &[(&str, &str)]) -> Vec<u8> {
     let mut data = Vec::with_capacity(2 + fields.iter().map(|(n, v)| n.len() + v.len() + 6).sum::<usize>());
@@ -333,7 +357,8 @@ pub fn merge(
     stored: Option<&[u8]>,
 ) -> Result<Vec<u8>, RowError> {
     let field_count = table.map_or(0, |t| t.fields.len());
-    let mut parts: Vec<Part> = vec![Part::Unset; field_count];
+    // Where each field of the merged row comes from (`Run::None`: neither row holds it).
+    let mut parts: Vec<Run> = vec![Run::None; field_count];
     let mut unknown: Vec<(&[u8], &[u8])> = Vec::new();
     if let Some(row) = stored {
         let mut cursor = 0usize;
@@ -342,7 +367,7 @@ pub fn merge(
             match table.and_then(|t| position_of(t, key, &mut cursor)) {
                 Some(i) => {
                     let start = offset(row, key);
-                    parts[i] = Part::Stored(start, offset(row, token.raw) + token.raw.len());
+                    parts[i] = Run::Stored(start, offset(row, token.raw) + token.raw.len());
                 }
                 None => unknown.push((key, token.raw)),
             }
@@ -352,7 +377,7 @@ pub fn merge(
     for member in Members::new(pushed) {
         let (key, token) = member?;
         match table.and_then(|t| position_of(t, key, &mut cursor)) {
-            Some(i) => parts[i] = Part::Pushed(offset(pushed, key), offset(pushed, token.raw) + token.raw.len()),
+            Some(i) => parts[i] = Run::Pushed(offset(pushed, key), offset(pushed, token.raw) + token.raw.len()),
             None => match unknown.iter_mut().find(|(k, _)| *k == key) {
                 Some(slot) => slot.1 = token.raw,
                 None => unknown.push((key, token.raw)),
@@ -373,14 +398,13 @@ pub fn merge(
             defaults: &table.defaults_row,
         };
         for (i, (field, part)) in table.fields.iter().zip(&parts).enumerate() {
+            let generated = matches!(part, Run::None) && (field.name == "ID" || field.default_today);
             let piece = match part {
-                Part::Pushed(start, end) => Run::Pushed(*start, *end),
-                Part::Stored(start, end) => Run::Stored(*start, *end),
-                Part::Unset if field.name != "ID" && !field.default_today => {
+                Run::None if !generated => {
                     let (start, end) = table.default_spans[i];
                     Run::Default(start, end)
                 }
-                _ => Run::None,
+                other => *other,
             };
             run = match (run, piece) {
                 (Run::Pushed(a, b), Run::Pushed(s, e)) if s == b + 1 => Run::Pushed(a, e),
@@ -391,17 +415,13 @@ pub fn merge(
                     next
                 }
             };
-            match part {
-                Part::Unset if field.name == "ID" => {
-                    let mut id = Vec::with_capacity(new.record_id.len() + 2);
-                    write_json_string(&mut id, new.record_id);
-                    put_member(&mut out, &mut members, &field.key_json, &id);
-                }
-                Part::Unset if field.default_today => {
-                    let day = format!("\"{}T00:00:00\"", new.today);
-                    put_member(&mut out, &mut members, &field.key_json, day.as_bytes());
-                }
-                _ => {}
+            if generated && field.name == "ID" {
+                let mut id = Vec::with_capacity(new.record_id.len() + 2);
+                write_json_string(&mut id, new.record_id);
+                put_member(&mut out, &mut members, &field.key_json, &id);
+            } else if generated {
+                let day = format!("\"{}T00:00:00\"", new.today);
+                put_member(&mut out, &mut members, &field.key_json, day.as_bytes());
             }
         }
         flush(&mut out, &mut members, run, &sources);
@@ -413,18 +433,8 @@ pub fn merge(
     Ok(out)
 }
 
-/// Where a field of the merged row comes from.
-#[derive(Clone, Copy)]
-enum Part {
-    Unset,
-    /// A member of the stored row: its byte range, key to value.
-    Stored(usize, usize),
-    /// A member of the push: its byte range, key to value.
-    Pushed(usize, usize),
-}
-
-/// A run of members to copy whole: a byte range of the push, the stored row or the row of
-/// defaults.
+/// A run of members to copy whole (key to value, one member or several in a row): a byte range
+/// of the push, the stored row or the row of defaults.
 #[derive(Clone, Copy)]
 enum Run {
     None,

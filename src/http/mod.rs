@@ -23,56 +23,11 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::api::v2::RecordFormat;
-use crate::config::Config;
-use crate::domain::ids::SiteId;
-use crate::patient_sync::PatientSync;
-use crate::store::Storage;
-use crate::sync::SyncEngine;
+use crate::primary::{Primary, ServeError};
 use error::ApiError;
-
-/// Why the primary could not start or keep serving.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    /// The data directory or the listener failed.
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
-    /// The database could not be opened.
-    #[error(transparent)]
-    Storage(#[from] crate::store::StoreError),
-    /// The sync engine could not rebuild its state.
-    #[error(transparent)]
-    Sync(#[from] crate::sync::SyncError),
-}
 
 /// A client has this long to send a request's headers (slow or stalled clients are dropped).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The running primary: configuration, the sync engine, and the patient sync service.
-pub struct Primary {
-    pub config: Config,
-    pub engine: SyncEngine,
-    pub patients: PatientSync,
-}
-
-impl Primary {
-    /// Opens the database named by `config` and starts the sync engine on it.
-    pub fn open(config: Config) -> Result<Primary, ServeError> {
-        std::fs::create_dir_all(&config.storage.data_dir)?;
-        let storage = Storage::open(&config.storage.data_dir, config.storage.block_cache_mib)?;
-        let catalogues = crate::sync::Catalogues::new(
-            config.tables.clone(),
-            config.fields.clone(),
-            config.records.value_rules(),
-        );
-        let engine = SyncEngine::open(storage, catalogues, SiteId(config.server.primary_site_id))?;
-        let patients = PatientSync::new(config.patient.clone());
-        Ok(Primary {
-            config,
-            engine,
-            patients,
-        })
-    }
-}
 
 /// One request as the handlers see it.
 pub struct Call {

@@ -6,12 +6,12 @@
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
-use crate::http::Primary;
 use crate::patient::ids::{Jpid, PatientId, SourcePid};
 use crate::patient::jobs::{unix_millis_now, JobRecord};
 use crate::patient::metastamp::{Metastamp, SourceSyncState};
 use crate::patient::stamp::StampTime;
 use crate::patient::{completion, SyncError};
+use crate::primary::Primary;
 use crate::store::{Batch, StoredPatientRecord};
 use crate::wire::patient::IngestItem;
 

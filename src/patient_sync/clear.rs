@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use crate::http::Primary;
 use crate::patient::ids::{PatientId, SourcePid};
 use crate::patient::jobs::{unix_millis_now, JobRecord, JobType};
+use crate::primary::Primary;
 use crate::wire::patient::not_found_message;
 
 use super::dispatch::tell_sites_to_stop;

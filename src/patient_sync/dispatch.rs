@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::record::{PushedRecord, SyncRecord, SyncType};
-use crate::http::Primary;
 use crate::patient::ids::{random_uuid_v4, SourcePid};
 use crate::patient::jobs::JobRecord;
+use crate::primary::Primary;
 use crate::wire::patient::{sync_request_data, SYNC_REQUEST_CLEAR, SYNC_REQUEST_LOAD, SYNC_REQUEST_TABLE};
 
 use super::apply::{self, Request};

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::http::Primary;
 use crate::patient::completion::{load_progress, LoadProgress};
 use crate::patient::ids::{Jpid, PatientId};
 use crate::patient::jobs::unix_millis_now;
 use crate::patient::Source;
+use crate::primary::Primary;
 use crate::wire::patient::NOT_YET_ACCESSIBLE;
 
 use super::apply::{write_plan, Request};

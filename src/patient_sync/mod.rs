@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::config::PatientConfig;
-use crate::http::Primary;
+use crate::primary::Primary;
 use crate::store::StoreError;
 use secondary::SecondaryClient;
 use waiters::Waiters;

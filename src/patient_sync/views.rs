@@ -4,11 +4,11 @@
 use serde_json::Value;
 
 use crate::domain::ids::SiteId;
-use crate::http::Primary;
 use crate::patient::ids::PatientId;
 use crate::patient::operational::{self, Initialisation, TableCounts};
 use crate::patient::stamp::StampTime;
 use crate::patient::status;
+use crate::primary::Primary;
 use crate::wire::patient::{no_operational_status_message, unsynced_message};
 
 use super::identity::{known_jpid, site_code};

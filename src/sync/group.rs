@@ -35,10 +35,10 @@ pub struct Group<'a> {
     pushed: HashSet<Vec<u8>>,
     /// What storage held, read ahead in bulk for a push (see [`Group::prefetch`]).
     stored_pushed: HashMap<Vec<u8>, bool>,
-    stored_records: StoredRecords,
-    /// What storage answered for records not read ahead (a line's header, say, asked for by
-    /// every line of a push): read once per group.
-    read_records: RefCell<StoredRecords>,
+    /// What storage holds of the records this group asked about: read ahead for a push, or on
+    /// first ask (a line's header, asked for by every line of a push). Storage does not change
+    /// until the group commits, so each answer holds for the group.
+    stored_records: RefCell<StoredRecords>,
     joins: HashMap<(String, String), bool>,
     /// Lookups this group added (`true`) or removed: (table, parent key form) → (id key form, present).
     lookups: HashMap<(String, String), Vec<(String, bool)>>,
@@ -68,8 +68,7 @@ impl<'a> Group<'a> {
             records: HashMap::new(),
             pushed: HashSet::new(),
             stored_pushed: HashMap::new(),
-            stored_records: HashMap::new(),
-            read_records: RefCell::new(HashMap::new()),
+            stored_records: RefCell::new(HashMap::new()),
             joins: HashMap::new(),
             lookups: HashMap::new(),
             superseded: Vec::new(),
@@ -85,18 +84,14 @@ impl<'a> Group<'a> {
         if let Some(found) = self.records.get(&key) {
             return Ok(Some(found.clone()));
         }
-        if let Some(stored) = self.stored_records.get(&key) {
+        if let Some(stored) = self.stored_records.borrow().get(&key) {
             return Ok(stored.clone());
         }
-        if let Some(read) = self.read_records.borrow().get(&key) {
-            return Ok(read.clone());
-        }
-        // Storage does not change until the group commits, so its answer holds for the group.
         let read = match self.storage.record_seq(table, record_id)? {
             Some(seq) => self.storage.log_entry(seq)?.map(|entry| (seq, entry)),
             None => None,
         };
-        self.read_records.borrow_mut().insert(key, read.clone());
+        self.stored_records.borrow_mut().insert(key, read.clone());
         Ok(read)
     }
 
@@ -147,7 +142,7 @@ impl<'a> Group<'a> {
                 Some(seq) => entries.next().flatten().map(|entry| (seq, entry)),
                 None => None,
             };
-            self.stored_records.insert(key, current);
+            self.stored_records.get_mut().insert(key, current);
         }
         Ok(())
     }

@@ -4,8 +4,8 @@
 //! name's joins change, the records that follow it are found and routed again.
 
 use crate::domain::record::SyncRecord;
+use crate::domain::row::string_fields;
 use crate::domain::tables::TableCatalogue;
-use crate::wire::json::top_level_strings;
 
 /// (table, field) that the v4 patient lookups follow.
 const PATIENT_LOOKUPS: [(&str, &str); 3] = [
@@ -59,7 +59,7 @@ impl Lookups {
             return None;
         }
         let (table, field) = self.of_table(&record.table)?;
-        let value = top_level_strings(&record.data, &[field]).pop()?.1?;
+        let value = string_fields(&record.data, &[field]).pop()?.1?;
         (!value.is_empty()).then(|| (table.to_string(), value))
     }
 

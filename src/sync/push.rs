@@ -9,11 +9,10 @@ use super::Catalogues;
 use crate::domain::ids::{SiteId, StoreKey};
 use crate::domain::record::{PushedRecord, SyncRecord};
 use crate::domain::routing::{audiences, Audience, RoutingFacts, RoutingLookup};
-use crate::domain::row::{self, NewRow};
+use crate::domain::row::{self, string_fields, NewRow};
 use crate::domain::tables::{RouteKind, TableRoute};
 use crate::domain::values::{civil_from_days, ValueRules};
 use crate::store::{LogEntry, Result, StoreError};
-use crate::wire::json::top_level_strings;
 
 /// How far a move is followed: a header's lines, the records that follow those.
 const MAX_FOLLOW_DEPTH: usize = 3;
@@ -54,7 +53,7 @@ fn route_record(
 ) -> Result<(Vec<Audience>, Option<String>)> {
     let mut wanted = route.routing_fields();
     wanted.extend(also);
-    let fields = top_level_strings(&record.data, &wanted);
+    let fields = string_fields(&record.data, &wanted);
     let field = |name: &str| {
         fields
             .iter()
@@ -229,7 +228,7 @@ fn join_of(route: &TableRoute, record: &SyncRecord) -> Option<(String, String)> 
     let name_field = route.name_field.as_deref()?;
     let mut wanted = vec![name_field];
     wanted.extend(route.store_fields.iter().map(String::as_str));
-    let fields = top_level_strings(&record.data, &wanted);
+    let fields = string_fields(&record.data, &wanted);
     let name = fields[0].1.clone().filter(|n| !n.is_empty())?;
     let store = fields[1..]
         .iter()

@@ -24,9 +24,8 @@ use super::site_queue::ClientKind;
 use super::Catalogues;
 use crate::domain::ids::{key_form, SiteId, StoreKey};
 use crate::domain::record::{SyncRecord, SyncType};
-use crate::domain::row::text_row;
+use crate::domain::row::{string_fields, text_row};
 use crate::store::{LogEntry, Result};
-use crate::wire::json::top_level_strings;
 
 /// Headers (table, id) a push touched, directly or through one of their lines.
 #[derive(Debug, Default)]
@@ -80,7 +79,7 @@ fn live(group: &Group<'_>, table: &str, id: &str, names: &[&str]) -> Result<Opti
     if !entry.record.sync_type.leaves_record() {
         return Ok(None);
     }
-    let values = top_level_strings(&entry.record.data, names)
+    let values = string_fields(&entry.record.data, names)
         .into_iter()
         .map(|(_, v)| v.unwrap_or_default())
         .collect();

@@ -19,6 +19,7 @@ use super::v2::{write_id_fields, RecordFields};
 use super::DecodeError;
 use crate::domain::numbering::{NumberedTable, Numbering};
 use crate::domain::record::{PushedRecord, SyncRecord, SyncType};
+use crate::domain::row::text_row;
 use crate::sync::Outgoing;
 
 #[derive(Deserialize)]
@@ -115,9 +116,8 @@ pub fn data_from_values(
         ));
     }
     let mut seen = HashSet::with_capacity(fields.len());
-    let mut data = Vec::with_capacity(values.iter().map(|v| v.len() + 24).sum::<usize>() + 2);
-    data.push(b'{');
-    for (i, (&number, value)) in fields.iter().zip(values).enumerate() {
+    let mut members: Vec<(&str, &str)> = Vec::with_capacity(fields.len());
+    for (&number, value) in fields.iter().zip(values) {
         let name = table.field_name(number).ok_or_else(|| {
             format!(
                 "field number {number} is not a field of table {} ({}) in the v1 numbering",
@@ -127,14 +127,9 @@ pub fn data_from_values(
         if !seen.insert(number) {
             return Err(format!("field number {number} ({name}) is given twice"));
         }
-        if i > 0 {
-            data.push(b',');
-        }
-        write_string(&mut data, name);
-        data.push(b':');
-        write_string(&mut data, value);
+        members.push((name, value));
     }
-    data.push(b'}');
+    let data = text_row(&members);
     let text = String::from_utf8(data).expect("built from strings");
     Ok(RawValue::from_string(text).expect("built as a JSON object"))
 }

@@ -7,7 +7,7 @@ use http::{HeaderMap, StatusCode};
 use crate::domain::ids::SiteId;
 use crate::http::auth::{authenticate_site, basic_credentials};
 use crate::http::error::INVALID_CREDENTIALS;
-use crate::http::Primary;
+use crate::primary::Primary;
 use crate::sync::Initialisation;
 
 use super::Refusal;

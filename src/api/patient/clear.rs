@@ -5,7 +5,8 @@ use std::sync::Arc;
 use http::StatusCode;
 
 use crate::domain::permissions::CLEAR_PATIENT_SYNC;
-use crate::http::{Call, Primary};
+use crate::http::Call;
+use crate::primary::Primary;
 use crate::wire::patient::clear_data;
 
 use super::access::caller;

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use http::StatusCode;
 
-use crate::http::{Call, Primary};
+use crate::http::Call;
 use crate::patient::ids::SourcePid;
 use crate::patient_sync::dispatch::dispatch;
 use crate::patient_sync::identity::site_code;
 use crate::patient_sync::{apply, on_writer};
+use crate::primary::Primary;
 use crate::wire::patient::{decode_ingest, ingest_data};
 
 use super::access::caller;

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use http::StatusCode;
 
 use crate::domain::permissions::READ_PATIENT_RECORD;
-use crate::http::{Call, Primary};
+use crate::http::Call;
 use crate::patient::Source;
 use crate::patient_sync::load::{self as service, Wait};
 use crate::patient_sync::plan::Forced;
+use crate::primary::Primary;
 use crate::wire::patient::{decode_demographics_load, invalid_flag_message};
 
 use super::access::caller;

@@ -14,10 +14,11 @@ use std::sync::Arc;
 use http::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::http::{Call, Primary};
+use crate::http::Call;
 use crate::patient::ids::PatientId;
 use crate::patient_sync::views::View;
 use crate::patient_sync::PatientSyncError;
+use crate::primary::Primary;
 use crate::wire::patient::{envelope, error_body, load_error_body, malformed_pid_message, MISSING_PID};
 
 /// A failed call: its status and the message the envelope carries.

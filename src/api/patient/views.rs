@@ -5,10 +5,11 @@ use std::sync::Arc;
 use http::StatusCode;
 
 use crate::domain::permissions::READ_PATIENT_RECORD;
-use crate::http::{Call, Primary};
+use crate::http::Call;
 use crate::patient::ids::SiteCode;
 use crate::patient_sync::identity::site_of_code;
 use crate::patient_sync::views::{operational_status, patient_view, View};
+use crate::primary::Primary;
 
 use super::access::caller;
 use super::{pid_parameter, Refusal, Reply};

@@ -2,7 +2,8 @@
 
 use super::{own_queue, RecordFormat};
 use crate::http::error::ApiError;
-use crate::http::{Call, Primary};
+use crate::http::Call;
+use crate::primary::Primary;
 use crate::wire::v2;
 use std::sync::Arc;
 

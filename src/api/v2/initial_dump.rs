@@ -4,7 +4,8 @@
 
 use super::{client_of, num_records, own_queue, RecordFormat};
 use crate::http::error::ApiError;
-use crate::http::{Call, Primary};
+use crate::http::Call;
+use crate::primary::Primary;
 use std::sync::Arc;
 
 pub async fn get(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Result<Vec<u8>, ApiError> {

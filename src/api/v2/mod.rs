@@ -12,7 +12,8 @@ use crate::domain::ids::SiteId;
 use crate::http::auth::{authenticate_site, authenticate_site_v1, Claim};
 use crate::http::error::ApiError;
 use crate::http::router::Endpoint;
-use crate::http::{Call, Primary};
+use crate::http::Call;
+use crate::primary::Primary;
 use crate::sync::ClientKind;
 use std::sync::Arc;
 

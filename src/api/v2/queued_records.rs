@@ -2,7 +2,8 @@
 
 use super::{client_of, num_records, own_queue, RecordFormat};
 use crate::http::error::ApiError;
-use crate::http::{Call, Primary};
+use crate::http::Call;
+use crate::primary::Primary;
 use crate::sync::Outgoing;
 use crate::wire::{v1, v2};
 use std::sync::Arc;

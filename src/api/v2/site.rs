@@ -3,7 +3,8 @@
 use super::{authenticate, RecordFormat};
 use crate::http::auth::Claim;
 use crate::http::error::ApiError;
-use crate::http::{Call, Primary};
+use crate::http::Call;
+use crate::primary::Primary;
 use std::sync::Arc;
 
 pub async fn get(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Result<Vec<u8>, ApiError> {

@@ -2,7 +2,8 @@
 
 use crate::http::auth::basic_credentials;
 use crate::http::error::ApiError;
-use crate::http::{Call, Primary};
+use crate::http::Call;
+use crate::primary::Primary;
 use std::sync::Arc;
 
 pub async fn get(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> {

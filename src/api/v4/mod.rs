@@ -5,7 +5,8 @@ use std::sync::Arc;
 use crate::http::auth::authenticate_site;
 use crate::http::error::ApiError;
 use crate::http::router::Endpoint;
-use crate::http::{Call, Primary};
+use crate::http::Call;
+use crate::primary::Primary;
 use crate::wire::v4;
 
 pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> Result<Vec<u8>, ApiError> {

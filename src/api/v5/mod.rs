@@ -9,7 +9,8 @@ use crate::domain::versions;
 use crate::http::auth::authenticate_site;
 use crate::http::error::ApiError;
 use crate::http::router::Endpoint;
-use crate::http::{Call, Primary};
+use crate::http::Call;
+use crate::primary::Primary;
 use crate::sync::ClientKind;
 use crate::wire::v5;
 

@@ -164,6 +164,20 @@ fn a_text_row_escapes_its_values_and_reads_back() {
     assert_eq!(Members::new(&row).count(), 2);
 }
 
+#[test]
+fn picks_only_named_fields_with_their_text() {
+    let data = br#"{"ID":"a","store_ID":"S1","n":12,"nested":{"store_ID":"no"},"flag":true,"nul":null}"#;
+    let got = string_fields(data, &["store_ID", "n", "flag", "nul", "missing"]);
+    let values: Vec<Option<&str>> = got.iter().map(|(_, v)| v.as_deref()).collect();
+    assert_eq!(values, vec![Some("S1"), Some("12"), Some("true"), None, None]);
+}
+
+#[test]
+fn non_objects_give_nothing() {
+    assert_eq!(string_fields(b"[1,2]", &["a"]), vec![("a".to_string(), None)]);
+    assert_eq!(string_fields(b"", &["a"]), vec![("a".to_string(), None)]);
+}
+
 proptest::proptest! {
     /// Whatever order a push lists its fields in, the row is the same.
     #[test]

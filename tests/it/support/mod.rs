@@ -16,7 +16,7 @@ use std::sync::Arc;
 use satsync::admin::directory::{add_site, add_store, add_user, NewStore};
 use satsync::config::Config;
 use satsync::domain::ids::SiteId;
-use satsync::http::Primary;
+use satsync::primary::Primary;
 use satsync::store::Storage;
 use tokio::sync::oneshot;
 

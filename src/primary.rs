@@ -1,0 +1,50 @@
+//! The running primary: the configuration, the sync engine over its database, and the patient
+//! sync service, opened together. The server hands it to every handler, and the patient sync
+//! service reaches the sync engine through it (its requests to satellites are pushes).
+
+use crate::config::Config;
+use crate::domain::ids::SiteId;
+use crate::patient_sync::PatientSync;
+use crate::store::Storage;
+use crate::sync::SyncEngine;
+
+/// Why the primary could not start or keep serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The data directory or the listener failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The database could not be opened.
+    #[error(transparent)]
+    Storage(#[from] crate::store::StoreError),
+    /// The sync engine could not rebuild its state.
+    #[error(transparent)]
+    Sync(#[from] crate::sync::SyncError),
+}
+
+/// The running primary: configuration, the sync engine, and the patient sync service.
+pub struct Primary {
+    pub config: Config,
+    pub engine: SyncEngine,
+    pub patients: PatientSync,
+}
+
+impl Primary {
+    /// Opens the database named by `config` and starts the sync engine on it.
+    pub fn open(config: Config) -> Result<Primary, ServeError> {
+        std::fs::create_dir_all(&config.storage.data_dir)?;
+        let storage = Storage::open(&config.storage.data_dir, config.storage.block_cache_mib)?;
+        let catalogues = crate::sync::Catalogues::new(
+            config.tables.clone(),
+            config.fields.clone(),
+            config.records.value_rules(),
+        );
+        let engine = SyncEngine::open(storage, catalogues, SiteId(config.server.primary_site_id))?;
+        let patients = PatientSync::new(config.patient.clone());
+        Ok(Primary {
+            config,
+            engine,
+            patients,
+        })
+    }
+}
