@@ -153,7 +153,7 @@ fn wire(c: &mut Criterion) {
     };
     let normal: Vec<Vec<u8>> = pushed
         .iter()
-        .map(|d| row::normalize(table, d, rules).unwrap().unwrap_or_else(|| d.clone()))
+        .map(|d| row::normalize(table, d, rules).unwrap().into_data(d.clone()))
         .collect();
     let stored: Vec<Vec<u8>> = normal
         .iter()
@@ -165,7 +165,7 @@ fn wire(c: &mut Criterion) {
         b.iter(|| {
             pushed
                 .iter()
-                .map(|d| row::normalize(table, d, rules).unwrap().map_or(0, |v| v.len()))
+                .map(|d| row::normalize(table, d, rules).unwrap().data.map_or(0, |v| v.len()))
                 .sum::<usize>()
         })
     });

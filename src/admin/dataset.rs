@@ -114,7 +114,7 @@ impl Rows {
         let fields = self.fields.table(table).map(|t| &**t);
         let normal = row::normalize(fields, partial.as_bytes(), ValueRules::default())
             .expect("the data set's values are of their fields' types")
-            .unwrap_or_else(|| partial.as_bytes().to_vec());
+            .into_data(partial.as_bytes().to_vec());
         // Every date the data set leaves to a default is the zero date or given: the day the
         // primary loads it never shows.
         let new = row::NewRow {

@@ -91,4 +91,17 @@ impl SyncRecord {
 pub struct PushedRecord {
     pub sync_id: String,
     pub record: SyncRecord,
+    /// Its data is known to be a whole row in the stored form (see `row::Normal::whole`): as a
+    /// new record it needs nothing added. Found when the push is normalised; `false` until then.
+    pub whole_row: bool,
+}
+
+impl PushedRecord {
+    pub fn new(sync_id: String, record: SyncRecord) -> PushedRecord {
+        PushedRecord {
+            sync_id,
+            record,
+            whole_row: false,
+        }
+    }
 }

@@ -253,24 +253,48 @@ pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// A pushed row in the stored form, as [`normalize`] makes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Normal {
+    /// The row rewritten; `None` when the object as pushed already is the stored form.
+    pub data: Option<Vec<u8>>,
+    /// The row lists every field of the catalogue, in order, before any key the catalogue does
+    /// not know: as a new row it is complete, and [`merge`] into nothing would return it as it is.
+    pub whole: bool,
+}
+
+impl Normal {
+    /// The row in the stored form: the rewritten one, or `pushed` itself.
+    pub fn into_data(self, pushed: Vec<u8>) -> Vec<u8> {
+        self.data.unwrap_or(pushed)
+    }
+}
+
 /// A pushed `data` object in the stored form, holding only what the push carries: each field the
 /// catalogue knows under its own name with its value converted by its type (a field's own name
 /// wins over another name of it pushed in the same object), then the unknown keys as pushed.
-/// `None` when the object as pushed is that already (and for a table the catalogue does not
-/// know, whose objects are kept as pushed).
-pub fn normalize(table: Option<&TableFields>, pushed: &[u8], rules: ValueRules) -> Result<Option<Vec<u8>>, RowError> {
+/// Rewritten only when the object as pushed is not that already (a table the catalogue does not
+/// know keeps its objects as pushed).
+pub fn normalize(table: Option<&TableFields>, pushed: &[u8], rules: ValueRules) -> Result<Normal, RowError> {
     let Some(table) = table else {
         // Checked to be an object all the same: merge reads it later.
         for member in Members::new(pushed) {
             member?;
         }
-        return Ok(None);
+        return Ok(Normal {
+            data: None,
+            whole: false,
+        });
     };
     let mut values: Vec<Option<(Cow<'_, [u8]>, bool)>> = vec![None; table.fields.len()];
     let mut unknown: Vec<(&[u8], &[u8])> = Vec::new();
     // Whether the stored form differs from what was pushed (another name, a converted value, a
     // key twice): when it does not, the pushed bytes are kept as they are.
     let mut changed = false;
+    // Whether the fields met so far are the catalogue's first ones, in order, with no unknown
+    // key among them (the pushed bytes are then a whole row if every field is there).
+    let mut in_order = true;
+    let mut next_field = 0usize;
     let mut cursor = 0usize;
     for member in Members::new(pushed) {
         let (key, token) = member?;
@@ -283,6 +307,8 @@ pub fn normalize(table: Option<&TableFields>, pushed: &[u8], rules: ValueRules) 
         }
         for slot in slots {
             let i = slot.field as usize;
+            in_order &= unknown.is_empty() && i == next_field;
+            next_field = i + 1;
             if slot.alias && values[i].as_ref().is_some_and(|(_, direct)| *direct) {
                 changed = true;
                 continue;
@@ -300,8 +326,12 @@ pub fn normalize(table: Option<&TableFields>, pushed: &[u8], rules: ValueRules) 
         }
     }
     if !changed {
-        return Ok(None);
+        return Ok(Normal {
+            data: None,
+            whole: in_order && next_field == table.fields.len(),
+        });
     }
+    let whole = values.iter().all(Option::is_some);
     let mut out = Vec::with_capacity(pushed.len() + 16);
     out.push(b'{');
     let mut members = 0;
@@ -314,7 +344,7 @@ pub fn normalize(table: Option<&TableFields>, pushed: &[u8], rules: ValueRules) 
         put_key_member(&mut out, &mut members, key, value);
     }
     out.push(b'}');
-    Ok(Some(out))
+    Ok(Normal { data: Some(out), whole })
 }
 
 /// The fields a pushed key writes. Pushes usually list the fields in the catalogue's order, so

@@ -64,9 +64,9 @@ fn site_request(primary: &Primary, action: &str, job: &JobRecord, pid: &SourcePi
     let data = serde_json::to_vec(&sync_request_data(action, job, pid)).expect("json values serialise");
     // Each request is a record of its own: a later one never replaces an earlier one unread.
     let record_id = random_uuid_v4().replace('-', "").to_ascii_uppercase();
-    Some(PushedRecord {
-        sync_id: record_id.clone(),
-        record: SyncRecord {
+    Some(PushedRecord::new(
+        record_id.clone(),
+        SyncRecord {
             table: SYNC_REQUEST_TABLE.to_string(),
             record_id,
             sync_type: SyncType::Insert,
@@ -76,7 +76,7 @@ fn site_request(primary: &Primary, action: &str, job: &JobRecord, pid: &SourcePi
             merge_id_to_delete: String::new(),
             data,
         },
-    })
+    ))
 }
 
 async fn push(primary: &Primary, records: Vec<PushedRecord>) -> Result<()> {

@@ -240,7 +240,7 @@ impl SyncEngine {
     /// that is not its field's type refuses the whole push.
     pub async fn push(&self, site: SiteId, mut records: Vec<PushedRecord>) -> Result<PushOutcome> {
         for (n, pushed) in records.iter_mut().enumerate() {
-            let record = &mut pushed.record;
+            let record = &pushed.record;
             if !record.sync_type.leaves_record() {
                 continue;
             }
@@ -253,8 +253,9 @@ impl SyncEngine {
                     record.record_id
                 ))
             })?;
-            if let Some(normal) = normal {
-                record.data = normal;
+            pushed.whole_row = normal.whole;
+            if let Some(normal) = normal.data {
+                pushed.record.data = normal;
             }
         }
         self.writer.push(site, records).await

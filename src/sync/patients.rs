@@ -133,9 +133,9 @@ impl SyncEngine {
         }
         let id = join_id(name_id, store_id);
         let data = serde_json::json!({"ID": id, "name_ID": name_id, "store_ID": store_id, "inactive": false});
-        let record = PushedRecord {
-            sync_id: format!("V4JOIN{id}"),
-            record: SyncRecord {
+        let record = PushedRecord::new(
+            format!("V4JOIN{id}"),
+            SyncRecord {
                 table: "name_store_join".into(),
                 record_id: id.clone(),
                 sync_type: SyncType::Insert,
@@ -145,7 +145,7 @@ impl SyncEngine {
                 merge_id_to_delete: String::new(),
                 data: data.to_string().into_bytes(),
             },
-        };
+        );
         self.push(primary, vec![record]).await?;
         Ok(Join {
             id,

@@ -113,7 +113,7 @@ pub fn apply_push(
             continue;
         }
         let (table, target) = (pushed.record.table.clone(), pushed.record.target_id().to_string());
-        let seq = apply_record(group, catalogues, site, pushed.record)?;
+        let seq = apply_record(group, catalogues, site, pushed.record, pushed.whole_row)?;
         group.mark_pushed(site, &pushed.sync_id, seq);
         touched.note(group, &table, &target)?;
         outcome.applied += 1;
@@ -124,24 +124,26 @@ pub fn apply_push(
 }
 
 /// Writes one change as its record's new state, from `origin`; returns its sequence number.
-/// For an insert or update, `record.data` holds the fields that change, in the stored form.
+/// For an insert or update, `record.data` holds the fields that change, in the stored form
+/// (`whole_row`: all of them, as a whole row).
 pub(super) fn apply_record(
     group: &mut Group<'_>,
     catalogues: &Catalogues,
     origin: SiteId,
     mut record: SyncRecord,
+    whole_row: bool,
 ) -> Result<u64> {
     let route = catalogues.tables.route(&record.table);
     let target = record.target_id().to_string();
     let previous = group.current(&record.table, &target)?;
     let leaves_record = record.sync_type.leaves_record();
-    if leaves_record {
-        // The row is the stored one with the pushed fields replaced, or a new one completed
-        // with the defaults.
-        let stored = previous
-            .as_ref()
-            .filter(|(_, entry)| entry.record.sync_type.leaves_record())
-            .map(|(_, entry)| entry.record.data.as_slice());
+    let stored = previous
+        .as_ref()
+        .filter(|(_, entry)| entry.record.sync_type.leaves_record())
+        .map(|(_, entry)| entry.record.data.as_slice());
+    // The row is the stored one with the pushed fields replaced, or a new one completed with the
+    // defaults (a whole row new is complete as it is).
+    if leaves_record && !(whole_row && stored.is_none()) {
         let fields = catalogues.fields.table(&record.table).map(|t| &**t);
         let today = today(catalogues.values);
         let new = NewRow {

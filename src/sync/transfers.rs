@@ -129,7 +129,7 @@ fn write(
         data,
     };
     let primary = group.state.directory.primary();
-    apply_record(group, catalogues, primary, record)?;
+    apply_record(group, catalogues, primary, record, false)?;
     Ok(())
 }
 

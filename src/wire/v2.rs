@@ -151,9 +151,9 @@ impl RecordFields<'_> {
         if key_field_id.len() > MAX_ID_LEN {
             return Err(bad("KeyFieldID is too long".into()));
         }
-        Ok(PushedRecord {
+        Ok(PushedRecord::new(
             sync_id,
-            record: SyncRecord {
+            SyncRecord {
                 table,
                 record_id,
                 sync_type,
@@ -163,7 +163,7 @@ impl RecordFields<'_> {
                 merge_id_to_delete,
                 data,
             },
-        })
+        ))
     }
 }
 

@@ -14,6 +14,13 @@ fields = [
   { name = "hold", type = "bool" },
   { name = "created", type = "date", default = "today" },
 ]
+
+[tables.unit]
+fields = [
+  { name = "ID", type = "id" },
+  { name = "units", type = "text" },
+  { name = "order_number", type = "int" },
+]
 "#;
 
 fn catalogue() -> FieldCatalogue {
@@ -25,7 +32,7 @@ fn push(pushed: &str, stored: Option<&str>) -> String {
     let table = catalogue.table("item_line").map(|t| &**t);
     let normal = normalize(table, pushed.as_bytes(), ValueRules::default())
         .unwrap()
-        .unwrap_or_else(|| pushed.as_bytes().to_vec());
+        .into_data(pushed.as_bytes().to_vec());
     let new = NewRow {
         record_id: "L1",
         today: "2024-05-06",
@@ -73,13 +80,41 @@ fn a_push_already_in_the_stored_form_is_kept_as_it_is() {
     let catalogue = catalogue();
     let table = catalogue.table("item_line").map(|t| &**t);
     let stored = br#"{"ID":"L1","quantity":"10","hold":"true","batch":"A1"}"#;
-    assert_eq!(normalize(table, stored, ValueRules::default()), Ok(None));
+    assert_eq!(normalize(table, stored, ValueRules::default()).unwrap().data, None);
     for changed in [
         &br#"{"ID":"L1","quantity":10}"#[..],
         br#"{"donor_id":"D"}"#,
         br#"{"x":1,"x":2}"#,
     ] {
-        assert!(normalize(table, changed, ValueRules::default()).unwrap().is_some());
+        assert!(normalize(table, changed, ValueRules::default()).unwrap().data.is_some());
+    }
+}
+
+#[test]
+fn a_whole_row_is_known_as_one_and_merges_into_nothing_as_it_is() {
+    let catalogue = catalogue();
+    let table = catalogue.table("unit").map(|t| &**t);
+    let new = NewRow {
+        record_id: "U1",
+        today: "2024-05-06",
+    };
+    let whole = r#"{"ID":"U1","units":"tab","order_number":"2","note":"kept"}"#;
+    let normal = normalize(table, whole.as_bytes(), ValueRules::default()).unwrap();
+    assert_eq!(normal.data, None, "kept as pushed");
+    assert!(normal.whole);
+    assert_eq!(merge(table, new, whole.as_bytes(), None).unwrap(), whole.as_bytes());
+    // A converted value: rewritten, in order, still whole.
+    let converted = r#"{"note":"kept","order_number":2,"ID":"U1","units":"tab"}"#;
+    let normal = normalize(table, converted.as_bytes(), ValueRules::default()).unwrap();
+    assert!(normal.whole);
+    assert_eq!(normal.data.as_deref(), Some(whole.as_bytes()));
+    for not_whole in [
+        r#"{"ID":"U1","units":"tab"}"#,
+        r#"{"ID":"U1","note":"kept","units":"tab","order_number":"2"}"#,
+        r#"{"units":"tab","ID":"U1","order_number":"2"}"#,
+    ] {
+        let normal = normalize(table, not_whole.as_bytes(), ValueRules::default()).unwrap();
+        assert!(!normal.whole, "{not_whole}");
     }
 }
 
@@ -103,7 +138,7 @@ fn a_value_that_is_not_its_type_names_the_field() {
 fn a_table_the_catalogue_does_not_know_is_merged_as_pushed() {
     let first = br#"{"a": 1, "b": {"c": [1, "}"]}}"#;
     assert_eq!(
-        normalize(None, first, ValueRules::default()),
+        normalize(None, first, ValueRules::default()).map(|n| n.data),
         Ok(None),
         "kept as pushed"
     );
