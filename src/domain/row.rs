@@ -202,24 +202,36 @@ pub fn unescape(raw: &[u8]) -> Option<Cow<'_, str>> {
 
 /// The values of the named top-level fields of a row, in the order of `names`: strings
 /// unescaped, numbers and booleans as their text; anything else, a missing field, or data that is
-/// not an object is `None`. Only the wanted fields are copied.
+/// not an object is `None`. Only the wanted fields are copied, and the scan stops once each is
+/// found: routing reads a few fields of every pushed row, and whole rows are long. A stored row
+/// holds each key once (normalize rewrites a key given twice), so the first is the one.
 pub fn string_fields(data: &[u8], names: &[&str]) -> Vec<(String, Option<String>)> {
     let mut out: Vec<(String, Option<String>)> = names.iter().map(|n| (n.to_string(), None)).collect();
-    if names.is_empty() {
-        return out;
-    }
+    let mut found = vec![false; names.len()];
+    let mut missing = names.len();
     for member in Members::new(data) {
-        let Ok((key, token)) = member else { break };
-        let Some(name) = unescape(key) else { continue };
-        if let Some(slot) = out.iter().position(|(wanted, _)| *wanted == *name) {
-            out[slot].1 = match token.kind {
-                TokenKind::String => unescape(token.raw).map(Cow::into_owned),
-                TokenKind::Number | TokenKind::True | TokenKind::False => {
-                    std::str::from_utf8(token.raw).ok().map(str::to_string)
-                }
-                TokenKind::Null | TokenKind::Object | TokenKind::Array => None,
-            };
+        if missing == 0 {
+            break;
         }
+        let Ok((key, token)) = member else { break };
+        let inner = &key[1..key.len() - 1];
+        let slot = if inner.contains(&b'\\') {
+            unescape(key).and_then(|name| names.iter().position(|wanted| *wanted == name))
+        } else {
+            names.iter().position(|wanted| wanted.as_bytes() == inner)
+        };
+        let Some(slot) = slot.filter(|s| !found[*s]) else {
+            continue;
+        };
+        found[slot] = true;
+        missing -= 1;
+        out[slot].1 = match token.kind {
+            TokenKind::String => unescape(token.raw).map(Cow::into_owned),
+            TokenKind::Number | TokenKind::True | TokenKind::False => {
+                std::str::from_utf8(token.raw).ok().map(str::to_string)
+            }
+            TokenKind::Null | TokenKind::Object | TokenKind::Array => None,
+        };
     }
     out
 }
