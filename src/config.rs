@@ -182,6 +182,11 @@ pub struct V5Config {
     /// The oldest `app-version` accepted (dotted numbers, such as `2.3.0`); none by default.
     #[serde(default)]
     pub min_app_version: Option<String>,
+    /// The address open-mSupply remotes reach this primary at, given to them as the central
+    /// of their v6 calls (`omSupplyCentralServerUrl`), such as `https://sync.example.org`. By
+    /// default, `http://` and the host each request came to.
+    #[serde(default)]
+    pub central_url: Option<String>,
 }
 
 impl Default for V5Config {
@@ -190,6 +195,7 @@ impl Default for V5Config {
             min_sync_version: default_min_sync_version(),
             max_sync_version: default_max_sync_version(),
             min_app_version: None,
+            central_url: None,
         }
     }
 }

@@ -5,3 +5,4 @@ pub mod patient;
 pub mod v2;
 pub mod v4;
 pub mod v5;
+pub mod v6;

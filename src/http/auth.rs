@@ -28,11 +28,22 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 /// The site the request is authenticated as; binds it to its hardware id on first use.
 pub async fn authenticate_site(engine: &SyncEngine, headers: &HeaderMap) -> Result<SiteId, ApiError> {
     let (name, secret) = basic_credentials(headers).ok_or(ApiError::Unauthorized)?;
+    authenticate_site_as(engine, &name, &secret, headers).await
+}
+
+/// The site named `name` if `secret` is its password, with its hardware binding checked against
+/// `headers` (v6 carries the credentials in its body instead of a header).
+pub async fn authenticate_site_as(
+    engine: &SyncEngine,
+    name: &str,
+    secret: &str,
+    headers: &HeaderMap,
+) -> Result<SiteId, ApiError> {
     let (site, bound) = engine
         .with_directory(|d| {
-            let site = d.site_named(&name).filter(|s| s.id != d.primary())?;
+            let site = d.site_named(name).filter(|s| s.id != d.primary())?;
             site.password
-                .verify(&secret)
+                .verify(secret)
                 .then(|| (site.id, site.hardware_id.clone()))
         })
         .ok_or(ApiError::Unauthorized)?;

@@ -138,12 +138,13 @@ async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<
                 router::Api::V2 => crate::api::v2::handle(primary, RecordFormat::Named, endpoint, call).await,
                 router::Api::V4 => crate::api::v4::handle(primary, endpoint, call).await,
                 router::Api::V5 => crate::api::v5::handle(primary, endpoint, call).await,
+                router::Api::V6 => crate::api::v6::handle(primary, endpoint, call).await,
             }
         }
     };
     match (result, router::api(&path)) {
         (Ok(body), _) => json_response(StatusCode::OK, body),
-        (Err(error), Some(router::Api::V5)) => {
+        (Err(error), Some(router::Api::V5 | router::Api::V6)) => {
             let (status, body) = error.v5_response();
             json_response(status, body)
         }

@@ -14,6 +14,10 @@ pub enum Endpoint {
     Initialise,
     SiteStatus,
     CentralRecords,
+    /// v6, open-mSupply's central API, answered as a central with nothing of its own.
+    CentralPull,
+    CentralPush,
+    CentralSiteStatus,
 }
 
 /// Which API's handlers serve a route.
@@ -27,6 +31,8 @@ pub enum Api {
     V4,
     /// open-mSupply remote sites.
     V5,
+    /// The v6 calls an open-mSupply remote makes of the central its `site` names.
+    V6,
 }
 
 /// The API versions whose routes share the v2 handlers (v3 is the v2 format).
@@ -62,6 +68,14 @@ const V5_ENDPOINTS: [(&str, Endpoint); 6] = [
     ("acknowledged_records", Endpoint::AcknowledgedRecords),
 ];
 
+const V6_PREFIXES: [&str; 1] = ["/central/sync/"];
+
+const V6_ENDPOINTS: [(&str, Endpoint); 3] = [
+    ("pull", Endpoint::CentralPull),
+    ("push", Endpoint::CentralPush),
+    ("site_status", Endpoint::CentralSiteStatus),
+];
+
 /// One API's routes: its path prefixes and its endpoints under them.
 struct Routes {
     api: Api,
@@ -69,7 +83,7 @@ struct Routes {
     endpoints: &'static [(&'static str, Endpoint)],
 }
 
-const ROUTES: [Routes; 4] = [
+const ROUTES: [Routes; 5] = [
     Routes {
         api: Api::V1,
         prefixes: &V1_PREFIXES,
@@ -89,6 +103,11 @@ const ROUTES: [Routes; 4] = [
         api: Api::V5,
         prefixes: &V5_PREFIXES,
         endpoints: &V5_ENDPOINTS,
+    },
+    Routes {
+        api: Api::V6,
+        prefixes: &V6_PREFIXES,
+        endpoints: &V6_ENDPOINTS,
     },
 ];
 
@@ -133,6 +152,9 @@ mod tests {
         for (name, endpoint) in V2_ENDPOINTS {
             assert_eq!(route(&format!("/sync/v1/{name}")), Some((Api::V1, endpoint)));
             assert_eq!(route(&format!("/sync/v1/{name}/")), Some((Api::V1, endpoint)));
+        }
+        for (name, endpoint) in V6_ENDPOINTS {
+            assert_eq!(route(&format!("/central/sync/{name}")), Some((Api::V6, endpoint)));
         }
         for prefix in V4_PREFIXES {
             for (name, endpoint) in V4_ENDPOINTS {

@@ -8,6 +8,7 @@ pub mod v2;
 pub mod v4;
 pub mod v5;
 mod v5_rows;
+pub mod v6;
 
 /// A request body that cannot be used, with the message the client is shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -25,7 +25,7 @@ fn action(sync_type: SyncType) -> &'static str {
 }
 
 /// `GET site`.
-pub fn encode_site(site_id: u32, status: Initialisation, primary_id: u32) -> Vec<u8> {
+pub fn encode_site(site_id: u32, status: Initialisation, primary_id: u32, central_url: &str) -> Vec<u8> {
     let status = match status {
         Initialisation::New => "new",
         Initialisation::Started => "started",
@@ -35,7 +35,7 @@ pub fn encode_site(site_id: u32, status: Initialisation, primary_id: u32) -> Vec
         "id": format!("{site_id:032X}"),
         "siteId": site_id,
         "initialisationStatus": status,
-        "omSupplyCentralServerUrl": "",
+        "omSupplyCentralServerUrl": central_url,
         "isOmSupplyCentralServer": false,
         "mSupplyCentralSiteId": primary_id,
     })

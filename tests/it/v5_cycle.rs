@@ -338,3 +338,90 @@ async fn incompatible_versions_get_409_api_version_incompatible() {
     assert_eq!(site(Some("5"), None, "wrong").await.status, 401);
     server.stop().await;
 }
+
+/// A v6 call as an open-mSupply remote makes it: a POST whose body carries the site's v5
+/// credentials (the password's SHA-256, as v5 sends it) and hardware id.
+async fn v6(url: &str, endpoint: &str, login: &SiteLogin, password: &str, site_uuid: &str, extra: &str) -> Reply {
+    let password = satsync::domain::credentials::client_secret(password);
+    let body = format!(
+        r#"{{{extra}"sync_v5_settings":{{"serverUrl":"{url}","username":"{}","passwordSha256":"{password}","siteUuid":"{site_uuid}","appVersion":"2.6.0","appName":"Open mSupply Desktop","syncVersion":"5"}}}}"#,
+        login.name
+    );
+    let request = http::Request::post(format!("{url}/central/sync/{endpoint}"))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    send(&http_client(), request).await
+}
+
+/// `site` names a v6 central (the address the remote reached, or the configured one) and that
+/// central answers the remote's push, site_status and pull as the site, refusing what v5 refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_v6_central_that_site_names_answers_the_remote() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = register_sites(dir.path(), 1);
+    let b = &logins[0];
+    let server = TestServer::start(dir.path()).await;
+    let pw = b.password.as_str();
+    let site = v5(&server, b, pw, "GET", "site", "").await;
+    assert_eq!(site.json["isOmSupplyCentralServer"], false);
+    let central = site.json["omSupplyCentralServerUrl"].as_str().unwrap().to_string();
+    assert_eq!(central, server.base_url().trim_end_matches('/'));
+    let hardware = format!("omsupply-{}", b.name);
+
+    let records = r#""batch":{"records":[{"id":"1"},{"id":"2"}],"end_cursor":2,"total_records":2},"#;
+    let pushed = v6(&central, "push", b, pw, &hardware, records).await;
+    assert_eq!(
+        (pushed.status, pushed.json.clone()),
+        (200, json!({"data": {"records_pushed": 2}}))
+    );
+    let status = v6(&central, "site_status", b, pw, &hardware, "").await;
+    assert_eq!(status.json, json!({"data": {"is_integrating": false}}));
+    let pull = v6(
+        &central,
+        "pull",
+        b,
+        pw,
+        &hardware,
+        r#""cursor":0,"batch_size":500,"is_initialised":true,"#,
+    )
+    .await;
+    assert_eq!(
+        (pull.status, pull.json.clone()),
+        (
+            200,
+            json!({"data": {"end_cursor": 0, "total_records": 0, "records": [], "is_last_batch": true}})
+        )
+    );
+
+    let wrong = v6(&central, "pull", b, "wrong", &hardware, "").await;
+    assert_eq!(
+        (wrong.status, wrong.json["error"]["code"].clone()),
+        (401, json!("site_incorrect_password"))
+    );
+    let elsewhere = v6(&central, "pull", b, pw, "another-machine", "").await;
+    assert_eq!(
+        (elsewhere.status, elsewhere.json["error"]["code"].clone()),
+        (401, json!("site_incorrect_hardware_id"))
+    );
+    let malformed = http::Request::post(format!("{central}/central/sync/pull"))
+        .body(Full::new(Bytes::from("{}")))
+        .unwrap();
+    let malformed = send(&http_client(), malformed).await;
+    assert_eq!(
+        (malformed.status, malformed.json["error"]["code"].clone()),
+        (400, json!("bad_request"))
+    );
+    let get = http::Request::get(format!("{central}/central/sync/pull"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    assert_eq!(send(&http_client(), get).await.status, 405);
+    server.stop().await;
+
+    let configured = TestServer::start_with(dir.path(), |config| {
+        config.v5.central_url = Some("https://sync.example.org/".into());
+    })
+    .await;
+    let site = v5(&configured, b, pw, "GET", "site", "").await;
+    assert_eq!(site.json["omSupplyCentralServerUrl"], "https://sync.example.org");
+}

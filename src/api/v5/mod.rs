@@ -29,6 +29,7 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
             site.0,
             engine.initialisation(site),
             primary.config.server.primary_site_id,
+            &central_url(&primary.config.v5, &call.headers, primary.config.server.listen),
         )),
         (Endpoint::Initialise, &Method::POST) => {
             let queued = engine.initial_dump(site, false, ClientKind::OpenMsupply).await?;
@@ -116,6 +117,21 @@ fn check_versions(accepted: &V5Config, headers: &http::HeaderMap) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Where the site's v6 calls go (`<url>/central/sync/`, answered by `api::v6`): the configured
+/// address, or the host the request came to, which the remote can reach (an empty or unparsable
+/// URL fails its whole sync).
+fn central_url(v5: &V5Config, headers: &http::HeaderMap, listen: std::net::SocketAddr) -> String {
+    if let Some(url) = &v5.central_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty())
+        .map_or_else(|| listen.to_string(), str::to_string);
+    format!("http://{host}")
 }
 
 /// A whole-number query parameter, `default` when absent.
