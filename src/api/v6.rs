@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use http::{HeaderMap, HeaderValue, Method};
+use http::Method;
 
-use crate::http::auth::{authenticate_site_as, HARDWARE_HEADER};
+use crate::http::auth::authenticate_site_as;
 use crate::http::error::ApiError;
 use crate::http::router::Endpoint;
 use crate::http::Call;
@@ -22,14 +22,8 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
     let path = call.path.clone();
     let body = call.body().await?;
     let request = v6::decode_request(&body)?;
-    // The hardware id travels in the body here; the binding is checked as for v5's header.
-    let mut hardware = HeaderMap::new();
-    if let Ok(value) = HeaderValue::from_str(&request.site_uuid) {
-        if !request.site_uuid.is_empty() {
-            hardware.insert(HARDWARE_HEADER, value);
-        }
-    }
-    authenticate_site_as(&primary.engine, &request.username, &request.password_sha256, &hardware).await?;
+    let hardware = Some(request.site_uuid.as_str());
+    authenticate_site_as(&primary.engine, &request.username, &request.password_sha256, hardware).await?;
     match endpoint {
         Endpoint::CentralPull => Ok(v6::encode_empty_pull()),
         Endpoint::CentralPush => Ok(v6::encode_pushed(request.records)),

@@ -28,16 +28,16 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 /// The site the request is authenticated as; binds it to its hardware id on first use.
 pub async fn authenticate_site(engine: &SyncEngine, headers: &HeaderMap) -> Result<SiteId, ApiError> {
     let (name, secret) = basic_credentials(headers).ok_or(ApiError::Unauthorized)?;
-    authenticate_site_as(engine, &name, &secret, headers).await
+    authenticate_site_as(engine, &name, &secret, presented_hardware(headers)).await
 }
 
-/// The site named `name` if `secret` is its password, with its hardware binding checked against
-/// `headers` (v6 carries the credentials in its body instead of a header).
+/// The site named `name` if `secret` is its password, with its binding checked against the
+/// hardware id presented (v6 carries both in its body instead of headers).
 pub async fn authenticate_site_as(
     engine: &SyncEngine,
     name: &str,
     secret: &str,
-    headers: &HeaderMap,
+    hardware: Option<&str>,
 ) -> Result<SiteId, ApiError> {
     let (site, bound) = engine
         .with_directory(|d| {
@@ -47,7 +47,7 @@ pub async fn authenticate_site_as(
                 .then(|| (site.id, site.hardware_id.clone()))
         })
         .ok_or(ApiError::Unauthorized)?;
-    check_hardware(engine, headers, site, bound).await
+    check_hardware(engine, hardware, site, bound).await
 }
 
 /// The site a request of the shared v1 user acts for.
@@ -93,20 +93,22 @@ pub async fn authenticate_site_v1(
             (site.id != d.primary()).then(|| (site.id, site.hardware_id.clone()))
         })
         .ok_or(ApiError::Unauthorized)?;
-    check_hardware(engine, headers, site, bound).await
+    check_hardware(engine, presented_hardware(headers), site, bound).await
+}
+
+/// The hardware id a request presents in its header, if any.
+fn presented_hardware(headers: &HeaderMap) -> Option<&str> {
+    headers.get(HARDWARE_HEADER).and_then(|v| v.to_str().ok())
 }
 
 /// Binds `site` to the hardware id presented on first use; refuses another one afterwards.
 async fn check_hardware(
     engine: &SyncEngine,
-    headers: &HeaderMap,
+    presented: Option<&str>,
     site: SiteId,
     bound: Option<String>,
 ) -> Result<SiteId, ApiError> {
-    let presented = headers
-        .get(HARDWARE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty());
+    let presented = presented.filter(|v| !v.is_empty());
     match (presented, bound) {
         // The 2017 app never sends the header: a site never bound accepts that. A bound site
         // refuses it like any other id, or anyone with the password could bypass the binding.
