@@ -4,6 +4,7 @@
 //! and pulls come out as [`PullReply`], translated by [`crate::formats`].
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -21,6 +22,14 @@ use crate::formats::{self, Api, PullReply};
 use crate::metrics::Metrics;
 
 pub type Http = Client<HttpConnector, Full<Bytes>>;
+
+/// A central cursor not read yet (see `Satellite::central_cursor`).
+const UNREAD: u64 = u64::MAX;
+
+/// One unread central cursor per satellite, for [`Satellite::with_central_cursor`].
+pub fn central_cursors(sites: usize) -> Arc<[Arc<AtomicU64>]> {
+    (0..sites).map(|_| Arc::new(AtomicU64::new(UNREAD))).collect()
+}
 
 pub fn http_client() -> Http {
     let mut connector = HttpConnector::new();
@@ -66,6 +75,11 @@ pub struct Satellite {
     hardware_id: String,
     http: Http,
     metrics: Arc<Metrics>,
+    /// v5: the last `ID` read from `central_records` (open-mSupply keeps it; 0 again when it
+    /// re-initialises). [`UNREAD`] until the first read: a satellite that has not initialised in
+    /// this run is one initialised before, up to date, so it starts from the feed's end (as a
+    /// v3 satellite starts from its queue's position).
+    central_cursor: Arc<AtomicU64>,
 }
 
 impl Satellite {
@@ -82,7 +96,15 @@ impl Satellite {
             hardware_id: format!("loadtest-{number}"),
             http,
             metrics,
+            central_cursor: Arc::new(AtomicU64::new(UNREAD)),
         }
+    }
+
+    /// Keeps the satellite's place in v5's central feed in `cursor` (shared by every `Satellite`
+    /// value of the same satellite, as open-mSupply keeps it between syncs).
+    pub fn with_central_cursor(mut self, cursor: Arc<AtomicU64>) -> Satellite {
+        self.central_cursor = cursor;
+        self
     }
 
     async fn call(
@@ -162,6 +184,8 @@ impl Satellite {
     /// always queues the full dump.
     pub async fn initial_dump(&self, full: bool) -> anyhow::Result<u64> {
         if self.api == Api::V5 {
+            // A re-initialised open-mSupply site reads the central feed again from its start.
+            self.central_cursor.store(0, Ordering::Relaxed);
             if !full {
                 static SAID: std::sync::Once = std::sync::Once::new();
                 SAID.call_once(|| eprintln!("v5 has no mobile subset: initialise queues the full dump"));
@@ -204,6 +228,42 @@ impl Satellite {
         };
         let body = self.call("pull", "GET", &path, Vec::new(), false).await?;
         Ok(PullReply::new(self.api, body))
+    }
+
+    /// v5 only: the next page of `central_records` after this satellite's cursor, in the queued
+    /// shape (see [`formats::central_as_queued`]), or None when the feed is read to its end. The
+    /// cursor moves past the page (the feed is not acknowledged).
+    pub async fn pull_central(&self, limit: usize) -> anyhow::Result<Option<PullReply>> {
+        self.resume().await?;
+        let cursor = self.central_cursor.load(Ordering::Relaxed);
+        let path = format!("central_records?cursor={cursor}&limit={limit}");
+        let body = self.call("pull", "GET", &path, Vec::new(), false).await?;
+        let Some((last, queued)) = formats::central_as_queued(&body)? else {
+            return Ok(None);
+        };
+        self.central_cursor.store(last, Ordering::Relaxed);
+        Ok(Some(PullReply::new(Api::V5, Bytes::from(queued))))
+    }
+
+    /// v5: a satellite initialised before this run starts reading the central feed where it
+    /// ends now (what it holds is up to date). Call it before anything changes that the
+    /// satellite must receive; done at the first central read otherwise.
+    pub async fn resume(&self) -> anyhow::Result<()> {
+        if self.api == Api::V5 && self.central_cursor.load(Ordering::Relaxed) == UNREAD {
+            let body = self
+                .call("pull", "GET", "central_records?cursor=0&limit=0", Vec::new(), false)
+                .await?;
+            let end = Satellite::number(&body, "maxCursor")?;
+            // A concurrent initial_dump (cursor 0) wins.
+            let _ = self
+                .central_cursor
+                .compare_exchange(UNREAD, end, Ordering::Relaxed, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    pub fn api(&self) -> Api {
+        self.api
     }
 
     pub async fn acknowledge(&self, ids: &[&str]) -> anyhow::Result<()> {

@@ -367,6 +367,60 @@ fn v5_to_v2(body: &[u8]) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// A `central_records` page (`{"maxCursor","data":[{"ID": n, …}]}`) in the `queued_records`
+/// shape, each record's `ID` as its `syncOutId` (`c<ID>`, so that it is never taken for a queued
+/// one), with the last `ID`; None for an empty page (the feed is read to its end: the server
+/// never answers an empty page below `maxCursor`).
+pub fn central_as_queued(body: &[u8]) -> anyhow::Result<Option<(u64, Vec<u8>)>> {
+    #[derive(Deserialize)]
+    struct Central<'a> {
+        #[serde(borrow, default)]
+        data: Vec<CentralRecord<'a>>,
+    }
+    #[derive(Deserialize)]
+    struct CentralRecord<'a> {
+        #[serde(rename = "ID")]
+        id: u64,
+        #[serde(rename = "tableName", borrow)]
+        table: Cow<'a, str>,
+        #[serde(rename = "recordId", borrow)]
+        record_id: Cow<'a, str>,
+        #[serde(borrow)]
+        action: Cow<'a, str>,
+        #[serde(rename = "recordData", borrow, default)]
+        record_data: Option<&'a RawValue>,
+    }
+    let page: Central<'_> = serde_json::from_slice(body).context("a v5 central_records reply")?;
+    let Some(last) = page.data.last().map(|r| r.id) else {
+        return Ok(None);
+    };
+    // Written by hand so that each record's data stays byte for byte as served.
+    let mut out = Vec::with_capacity(body.len() + 16 * page.data.len());
+    out.extend_from_slice(b"{\"queueLength\":0,\"data\":[");
+    for (i, r) in page.data.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"syncOutId\":");
+        write_string(&mut out, &format!("c{}", r.id));
+        for (key, value) in [
+            ("tableName", &r.table),
+            ("recordId", &r.record_id),
+            ("action", &r.action),
+        ] {
+            out.extend_from_slice(format!(",\"{key}\":").as_bytes());
+            write_string(&mut out, value);
+        }
+        if let Some(raw) = r.record_data {
+            out.extend_from_slice(b",\"recordData\":");
+            out.extend_from_slice(raw.get().as_bytes());
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+    Ok(Some((last, out)))
+}
+
 /// The `code: message` of a v5 error body (`{"error":{"code","message"}}`).
 pub fn v5_error(body: &[u8]) -> Option<String> {
     #[derive(Deserialize)]

@@ -149,6 +149,7 @@ async fn run() -> anyhow::Result<()> {
         drop_one_record: args.drop_one_record,
         progress: progress.clone(),
         judging: Arc::new(judging::Judging::new(args.api, args.judge_every)),
+        central_cursors: client::central_cursors(spec.sites),
     };
     let ticker = {
         let (metrics, progress) = (metrics.clone(), progress.clone());

@@ -396,6 +396,15 @@ fn transfers(d: &mut Demo, sites: &[DemoSite], supplier_stock: &[Batch]) {
         return;
     };
     for (n, customer) in customers.iter().enumerate() {
+        // Trading stores see each other's names, both ways (open-mSupply needs it of a transfer).
+        for (store, name) in [(customer, supplier), (supplier, customer)] {
+            let join = d.id();
+            d.push(
+                "name_store_join",
+                &store.store_id,
+                json!({"ID": join, "name_ID": name.store_name_id, "store_ID": store.store_id, "inactive": "false"}),
+            );
+        }
         let (request, day) = (d.id(), d.date());
         d.push(
             "requisition",

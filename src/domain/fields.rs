@@ -123,6 +123,8 @@ struct FieldFile {
     pushed_as: Vec<String>,
     #[serde(default)]
     v5: Option<V5Kind>,
+    #[serde(default)]
+    v5_strings: Vec<String>,
 }
 
 /// One field of a table.
@@ -143,6 +145,9 @@ pub struct Field {
     pub need: Vec<Client>,
     pub pushed_as: Vec<String>,
     pub v5: Option<V5Kind>,
+    /// Keys of a JSON document field whose numbers v5 carries as strings (open-mSupply reads
+    /// `pref.data.monthsLeadTime` as a string, mSupply Mobile as a number).
+    pub v5_strings: Vec<String>,
     /// The field's own name is also another field's other name (`donor_id`): looked up in full.
     pub shared_key: bool,
 }
@@ -279,6 +284,9 @@ fn check_table(name: &str, table: TableFile) -> Result<TableFields, String> {
         if direct.iter().any(|s| !s.alias) {
             return Err(format!("field {} is listed twice", file.name));
         }
+        if !file.v5_strings.is_empty() && file.kind != FieldType::Json {
+            return Err(format!("field {}: v5_strings is for json fields", file.name));
+        }
         direct.push(Slot {
             field: i as u16,
             alias: false,
@@ -305,6 +313,7 @@ fn check_table(name: &str, table: TableFile) -> Result<TableFields, String> {
             need: file.need,
             pushed_as: file.pushed_as,
             v5: file.v5,
+            v5_strings: file.v5_strings,
             shared_key: false,
         });
     }

@@ -10,7 +10,7 @@ use roaring::RoaringTreemap;
 
 use super::dump_progress::unix_seconds_now;
 use super::index::{union_len_in, EntryFacts, CENTRAL};
-use super::site_queue::SiteQueue;
+use super::site_queue::{ClientKind, SiteQueue};
 use super::SyncState;
 use crate::domain::directory::Site;
 use crate::domain::ids::{key_form, SiteId};
@@ -233,9 +233,15 @@ impl<'a> Group<'a> {
     /// How many records of each of `tables` a dump for `site` as of `snapshot` holds: the index's
     /// members, with this group's own index changes applied (they are in the dump, but reach the
     /// index only after the commit). Bitmap counts, no reads.
-    pub fn dump_queued(&self, site: SiteId, tables: &[String], snapshot: u64) -> Vec<(String, u64)> {
+    pub fn dump_queued(
+        &self,
+        site: SiteId,
+        client: ClientKind,
+        tables: &[String],
+        snapshot: u64,
+    ) -> Vec<(String, u64)> {
         let index = &self.state.index;
-        let view = index.view(site);
+        let view = index.queued_view(site, client);
         // Central and store audiences never share an entry, so they are counted apart (a union
         // of bitmaps copies them; a site has one store, usually).
         let (central, stores): (Vec<u32>, Vec<u32>) = view.iter().partition(|a| **a == CENTRAL);
@@ -252,7 +258,7 @@ impl<'a> Group<'a> {
                 IndexOp::Insert(seq, facts) => (*seq, facts, true),
                 IndexOp::Remove(seq, facts) => (*seq, facts, false),
             };
-            if !facts.exists || seq > snapshot || !index.sees(site, &facts.audiences) {
+            if !facts.exists || seq > snapshot || !index.queues(site, client, &facts.audiences) {
                 continue;
             }
             if let Some((_, count)) = counts.iter_mut().find(|(table, _)| *table == facts.table) {
@@ -342,7 +348,7 @@ mod tests {
             IndexOp::Insert(8, facts("transact", other, true)),
         ];
         let tables = ["item".to_string(), "transact".to_string(), "unit".to_string()];
-        let counts = group.dump_queued(site, &tables, 8);
+        let counts = group.dump_queued(site, ClientKind::Current, &tables, 8);
         let expected = [
             ("item".to_string(), 3),
             ("transact".to_string(), 0),

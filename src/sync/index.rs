@@ -19,6 +19,8 @@ use crate::domain::directory::Directory;
 use crate::domain::ids::SiteId;
 use crate::domain::routing::Audience;
 
+use super::site_queue::ClientKind;
+
 /// Dense ids for names (audiences, tables), assigned in order of first sight.
 #[derive(Debug, Default)]
 pub struct Interner {
@@ -178,9 +180,20 @@ impl QueueIndex {
         self.views.get(&site).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// Whether an entry of these audiences is in `site`'s view.
-    pub fn sees(&self, site: SiteId, audiences: &[Audience]) -> bool {
+    /// The audiences whose entries `site`'s queue carries for its client: its whole view, but
+    /// central for open-mSupply, which reads central records through `central_records` (a
+    /// record queued as well would reach it twice). Central is always a view's first audience.
+    pub fn queued_view(&self, site: SiteId, client: ClientKind) -> &[u32] {
         let view = self.view(site);
+        match client {
+            ClientKind::OpenMsupply => view.get(1..).unwrap_or(&[]),
+            ClientKind::Current | ClientKind::Mobile2017 => view,
+        }
+    }
+
+    /// Whether an entry of these audiences is in `site`'s queue for its client.
+    pub fn queues(&self, site: SiteId, client: ClientKind, audiences: &[Audience]) -> bool {
+        let view = self.queued_view(site, client);
         audiences
             .iter()
             .any(|a| self.audiences.get(a.as_key()).is_some_and(|id| view.contains(&id)))

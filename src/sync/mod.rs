@@ -369,15 +369,30 @@ impl SyncEngine {
         self.load(&ids, &snapshot)
     }
 
-    /// The central changes after `cursor` (a log sequence number), at most `limit`, each with its
-    /// sequence number as its cursor, and the highest cursor there is: the feed open-mSupply
-    /// reads central data from. A record changed twice appears once, at its latest cursor.
-    pub fn central_after(&self, cursor: u64, limit: usize) -> Result<(u64, Vec<(u64, Outgoing)>)> {
+    /// The central changes after `cursor` (a log sequence number) that `site` did not push, at
+    /// most `limit`, each with its sequence number as its cursor, and the highest such cursor:
+    /// the feed open-mSupply reads central data from. A record changed twice appears once, at
+    /// its latest cursor. A site's own changes are not echoed back to it (they would overwrite
+    /// its newer edits); the highest cursor skips them too, so the feed never answers an empty
+    /// page below it.
+    pub fn central_after(&self, site: SiteId, cursor: u64, limit: usize) -> Result<(u64, Vec<(u64, Outgoing)>)> {
         let (seqs, max_cursor, snapshot) = {
             let state = self.state.read();
             let central = state.index.changes(index::CENTRAL);
-            let seqs: Vec<u64> = index::merged_after(&[central], cursor).take(limit).collect();
-            (seqs, central.max().unwrap_or(0), self.storage.snapshot())
+            let own = state.index.own(site);
+            let seqs: Vec<u64> = index::merged_after(&[central], cursor)
+                .filter(|seq| !own.contains(*seq))
+                .take(limit)
+                .collect();
+            // Never below the cursor asked from (open-mSupply subtracts it): the site's own change
+            // may have superseded the entry it last read.
+            let max_cursor = central
+                .iter()
+                .rev()
+                .find(|seq| !own.contains(*seq))
+                .unwrap_or(0)
+                .max(cursor);
+            (seqs, max_cursor, self.storage.snapshot())
         };
         let ids: Vec<OutgoingId> = seqs.iter().map(|&seq| OutgoingId::Change { seq }).collect();
         let records = self.load(&ids, &snapshot)?;

@@ -158,6 +158,9 @@ pub(super) fn apply_record(
             ),
         })?;
     }
+    if leaves_record && record.table == "store" {
+        hosting_site_into_store_row(group, catalogues, &mut record)?;
+    }
     let join_before = match (&previous, route.route) {
         (Some((_, entry)), RouteKind::NameStoreJoin) => join_of(route, &entry.record),
         _ => None,
@@ -216,6 +219,28 @@ pub(super) fn apply_record(
         reroute_followers(group, catalogues, &table, &target, 0)?;
     }
     Ok(seq)
+}
+
+/// A store's row says which site hosts it, as the directory has it (open-mSupply counts a store
+/// as its own when `sync_id_remote_site` is its site id): whatever was pushed or imported, the
+/// directory decides. A store the directory does not know keeps its value.
+fn hosting_site_into_store_row(group: &Group<'_>, catalogues: &Catalogues, record: &mut SyncRecord) -> Result<()> {
+    let Some(store) = group.state.directory.store(&record.record_id) else {
+        return Ok(());
+    };
+    let site = format!(r#"{{"sync_id_remote_site":"{}"}}"#, store.site.0);
+    let fields = catalogues.fields.table("store").map(|t| &**t);
+    let today = today(catalogues.values);
+    let new = NewRow {
+        record_id: &record.record_id,
+        today: &today,
+    };
+    record.data =
+        row::merge(fields, new, site.as_bytes(), Some(&record.data)).map_err(|error| StoreError::Corrupt {
+            family: crate::store::cf::LOG,
+            detail: format!("the row of store {} cannot be merged: {error}", record.record_id),
+        })?;
+    Ok(())
 }
 
 /// The satellites' day now (`YYYY-MM-DD`), for the dates a new row defaults to.

@@ -283,7 +283,7 @@ fn apply(group: &mut Group<'_>, catalogues: &Catalogues, command: Command) -> Re
                 tables.retain(|t| !withheld.contains(t));
             }
             queue.client = client;
-            let queued = group.dump_queued(site, &tables, snapshot);
+            let queued = group.dump_queued(site, client, &tables, snapshot);
             let empty = queued.iter().all(|(_, n)| *n == 0);
             queue.progress = Some(DumpProgress::started(queued, unix_seconds_now()));
             queue.dump_generation += 1;

@@ -3,7 +3,7 @@
 //! dates as `YYYY-MM-DD`, times as seconds since midnight, documents as JSON values); fields the
 //! catalogue does not know as stored.
 
-use crate::domain::fields::{FieldType, TableFields, V5Kind};
+use crate::domain::fields::{Field, FieldType, TableFields, V5Kind};
 use crate::domain::row::{unescape, Members, TokenKind};
 
 use super::json::write_string;
@@ -31,8 +31,8 @@ pub fn write_row(out: &mut Vec<u8>, table: Option<&TableFields>, data: &[u8]) {
         out.push(b':');
         let field = field_at(table, key, &mut cursor);
         match (field, token.kind) {
-            (Some((kind, v5)), TokenKind::String) => match unescape(token.raw) {
-                Some(text) => write_native(out, kind, v5, &text),
+            (Some(field), TokenKind::String) => match unescape(token.raw) {
+                Some(text) => write_native(out, field, &text),
                 None => out.extend_from_slice(token.raw),
             },
             _ => out.extend_from_slice(token.raw),
@@ -41,21 +41,20 @@ pub fn write_row(out: &mut Vec<u8>, table: Option<&TableFields>, data: &[u8]) {
     out.push(b'}');
 }
 
-/// The type and v5 kind of the field `key` names, trying the next field in order first.
-fn field_at(table: &TableFields, key: &[u8], cursor: &mut usize) -> Option<(FieldType, Option<V5Kind>)> {
+/// The field `key` names, trying the next field in order first.
+fn field_at<'t>(table: &'t TableFields, key: &[u8], cursor: &mut usize) -> Option<&'t Field> {
     let name = key.get(1..key.len().saturating_sub(1))?;
     let position = match table.fields.get(*cursor) {
         Some(field) if field.name.as_bytes() == name => *cursor,
         _ => table.position(&unescape(key)?)?,
     };
     *cursor = position + 1;
-    let field = &table.fields[position];
-    Some((field.kind, field.v5))
+    Some(&table.fields[position])
 }
 
 /// One value, stored as `text`, in v5's form.
-fn write_native(out: &mut Vec<u8>, kind: FieldType, v5: Option<V5Kind>, text: &str) {
-    let v5 = v5.unwrap_or(match kind {
+fn write_native(out: &mut Vec<u8>, field: &Field, text: &str) {
+    let v5 = field.v5.unwrap_or(match field.kind {
         FieldType::Text | FieldType::Id => V5Kind::Str,
         FieldType::Int => V5Kind::Int,
         FieldType::Num => V5Kind::Num,
@@ -85,6 +84,8 @@ fn write_native(out: &mut Vec<u8>, kind: FieldType, v5: Option<V5Kind>, text: &s
         V5Kind::Json => {
             if text.is_empty() {
                 out.extend_from_slice(b"null");
+            } else if !field.v5_strings.is_empty() {
+                write_document_with_strings(out, text, &field.v5_strings);
             } else if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
                 out.extend_from_slice(text.as_bytes());
             } else {
@@ -92,6 +93,22 @@ fn write_native(out: &mut Vec<u8>, kind: FieldType, v5: Option<V5Kind>, text: &s
             }
         }
     }
+}
+
+/// A JSON document with the numbers at its top-level `keys` as strings (`1` → `"1"`); a document
+/// that is not an object goes out as it is, text that is not JSON as a string.
+fn write_document_with_strings(out: &mut Vec<u8>, text: &str, keys: &[String]) {
+    let mut document = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(document)) => document,
+        Ok(_) => return out.extend_from_slice(text.as_bytes()),
+        Err(_) => return write_string(out, text),
+    };
+    for key in keys {
+        if let Some(value) = document.get_mut(key.as_str()).filter(|v| v.is_number()) {
+            *value = serde_json::Value::String(value.to_string());
+        }
+    }
+    out.extend_from_slice(serde_json::Value::Object(document).to_string().as_bytes());
 }
 
 /// A stored number's text when it is a JSON number (the stored form always is, but a row written
@@ -141,13 +158,14 @@ fields = [
   { name = "custom_data", type = "json" },
   { name = "daysToSupply", type = "num", v5 = "int" },
   { name = "tax_rate", type = "num", v5 = "num_or_null" },
+  { name = "data", type = "json", v5_strings = ["monthsLeadTime", "absent"] },
 ]
 "#;
 
     #[test]
     fn a_stored_row_goes_out_in_native_types() {
         let catalogue = FieldCatalogue::parse(TABLES).unwrap();
-        let row = br#"{"ID":"T1","invoice_num":"12","total":"10.5","hold":"true","entry_date":"2024-01-05T00:00:00","confirm_date":"0000-00-00T00:00:00","entry_time":"01:01:01","custom_data":"{\"a\":1}","daysToSupply":"30.4","tax_rate":"","om_status":"NEW","x":{"y":1}}"#;
+        let row = br#"{"ID":"T1","invoice_num":"12","total":"10.5","hold":"true","entry_date":"2024-01-05T00:00:00","confirm_date":"0000-00-00T00:00:00","entry_time":"01:01:01","custom_data":"{\"a\":1}","daysToSupply":"30.4","tax_rate":"","data":"{\"monthsLeadTime\":2,\"usesVaccineModule\":true}","om_status":"NEW","x":{"y":1}}"#;
         let mut out = Vec::new();
         write_row(&mut out, catalogue.table("transact").map(|t| &**t), row);
         let got: serde_json::Value = serde_json::from_slice(&out).unwrap();
@@ -155,7 +173,7 @@ fields = [
             got,
             serde_json::json!({"ID":"T1","invoice_num":12,"total":10.5,"hold":true,"entry_date":"2024-01-05",
                 "confirm_date":"0000-00-00","entry_time":3661,"custom_data":{"a":1},"daysToSupply":30,
-                "tax_rate":null,"om_status":"NEW","x":{"y":1}})
+                "tax_rate":null,"data":{"monthsLeadTime":"2","usesVaccineModule":true},"om_status":"NEW","x":{"y":1}})
         );
         let mut unknown = Vec::new();
         write_row(&mut unknown, None, row);

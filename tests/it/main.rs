@@ -23,3 +23,4 @@ mod transfers;
 mod v1_cycle;
 mod v4_lookups;
 mod v5_cycle;
+mod v5_records;

@@ -29,11 +29,15 @@ fn numbers(table: &str, fields: &[&str]) -> (u32, Vec<u32>) {
     (numbered.number, fields)
 }
 
+/// The central records an open-mSupply site reads (items are central), from the start.
 async fn v5_pull(server: &TestServer, login: &SiteLogin) -> Value {
-    let request = http::Request::get(format!("{}/sync/v5/queued_records?limit=50", server.base_url()))
-        .header("authorization", basic(&login.name, &login.password))
-        .body(Full::new(Bytes::new()))
-        .unwrap();
+    let request = http::Request::get(format!(
+        "{}/sync/v5/central_records?cursor=0&limit=50",
+        server.base_url()
+    ))
+    .header("authorization", basic(&login.name, &login.password))
+    .body(Full::new(Bytes::new()))
+    .unwrap();
     let reply = send(&http_client(), request).await;
     assert_eq!(reply.status, 200, "{}", reply.raw);
     reply.json

@@ -21,15 +21,19 @@ async fn v5(server: &TestServer, login: &SiteLogin, password: &str, method: &str
     send(&http_client(), request).await
 }
 
+/// The site's own store data comes through its queue, central data through `central_records`
+/// only: nothing reaches it twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_msupply_site_initialises_and_drains_over_v5() {
     let dir = tempfile::tempdir().unwrap();
     let logins = register_sites(dir.path(), 2);
     let (a, b) = (&logins[0], &logins[1]);
     let server = TestServer::start(dir.path()).await;
-    let native = r#"{"ID":"N1","quantity":5,"is_vaccine":true,"note":null}"#;
+    let native = r#"{"ID":"N1","invoice_num":5,"hold":true,"comment":null,"store_ID":"STORE_B","type":"si","status":"nw","name_ID":"CUSTOMER1"}"#
+        .replace("STORE_B", &b.store_id);
     let mut records: Vec<String> = (0..30).map(item).collect();
-    records.push(record("V5-N1", "item", "N1", "", native));
+    records.extend((0..12).map(|n| transact(n, &b.store_id).1));
+    records.push(record("V5-N1", "transact", "N1", &b.store_id, &native));
     server.satellite(a, "v3").push(&batch(&records)).await;
     let pw = b.password.as_str();
 
@@ -42,7 +46,11 @@ async fn an_open_msupply_site_initialises_and_drains_over_v5() {
     let started = v5(&server, b, pw, "POST", "initialise", "{}").await;
     assert_eq!(started.status, 200, "{}", started.raw);
     let queued = started.json["queueLength"].as_u64().unwrap();
-    assert!(queued >= 31, "{}", started.raw);
+    assert_eq!(
+        queued, 13,
+        "the store's invoices, not the central items: {}",
+        started.raw
+    );
     assert_eq!(
         v5(&server, b, pw, "GET", "site", "").await.json["initialisationStatus"],
         "started"
@@ -50,6 +58,8 @@ async fn an_open_msupply_site_initialises_and_drains_over_v5() {
     let status = v5(&server, b, pw, "GET", "site_status", "").await;
     assert_eq!(status.json, json!({"code": "idle", "message": "", "data": null}));
 
+    let (central, _) = read_central(&server, b, 0).await;
+    assert_eq!(central.len(), 30, "the items");
     let mut received: Vec<Value> = Vec::new();
     loop {
         let page = v5(&server, b, pw, "GET", "queued_records?limit=7", "").await;
@@ -77,29 +87,39 @@ async fn an_open_msupply_site_initialises_and_drains_over_v5() {
         received.extend(data);
     }
     assert_eq!(received.len() as u64, queued);
+    assert!(
+        received.iter().all(|r| r["tableName"] == "transact"),
+        "no central record is queued as well"
+    );
     let n1 = received.iter().find(|r| r["recordId"] == "N1").unwrap();
     assert_eq!(
         (n1["tableName"].clone(), n1["action"].clone()),
-        (json!("item"), json!("update"))
+        (json!("transact"), json!("update"))
     );
-    // The whole row in native types: what was pushed, and the catalogue's defaults beside it.
+    // The whole row in native types: what was pushed (a null as the catalogue's empty value),
+    // and the catalogue's defaults beside it.
     let row = n1["recordData"].as_object().unwrap();
-    for (key, value) in serde_json::from_str::<Value>(native).unwrap().as_object().unwrap() {
-        assert_eq!(row.get(key), Some(value), "{key} in {}", n1["recordData"]);
+    for (key, value) in serde_json::from_str::<Value>(&native).unwrap().as_object().unwrap() {
+        let want = if value.is_null() { &json!("") } else { value };
+        assert_eq!(row.get(key), Some(want), "{key} in {}", n1["recordData"]);
     }
-    assert_eq!((&row["doses"], &row["type_of"]), (&json!(0), &json!("general")));
+    assert_eq!((&row["currency_rate"], &row["mode"]), (&json!(1), &json!("store")));
     assert_eq!(
         v5(&server, b, pw, "GET", "site", "").await.json["initialisationStatus"],
         "completed"
     );
 
-    // A later delete arrives as one, without recordData.
+    // A later delete arrives as one, without recordData: a store's through the queue, an item's
+    // through the central feed only.
     server
         .satellite(a, "v3")
-        .push(&batch(&[delete("V5-D1", "item", "N1", "")]))
+        .push(&batch(&[
+            delete("V5-D1", "transact", "N1", &b.store_id),
+            delete("V5-D2", "item", &format!("{:032X}", 0x1_0000_0000u64 + 3), ""),
+        ]))
         .await;
     let page = v5(&server, b, pw, "GET", "queued_records", "").await;
-    assert_eq!(page.json["queueLength"], 1);
+    assert_eq!(page.json["queueLength"], 1, "{}", page.raw);
     let gone = &page.json["data"][0];
     assert_eq!(
         (gone["recordId"].clone(), gone["action"].clone()),
@@ -163,8 +183,8 @@ async fn v5_errors_have_v5_shape_and_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_v5_push_reaches_v3_satellites_in_their_forms_and_a_bad_one_applies_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let logins = register_sites(dir.path(), 2);
-    let (a, b) = (&logins[0], &logins[1]);
+    let logins = register_sites(dir.path(), 3);
+    let (a, b, c) = (&logins[0], &logins[1], &logins[2]);
     let server = TestServer::start(dir.path()).await;
     let pw = a.password.as_str();
     let refused = v5(
@@ -211,7 +231,16 @@ async fn a_v5_push_reaches_v3_satellites_in_their_forms_and_a_bad_one_applies_no
     assert_eq!(
         v5(&server, a, pw, "GET", "queued_records", "").await.json["queueLength"],
         0,
-        "never back to its origin"
+        "central data is never queued for an open-mSupply site"
+    );
+    let (own_feed, own_max) = read_central(&server, a, 0).await;
+    assert!(own_feed.is_empty(), "its own push is not echoed back: {own_feed:?}");
+    assert_eq!(own_max, 0, "and the feed does not promise it");
+    let (feed, max) = read_central(&server, c, 0).await;
+    assert_eq!(feed.len(), 1, "another open-mSupply site reads it");
+    assert_eq!(
+        (&feed[0]["recordId"], max),
+        (&json!("G1"), feed[0]["ID"].as_u64().unwrap())
     );
     server.stop().await;
 }
@@ -424,4 +453,54 @@ async fn the_v6_central_that_site_names_answers_the_remote() {
     .await;
     let site = v5(&configured, b, pw, "GET", "site", "").await;
     assert_eq!(site.json["omSupplyCentralServerUrl"], "https://sync.example.org");
+}
+
+/// A store's record names the site that hosts it as the directory has it, whatever was pushed:
+/// open-mSupply treats a store as its own only when `sync_id_remote_site` is its `siteId`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_record_names_its_hosting_site_as_the_directory_has_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = register_sites(dir.path(), 2);
+    let (a, b) = (&logins[0], &logins[1]);
+    let server = TestServer::start(dir.path()).await;
+    let stores = [
+        record(
+            "ST-B",
+            "store",
+            &b.store_id,
+            "",
+            &format!(
+                r#"{{"ID":"{}","name":"B","code":"B","name_ID":"NB","sync_id_remote_site":"999"}}"#,
+                b.store_id
+            ),
+        ),
+        record(
+            "ST-X",
+            "store",
+            "NOT-IN-DIRECTORY",
+            "",
+            r#"{"ID":"NOT-IN-DIRECTORY","name":"X","code":"X","name_ID":"NX","sync_id_remote_site":"77"}"#,
+        ),
+    ];
+    let pushed = server.satellite(a, "v3").push(&batch(&stores)).await;
+    assert_eq!(pushed.json["error"], "", "{}", pushed.raw);
+    let site_id = v5(&server, b, &b.password, "GET", "site", "").await.json["siteId"].clone();
+    let (central, _) = read_central(&server, b, 0).await;
+    let site_of = |id: &str| {
+        central
+            .iter()
+            .find(|r| r["recordId"] == id)
+            .map(|r| r["recordData"]["sync_id_remote_site"].clone())
+    };
+    assert_eq!(
+        site_of(&b.store_id),
+        Some(site_id),
+        "its own store is active on the site"
+    );
+    assert_eq!(
+        site_of("NOT-IN-DIRECTORY"),
+        Some(json!(77)),
+        "an unknown store keeps its value"
+    );
+    server.stop().await;
 }

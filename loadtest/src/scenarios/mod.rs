@@ -9,18 +9,17 @@ pub mod sync;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyhow::bail;
 use indicatif::ProgressBar;
-use mobile_validator::Session;
 use satsync::admin::dataset::DatasetSpec;
 
 use crate::client::{Http, Pulled, Satellite};
 use crate::formats::{Api, PullReply};
 use crate::holdings::Digest;
-use crate::judging::{JudgeAs, Judging};
+use crate::judging::{Judge, JudgeAs, Judging};
 use crate::metrics::Metrics;
 
 /// Everything a scenario runs with.
@@ -41,6 +40,8 @@ pub struct Context {
     pub progress: ProgressBar,
     /// What mSupply Mobile would do with what the satellites receive.
     pub judging: Arc<Judging>,
+    /// Each satellite's place in v5's central feed, kept across the rounds of a run.
+    pub central_cursors: Arc<[Arc<AtomicU64>]>,
 }
 
 /// What a scenario found: integrity failures, and figures of its own for the report.
@@ -59,6 +60,7 @@ impl Outcome {
 impl Context {
     pub fn satellite(&self, number: usize) -> Satellite {
         Satellite::new(number, self.api, &self.url, self.http.clone(), self.metrics.clone())
+            .with_central_cursor(self.central_cursors[number].clone())
     }
 
     /// Runs `work` for each satellite number in `numbers`, `concurrency` at a time; the results
@@ -76,12 +78,14 @@ impl Context {
         for _ in 0..self.concurrency.min(numbers.len()).max(1) {
             let (numbers, next, work) = (numbers.clone(), next.clone(), work.clone());
             let (api, url, http, metrics) = (self.api, self.url.clone(), self.http.clone(), self.metrics.clone());
+            let cursors = self.central_cursors.clone();
             workers.push(tokio::spawn(async move {
                 let mut done = Vec::new();
                 loop {
                     let slot = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&number) = numbers.get(slot) else { return done };
-                    let satellite = Satellite::new(number, api, &url, http.clone(), metrics.clone());
+                    let satellite = Satellite::new(number, api, &url, http.clone(), metrics.clone())
+                        .with_central_cursor(cursors[number].clone());
                     done.push((slot, work(satellite).await));
                 }
             }));
@@ -137,14 +141,14 @@ pub struct Drained {
     /// A record still to be lost on purpose (`drop_one`).
     drop_pending: bool,
     /// The app's session of this satellite, when it is judged, and where its totals go.
-    judge: Option<(Session, Arc<Judging>)>,
+    judge: Option<(Judge, Arc<Judging>)>,
 }
 
 impl Drained {
     /// Adds what the app judged of this drain to the scenario's totals.
     fn conclude_judging(&mut self) {
         if let Some((session, judging)) = self.judge.take() {
-            judging.add(&session.report());
+            judging.add(session);
         }
     }
 
@@ -174,8 +178,7 @@ impl Drained {
     ) -> anyhow::Result<()> {
         let body = reply.to_v2()?;
         if let Some((session, _)) = self.judge.as_mut() {
-            let batch: Vec<serde_json::Value> = serde_json::from_slice(&body)?;
-            session.judge_batch(&batch);
+            session.judge(&body, reply.body())?;
         }
         let records: Vec<Pulled<'_>> = serde_json::from_slice(&body)?;
         if records.len() != ids.len() || records.iter().zip(ids).any(|(r, id)| r.sync_id != *id) {
@@ -212,6 +215,22 @@ pub async fn drain(
         }),
         ..Drained::default()
     };
+    // An open-mSupply site reads central data from the central feed (its queue holds only its
+    // stores' records) first, as it does in every sync; the feed is read, not acknowledged.
+    if satellite.api() == Api::V5 {
+        while let Some(reply) = satellite.pull_central(options.batch).await? {
+            let ids = reply.sync_ids()?;
+            drained.pulls += 1;
+            drained.bytes += reply.body().len() as u64;
+            metrics.records(0, ids.len() as u64);
+            if options.defer_digest {
+                let n = ids.len();
+                drained.held.push((reply, n));
+            } else {
+                drained.digest_body(&reply, &ids, &mut on_record)?;
+            }
+        }
+    }
     loop {
         let promised = satellite.count().await?;
         let reply = satellite.pull(options.batch).await?;

@@ -26,10 +26,10 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     outcome.figure("initial_dump_phase_seconds", started.elapsed().as_secs_f64());
     for (n, result) in queued.into_iter().enumerate() {
         match result {
-            Ok(count) if count == expected.site(n).records => {}
+            Ok(count) if count == expected.queued(n) => {}
             Ok(count) => outcome.failures.push(format!(
                 "site {n}: initial_dump queued {count}, expected {}",
-                expected.site(n).records
+                expected.queued(n)
             )),
             Err(error) => outcome.failures.push(format!("site {n}: initial_dump failed: {error}")),
         }

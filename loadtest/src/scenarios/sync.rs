@@ -45,6 +45,11 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let deadline = Instant::now() + ctx.duration;
     ctx.progress.set_length(ctx.duration.as_secs());
     let latest: Arc<Mutex<Versions>> = Arc::default();
+    // The satellites were initialised before the run: over v5 they read the central feed from
+    // where it ends before the first injected change.
+    for n in 1..ctx.spec.sites {
+        ctx.satellite(n).resume().await?;
+    }
     let mut injector = Some({
         let (satellite, latest, metrics) = (ctx.satellite(0), latest.clone(), ctx.metrics.clone());
         tokio::spawn(async move {

@@ -45,7 +45,7 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
             let primary = primary.clone();
             tokio::task::spawn_blocking(move || {
                 crate::http::priority::lower_current_thread();
-                let (max_cursor, records) = primary.engine.central_after(cursor, limit)?;
+                let (max_cursor, records) = primary.engine.central_after(site, cursor, limit)?;
                 Ok::<_, crate::sync::SyncError>(v5::encode_central(max_cursor, &records, &primary.config.fields))
             })
             .await

@@ -7,6 +7,7 @@
 pub mod client;
 pub mod data;
 pub mod fake_source;
+pub mod remote;
 pub mod schema;
 
 use std::net::SocketAddr;
