@@ -36,6 +36,8 @@ impl Audience {
 pub trait RoutingLookup {
     /// The store whose own name has this id (`NameID`), if it is a known store.
     fn store_named(&self, name_id: &str) -> Option<StoreKey>;
+    /// The store whose own name has this id, if its site builds its own half of a transfer.
+    fn store_building_transfers(&self, name_id: &str) -> Option<StoreKey>;
     /// The stores a name (a patient, say) is joined to through `name_store_join`.
     fn patient_stores(&self, name_id: &str) -> Vec<StoreKey>;
     /// The audiences of a header's current state (`None` while the header is not known).
@@ -123,6 +125,14 @@ fn named_stores(
             out.insert(Audience::Store(store));
         }
     }
+    for field in &route.transfer_name_fields {
+        if let Some(store) = facts
+            .field(field)
+            .and_then(|name| lookup.store_building_transfers(name))
+        {
+            out.insert(Audience::Store(store));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -135,6 +145,9 @@ mod tests {
     impl RoutingLookup for NoLookup {
         fn store_named(&self, name_id: &str) -> Option<StoreKey> {
             (name_id == "NAME-OF-B").then(|| StoreKey::new("b"))
+        }
+        fn store_building_transfers(&self, name_id: &str) -> Option<StoreKey> {
+            (name_id == "NAME-OF-OMS").then(|| StoreKey::new("oms"))
         }
         fn patient_stores(&self, name_id: &str) -> Vec<StoreKey> {
             if name_id == "P1" {
@@ -188,6 +201,26 @@ mod tests {
         assert_eq!(
             audiences(&route, &facts, &NoLookup),
             vec![Audience::Store(StoreKey::new("A")), Audience::Store(StoreKey::new("B"))]
+        );
+    }
+
+    #[test]
+    fn a_transfer_to_a_store_that_builds_its_own_half_reaches_it_as_it_is() {
+        let got = route_of("transact", "a", &[("store_ID", "A"), ("name_ID", "NAME-OF-OMS")]);
+        assert_eq!(
+            got,
+            vec![
+                Audience::Store(StoreKey::new("A")),
+                Audience::Store(StoreKey::new("oms"))
+            ]
+        );
+        let got = route_of("requisition", "a", &[("store_ID", "A"), ("name_ID", "NAME-OF-OMS")]);
+        assert_eq!(
+            got,
+            vec![
+                Audience::Store(StoreKey::new("A")),
+                Audience::Store(StoreKey::new("oms"))
+            ]
         );
     }
 

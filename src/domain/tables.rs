@@ -40,6 +40,11 @@ pub struct TableRoute {
     /// (a supplier invoice to another store, a requisition to a supplying store).
     #[serde(default)]
     pub store_name_fields: Vec<String>,
+    /// Fields of `data` holding name ids whose store is brought in only when that store's site
+    /// builds its own half of a transfer (open-mSupply): an outbound shipment or a request
+    /// requisition goes to it as it is. A store whose half the primary generates is not sent it.
+    #[serde(default)]
+    pub transfer_name_fields: Vec<String>,
     /// For `name`: the field and value that mark a patient.
     #[serde(default)]
     pub patient_field: Option<String>,
@@ -61,6 +66,7 @@ impl TableRoute {
             route: RouteKind::Central,
             store_fields: Vec::new(),
             store_name_fields: Vec::new(),
+            transfer_name_fields: Vec::new(),
             patient_field: None,
             patient_value: None,
             name_field: None,
@@ -84,6 +90,7 @@ impl TableRoute {
         let mut fields: Vec<&str> = Vec::new();
         fields.extend(self.store_fields.iter().map(String::as_str));
         fields.extend(self.store_name_fields.iter().map(String::as_str));
+        fields.extend(self.transfer_name_fields.iter().map(String::as_str));
         fields.extend(self.patient_field.as_deref());
         fields.extend(self.name_field.as_deref());
         fields.extend(self.parent_field.as_deref());

@@ -4,6 +4,7 @@
 //! the records that follow a header or a name are routed again when it moves.
 
 use super::group::Group;
+use super::site_queue::ClientKind;
 use super::transfers::{self, Touched};
 use super::Catalogues;
 use crate::domain::ids::{SiteId, StoreKey};
@@ -34,6 +35,12 @@ struct Lookup<'a> {
 impl RoutingLookup for Lookup<'_> {
     fn store_named(&self, name_id: &str) -> Option<StoreKey> {
         self.group.state.directory.store_with_name_id(name_id).cloned()
+    }
+    fn store_building_transfers(&self, name_id: &str) -> Option<StoreKey> {
+        let directory = &self.group.state.directory;
+        let store = directory.store_with_name_id(name_id)?;
+        let site = directory.site_of_store(store)?;
+        (self.group.queue(site).client == ClientKind::OpenMsupply).then(|| store.clone())
     }
     fn patient_stores(&self, _name_id: &str) -> Vec<StoreKey> {
         self.joined_stores.clone()
