@@ -9,6 +9,7 @@ pub mod dump_progress;
 mod group;
 pub mod index;
 pub mod lookups;
+mod parents_first;
 pub mod patients;
 mod push;
 pub mod queue_view;
@@ -366,7 +367,8 @@ impl SyncEngine {
                 self.storage.snapshot(),
             )
         };
-        self.load(&ids, &snapshot)
+        let records = self.load(&ids, &snapshot)?;
+        self.parents_first(site, &ids, records, limit)
     }
 
     /// The central changes after `cursor` (a log sequence number) that `site` did not push, at

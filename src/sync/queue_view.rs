@@ -197,6 +197,43 @@ impl<'a> QueueView<'a> {
         }
     }
 
+    /// Whether the queue may still hold an entry of `table`: the rest of the dump has the table,
+    /// or a record of it in the view changed after the queue's position. (False means it holds
+    /// none; true may be wrong the other way, for entries the view leaves out.)
+    pub fn may_hold(&self, table: &str) -> bool {
+        let dumped = self
+            .queue
+            .dump
+            .as_ref()
+            .is_some_and(|d| d.tables.iter().skip(d.table_pos as usize).any(|t| t == table));
+        dumped
+            || self.index.queued_view(self.site, self.queue.client).iter().any(|a| {
+                self.index
+                    .members(*a, table)
+                    .max()
+                    .is_some_and(|max| max > self.queue.position)
+            })
+    }
+
+    /// How the entry `seq` of `table` is still to be delivered in this queue, if it is: in the
+    /// rest of the dump, or in the change part.
+    pub fn pending(&self, table: &str, seq: u64) -> Option<OutgoingId> {
+        if let Some(dump) = &self.queue.dump {
+            if let Some(at) = dump.tables.iter().position(|t| t == table) {
+                let id = OutgoingId::Dump {
+                    generation: dump.generation,
+                    table: at as u32,
+                    seq,
+                };
+                if self.contains(id) {
+                    return Some(id);
+                }
+            }
+        }
+        let id = OutgoingId::Change { seq };
+        self.contains(id).then_some(id)
+    }
+
     /// Whether `id` is in the queue and not yet acknowledged.
     pub fn contains(&self, id: OutgoingId) -> bool {
         let acked = match id {

@@ -24,3 +24,4 @@ mod v1_cycle;
 mod v4_lookups;
 mod v5_cycle;
 mod v5_records;
+mod v5_transfers;
