@@ -105,6 +105,15 @@ pub struct SyncState {
     pub queues: HashMap<SiteId, SiteQueue>,
 }
 
+impl SyncState {
+    /// `site`'s queue as a view (an empty queue for a site with no state yet), handed to `read`.
+    fn with_view<T>(&self, site: SiteId, read: impl FnOnce(&QueueView<'_>) -> T) -> T {
+        let default = SiteQueue::default();
+        let queue = self.queues.get(&site).unwrap_or(&default);
+        read(&QueueView::new(&self.index, site, queue))
+    }
+}
+
 /// Where a site stands with its initialisation (the v5 `site` call reports it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Initialisation {
@@ -350,22 +359,14 @@ impl SyncEngine {
         // Taken even while the writer waits for the lock: that writer may be waiting for a
         // (niced, preempted) pull to release its read lock, and a count, microseconds long,
         // should not queue behind both.
-        let state = self.state.read_recursive();
-        let default = SiteQueue::default();
-        let queue = state.queues.get(&site).unwrap_or(&default);
-        QueueView::new(&state.index, site, queue).count()
+        self.state.read_recursive().with_view(site, |view| view.count())
     }
 
     /// The first `limit` records of `site`'s queue (reads storage: call off the async runtime).
     pub fn list(&self, site: SiteId, limit: usize) -> Result<Vec<Outgoing>> {
         let (ids, snapshot) = {
             let state = self.state.read();
-            let default = SiteQueue::default();
-            let queue = state.queues.get(&site).unwrap_or(&default);
-            (
-                QueueView::new(&state.index, site, queue).head(limit),
-                self.storage.snapshot(),
-            )
+            (state.with_view(site, |view| view.head(limit)), self.storage.snapshot())
         };
         let records = self.load(&ids, &snapshot)?;
         self.parents_first(site, &ids, records, limit)
@@ -408,9 +409,7 @@ impl SyncEngine {
         };
         let snapshot = {
             let state = self.state.read();
-            let default = SiteQueue::default();
-            let queue = state.queues.get(&site).unwrap_or(&default);
-            if !QueueView::new(&state.index, site, queue).contains(id) {
+            if !state.with_view(site, |view| view.contains(id)) {
                 return Ok(None);
             }
             self.storage.snapshot()

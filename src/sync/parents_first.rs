@@ -9,8 +9,7 @@
 
 use foldhash::{HashSet, HashSetExt};
 
-use super::queue_view::QueueView;
-use super::site_queue::{OutgoingId, SiteQueue};
+use super::site_queue::OutgoingId;
 use super::{Outgoing, Result, SyncEngine};
 use crate::domain::ids::SiteId;
 use crate::domain::row::string_fields;
@@ -55,18 +54,17 @@ impl SyncEngine {
         let in_page: HashSet<u64> = ids.iter().map(|id| id.seq()).collect();
         let (early, snapshot) = {
             let state = self.state.read();
-            let default = SiteQueue::default();
-            let queue = state.queues.get(&site).unwrap_or(&default);
-            let view = QueueView::new(&state.index, site, queue);
             let mut seen = HashSet::new();
-            let early: Vec<(usize, OutgoingId)> = lines
-                .iter()
-                .zip(header_seqs)
-                .filter_map(|((at, table, _), seq)| {
-                    let seq = seq.filter(|seq| !in_page.contains(seq) && seen.insert(*seq))?;
-                    view.pending(table, seq).map(|id| (*at, id))
-                })
-                .collect();
+            let early: Vec<(usize, OutgoingId)> = state.with_view(site, |view| {
+                lines
+                    .iter()
+                    .zip(header_seqs)
+                    .filter_map(|((at, table, _), seq)| {
+                        let seq = seq.filter(|seq| !in_page.contains(seq) && seen.insert(*seq))?;
+                        view.pending(table, seq).map(|id| (*at, id))
+                    })
+                    .collect()
+            });
             (early, self.storage.snapshot())
         };
         if early.is_empty() {
@@ -94,10 +92,7 @@ impl SyncEngine {
     /// Whether `site`'s queue may still hold an entry of one of `tables` ahead of this page.
     fn may_hold_any(&self, site: SiteId, tables: &HashSet<&str>) -> bool {
         let state = self.state.read();
-        let default = SiteQueue::default();
-        let queue = state.queues.get(&site).unwrap_or(&default);
-        let view = QueueView::new(&state.index, site, queue);
-        tables.iter().any(|table| view.may_hold(table))
+        state.with_view(site, |view| tables.iter().any(|table| view.may_hold(table)))
     }
 
     /// The records of the page that are lines of a header, with the header they name.

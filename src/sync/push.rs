@@ -151,19 +151,7 @@ pub(super) fn apply_record(
     // The row is the stored one with the pushed fields replaced, or a new one completed with the
     // defaults (a whole row new is complete as it is).
     if leaves_record && !(whole_row && stored.is_none()) {
-        let fields = catalogues.fields.table(&record.table).map(|t| &**t);
-        let today = today(catalogues.values);
-        let new = NewRow {
-            record_id: &record.record_id,
-            today: &today,
-        };
-        record.data = row::merge(fields, new, &record.data, stored).map_err(|error| StoreError::Corrupt {
-            family: crate::store::cf::LOG,
-            detail: format!(
-                "the row of {} {} cannot be merged: {error}",
-                record.table, record.record_id
-            ),
-        })?;
+        record.data = merged_row(catalogues, &record, &record.data, stored)?;
     }
     if leaves_record && record.table == "store" {
         hosting_site_into_store_row(group, catalogues, &mut record)?;
@@ -236,18 +224,26 @@ fn hosting_site_into_store_row(group: &Group<'_>, catalogues: &Catalogues, recor
         return Ok(());
     };
     let site = format!(r#"{{"sync_id_remote_site":"{}"}}"#, store.site.0);
-    let fields = catalogues.fields.table("store").map(|t| &**t);
+    record.data = merged_row(catalogues, record, site.as_bytes(), Some(&record.data))?;
+    Ok(())
+}
+
+/// `pushed` (a row in stored form) laid over `stored`, or over the catalogue's defaults for a new
+/// row of `record`'s table ([`row::merge`]).
+fn merged_row(catalogues: &Catalogues, record: &SyncRecord, pushed: &[u8], stored: Option<&[u8]>) -> Result<Vec<u8>> {
+    let fields = catalogues.fields.table(&record.table).map(|t| &**t);
     let today = today(catalogues.values);
     let new = NewRow {
         record_id: &record.record_id,
         today: &today,
     };
-    record.data =
-        row::merge(fields, new, site.as_bytes(), Some(&record.data)).map_err(|error| StoreError::Corrupt {
-            family: crate::store::cf::LOG,
-            detail: format!("the row of store {} cannot be merged: {error}", record.record_id),
-        })?;
-    Ok(())
+    row::merge(fields, new, pushed, stored).map_err(|error| StoreError::Corrupt {
+        family: crate::store::cf::LOG,
+        detail: format!(
+            "the row of {} {} cannot be merged: {error}",
+            record.table, record.record_id
+        ),
+    })
 }
 
 /// The satellites' day now (`YYYY-MM-DD`), for the dates a new row defaults to.

@@ -11,43 +11,19 @@ use satsync::admin::demo;
 use serde_json::Value;
 
 use crate::support::client::{basic, http_client, send};
-use crate::support::{SiteLogin, TestServer, PRIMARY};
+use crate::support::{SiteLogin, TestServer};
 
 fn of<'r>(records: &'r [Value], table: &'r str) -> impl Iterator<Item = &'r Value> {
     records.iter().filter(move |r| r["RecordType"] == table)
 }
 
-fn login_of(site: &demo::DemoSite) -> SiteLogin {
-    SiteLogin {
-        id: site.site_id.0,
-        name: site.site_name.clone(),
-        password: site.site_password.clone(),
-        store_id: site.store_id.clone(),
-        store_name_id: site.store_name_id.clone(),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_demo_satellite_initialises_as_the_app_needs() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = satsync::store::Storage::open(dir.path(), 16).unwrap();
-    let sites = demo::create_sites(&storage, PRIMARY).unwrap();
-    drop(storage);
-    let server = TestServer::start(dir.path()).await;
-    let lines = demo::records(42, &sites, &demo::DemoSize::default()).join("\n");
-    let applied = satsync::admin::transfer::import(
-        &server.primary.engine,
-        PRIMARY,
-        lines.as_bytes(),
-        lines.len() as u64,
-        false,
-    )
-    .await
-    .unwrap();
-    assert_eq!(applied as usize, lines.lines().count());
+    let (server, sites) = TestServer::demo(dir.path()).await;
 
     for (n, site) in sites.iter().enumerate() {
-        let login = login_of(site);
+        let login = SiteLogin::from(site);
         for version in ["v3", "v2"] {
             let satellite = server.satellite(&login, version);
             let queued = satellite.initial_dump(false).await;
@@ -100,7 +76,7 @@ async fn every_demo_satellite_initialises_as_the_app_needs() {
 
     // A patient's dispensing history, as a device asks for it (with its hardware id).
     let site = &sites[1];
-    let login = login_of(site);
+    let login = SiteLogin::from(site);
     let satellite = server.satellite(&login, "v3");
     satellite.initial_dump(false).await;
     let records = satellite.drain(500).await;

@@ -2,47 +2,17 @@
 //! initialised as an open-mSupply remote (site, initialise, the central feed, the queue), every
 //! record judged by the v5 validator, and nothing the site needs missing.
 
-use satsync::admin::demo;
 use serde_json::Value;
 
 use crate::support::remote::{failures, Remote};
-use crate::support::{SiteLogin, TestServer, PRIMARY};
-
-fn login_of(site: &demo::DemoSite) -> SiteLogin {
-    SiteLogin {
-        id: site.site_id.0,
-        name: site.site_name.clone(),
-        password: site.site_password.clone(),
-        store_id: site.store_id.clone(),
-        store_name_id: site.store_name_id.clone(),
-    }
-}
-
-/// A demo server: its sites created and its records imported, as `scripts/demo` does.
-async fn demo_server(dir: &std::path::Path) -> (TestServer, Vec<demo::DemoSite>) {
-    let storage = satsync::store::Storage::open(dir, 16).unwrap();
-    let sites = demo::create_sites(&storage, PRIMARY).unwrap();
-    drop(storage);
-    let server = TestServer::start(dir).await;
-    let lines = demo::records(42, &sites, &demo::DemoSize::default()).join("\n");
-    satsync::admin::transfer::import(
-        &server.primary.engine,
-        PRIMARY,
-        lines.as_bytes(),
-        lines.len() as u64,
-        false,
-    )
-    .await
-    .unwrap();
-    (server, sites)
-}
+use crate::support::{SiteLogin, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_demo_site_initialises_over_v5_as_open_msupply_needs() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, sites) = demo_server(dir.path()).await;
+    let (server, sites) = TestServer::demo(dir.path()).await;
     for site in &sites {
-        let mut remote = Remote::new(&server.base_url(), &login_of(site));
+        let mut remote = Remote::new(&server.base_url(), &SiteLogin::from(site));
         let info = remote.call("GET", "site", "").await;
         assert_eq!(info.json["siteId"], site.site_id.0, "{}", info.raw);
         let queued = remote.initialise().await;

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::support::data::{batch, record};
 use crate::support::remote::{failures, Remote};
-use crate::support::{register_sites, SiteLogin, TestServer, PRIMARY};
+use crate::support::{register_sites, SiteLogin, TestServer};
 
 const ITEM: &str = "5A000000000000000000000000000001";
 
@@ -112,16 +112,7 @@ async fn transfers_each_way_between_open_msupply_and_mobile_stores() {
     let logins = register_sites(dir.path(), 2);
     let (oms, mobile) = (&logins[0], &logins[1]);
     let server = TestServer::start(dir.path()).await;
-    let lines = central_records(oms, mobile).join("\n");
-    satsync::admin::transfer::import(
-        &server.primary.engine,
-        PRIMARY,
-        lines.as_bytes(),
-        lines.len() as u64,
-        false,
-    )
-    .await
-    .unwrap();
+    server.import(&central_records(oms, mobile).join("\n")).await;
 
     let mut remote = Remote::new(&server.base_url(), oms);
     remote.initialise().await;
@@ -234,16 +225,7 @@ async fn a_header_changed_after_its_lines_still_comes_before_them() {
     let logins = register_sites(dir.path(), 2);
     let (mobile, oms) = (&logins[0], &logins[1]);
     let server = TestServer::start(dir.path()).await;
-    let lines = central_records(oms, mobile).join("\n");
-    satsync::admin::transfer::import(
-        &server.primary.engine,
-        PRIMARY,
-        lines.as_bytes(),
-        lines.len() as u64,
-        false,
-    )
-    .await
-    .unwrap();
+    server.import(&central_records(oms, mobile).join("\n")).await;
     let mut remote = Remote::new(&server.base_url(), oms);
     remote.initialise().await;
     remote.sync(500).await;

@@ -35,6 +35,18 @@ pub struct SiteLogin {
     pub store_name_id: String,
 }
 
+impl From<&satsync::admin::demo::DemoSite> for SiteLogin {
+    fn from(site: &satsync::admin::demo::DemoSite) -> SiteLogin {
+        SiteLogin {
+            id: site.site_id.0,
+            name: site.site_name.clone(),
+            password: site.site_password.clone(),
+            store_id: site.store_id.clone(),
+            store_name_id: site.store_name_id.clone(),
+        }
+    }
+}
+
 /// A primary running in this process, stopped when dropped.
 pub struct TestServer {
     pub address: SocketAddr,
@@ -80,6 +92,35 @@ impl TestServer {
 
     pub fn satellite(&self, login: &SiteLogin, version: &str) -> Satellite {
         Satellite::new(&self.base_url(), login, version)
+    }
+
+    /// Imports `lines` (records in the push shape, one per line) as the primary's own data, as an
+    /// operator loads it; every line must apply.
+    pub async fn import(&self, lines: &str) {
+        let applied = satsync::admin::transfer::import(
+            &self.primary.engine,
+            PRIMARY,
+            lines.as_bytes(),
+            lines.len() as u64,
+            false,
+        )
+        .await
+        .unwrap();
+        assert_eq!(applied as usize, lines.lines().count());
+    }
+
+    /// A server over the demo: its sites created and its records imported, as `scripts/demo`
+    /// does.
+    pub async fn demo(data_dir: &Path) -> (TestServer, Vec<satsync::admin::demo::DemoSite>) {
+        use satsync::admin::demo;
+        let storage = Storage::open(data_dir, 16).unwrap();
+        let sites = demo::create_sites(&storage, PRIMARY).unwrap();
+        drop(storage);
+        let server = TestServer::start(data_dir).await;
+        server
+            .import(&demo::records(42, &sites, &demo::DemoSize::default()).join("\n"))
+            .await;
+        (server, sites)
     }
 
     /// Stops serving and closes the database, so the directory can be opened again.
