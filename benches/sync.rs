@@ -58,6 +58,26 @@ fn sync(c: &mut Criterion) {
     let mut group = c.benchmark_group("sync");
     group.throughput(Throughput::Elements(500));
 
+    // What a push adds before the writer: each row read into the stored form (serially here).
+    let catalogues = Catalogues::builtin();
+    let table = catalogues.fields.table("item").map(|t| &**t);
+    let rows: Vec<Vec<u8>> = v2::decode_push(&items(0, 500), usize::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.record.data)
+        .collect();
+    group.bench_function("normalize_500_items", |b| {
+        b.iter(|| {
+            rows.iter()
+                .filter(|data| {
+                    satsync::domain::row::normalize(table, data, catalogues.values)
+                        .unwrap()
+                        .whole
+                })
+                .count()
+        })
+    });
+
     let mut next = 1_000_000;
     group.bench_function("push_500_durable", |b| {
         b.iter_batched(

@@ -14,6 +14,9 @@ use std::borrow::Cow;
 use super::fields::{Slot, TableFields};
 use super::values::{to_stored, ValueRules};
 
+/// Strings up to this long are scanned byte by byte (see `Members::string_end`).
+const SHORT_STRING: usize = 16;
+
 /// The kind of a JSON value, from its first byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
@@ -80,6 +83,15 @@ impl<'a> Members<'a> {
     /// The end (exclusive) of the string starting at `from` (its opening quote).
     fn string_end(&self, from: usize) -> Option<usize> {
         let mut i = from + 1;
+        // Most keys and values are short: a plain loop finds their end before memchr's set-up
+        // would have paid off.
+        for (n, byte) in self.bytes.get(i..)?.iter().take(SHORT_STRING).enumerate() {
+            match byte {
+                b'"' => return Some(i + n + 1),
+                b'\\' => break,
+                _ => {}
+            }
+        }
         loop {
             i += memchr::memchr2(b'"', b'\\', self.bytes.get(i..)?)?;
             if self.bytes[i] == b'"' {

@@ -228,4 +228,18 @@ proptest::proptest! {
         let rotated = push(&format!("{{{}}}", fields.join(",")), None);
         proptest::prop_assert_eq!(forward, rotated);
     }
+
+    /// A string value is read to its end whatever its length and escapes (the short ones by the
+    /// byte loop, the rest by memchr, an escape near the switch from one to the other).
+    #[test]
+    fn strings_end_where_they_end(text in "[a\\\\\"é ]{0,40}", key in "[k\\\"]{1,20}") {
+        let value = serde_json::to_string(&text).unwrap();
+        let key_json = serde_json::to_string(&key).unwrap();
+        let row = format!("{{{key_json}:{value},\"next\":1}}");
+        let members: Vec<(&[u8], Token<'_>)> = Members::new(row.as_bytes()).map(Result::unwrap).collect();
+        proptest::prop_assert_eq!(members.len(), 2);
+        proptest::prop_assert_eq!(members[0].0, key_json.as_bytes());
+        proptest::prop_assert_eq!(members[0].1.raw, value.as_bytes());
+        proptest::prop_assert_eq!(unescape(members[0].1.raw).unwrap(), text);
+    }
 }
