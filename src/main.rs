@@ -12,6 +12,7 @@ use satsync::config::Config;
 use satsync::domain::ids::SiteId;
 use satsync::primary::Primary;
 use satsync::store::Storage;
+use satsync::sync::ClientKind;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -71,6 +72,36 @@ enum Command {
     },
 }
 
+/// A satellite's client, as an operator names it.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ClientArg {
+    /// mSupply Mobile since 2017 (`/sync/v3/`), or desktop.
+    Mobile,
+    /// The 2017 mSupply Mobile app (`/sync/v2/`).
+    #[value(name = "mobile-2017")]
+    Mobile2017,
+    /// An open-mSupply remote site (`/sync/v5/`).
+    OpenMsupply,
+}
+
+impl From<ClientArg> for ClientKind {
+    fn from(client: ClientArg) -> ClientKind {
+        match client {
+            ClientArg::Mobile => ClientKind::Current,
+            ClientArg::Mobile2017 => ClientKind::Mobile2017,
+            ClientArg::OpenMsupply => ClientKind::OpenMsupply,
+        }
+    }
+}
+
+fn client_name(client: ClientKind) -> &'static str {
+    match client {
+        ClientKind::Current => "mobile",
+        ClientKind::Mobile2017 => "mobile-2017",
+        ClientKind::OpenMsupply => "open-msupply",
+    }
+}
+
 #[derive(Subcommand)]
 enum SiteCommand {
     /// Register a satellite site.
@@ -81,6 +112,17 @@ enum SiteCommand {
         password: String,
         #[arg(long)]
         id: Option<u32>,
+        /// The client the site runs, when known before it first syncs (an open-mSupply site's
+        /// transfers are routed to it as they are from the start).
+        #[arg(long, value_enum)]
+        client: Option<ClientArg>,
+    },
+    /// Declare the client a site runs (it changes by itself when the site syncs with another).
+    SetClient {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        client: ClientArg,
     },
     /// List the sites.
     List,
@@ -216,15 +258,28 @@ fn main() -> anyhow::Result<()> {
         Command::Site(command) => {
             let storage = open_storage(&config)?;
             match command {
-                SiteCommand::Add { name, password, id } => {
+                SiteCommand::Add {
+                    name,
+                    password,
+                    id,
+                    client,
+                } => {
                     let site = admin::directory::add_site(&storage, primary, &name, &password, id)?;
+                    if let Some(client) = client {
+                        admin::directory::declare_client(&storage, primary, &name, client.into())?;
+                    }
                     println!("added site {} ({})", site.id, site.name);
+                }
+                SiteCommand::SetClient { name, client } => {
+                    admin::directory::declare_client(&storage, primary, &name, client.into())?;
+                    println!("{name} runs {}", client_name(client.into()));
                 }
                 SiteCommand::List => {
                     for site in admin::directory::list_sites(&storage, primary)? {
                         let hardware = site.hardware_id.as_deref().unwrap_or("-");
+                        let client = client_name(admin::directory::site_client(&storage, site.id)?);
                         println!(
-                            "{}\t{}\tstores: {}\thardware: {hardware}",
+                            "{}\t{}\tstores: {}\thardware: {hardware}\tclient: {client}",
                             site.id,
                             site.name,
                             site.stores.join(",")

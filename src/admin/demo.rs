@@ -12,11 +12,12 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use super::directory::{add_site, add_store, add_user, NewStore};
+use super::directory::{add_site, add_store, add_user, declare_client, NewStore};
 use super::Result;
 use crate::domain::ids::SiteId;
 use crate::domain::permissions;
 use crate::store::Storage;
+use crate::sync::ClientKind;
 
 /// Credentials of one demo satellite, for the operator to point a satellite at.
 #[derive(Debug, Clone)]
@@ -30,18 +31,26 @@ pub struct DemoSite {
     pub store_name_id: String,
     pub user_name: String,
     pub user_password: String,
+    /// The client this site is declared for (an open-mSupply site builds its own transfers).
+    pub client: ClientKind,
     /// The clients this site's data suits, for the operator choosing where to point which.
     pub suits: &'static str,
 }
 
 /// The demo's stores: the first supplies the other two (its customers order from it, and what it
-/// issues to them arrives as their supplier invoices).
-const DEMO_SITES: [&str; 3] = ["District Store South", "Clinic North", "Pharmacy Central"];
+/// issues to them arrives as their supplier invoices). The third is an open-mSupply remote site:
+/// what the district store issues to it arrives as the district's own invoice, for its own
+/// processors to receive.
+const DEMO_SITES: [(&str, ClientKind); 3] = [
+    ("District Store South", ClientKind::Current),
+    ("Clinic North", ClientKind::Current),
+    ("Pharmacy Central", ClientKind::OpenMsupply),
+];
 
 /// Registers the demo sites, stores and users.
 pub fn create_sites(storage: &Storage, primary: SiteId) -> Result<Vec<DemoSite>> {
     let mut sites: Vec<DemoSite> = Vec::new();
-    for (n, title) in DEMO_SITES.iter().enumerate() {
+    for (n, (title, client)) in DEMO_SITES.iter().enumerate() {
         let site_name = format!("demo{}", n + 1);
         let site_password = format!("demo{}-pass", n + 1);
         let site = add_site(storage, primary, &site_name, &site_password, None)?;
@@ -58,6 +67,9 @@ pub fn create_sites(storage: &Storage, primary: SiteId) -> Result<Vec<DemoSite>>
                 supplying_store_id: supplier,
             },
         )?;
+        if *client != ClientKind::Current {
+            declare_client(storage, primary, &site_name, *client)?;
+        }
         let user_name = format!("user{}", n + 1);
         let user_password = format!("user{}-pass", n + 1);
         add_user(
@@ -79,10 +91,11 @@ pub fn create_sites(storage: &Storage, primary: SiteId) -> Result<Vec<DemoSite>>
             store_name_id: store.name_id,
             user_name,
             user_password,
-            suits: if n == 0 {
-                "supplier: mSupply Mobile since 2017 (/sync/v3/), which receives its customers' orders; the 2017 app (/sync/v2/) syncs too but is sent no requisitions"
-            } else {
-                "customer: mSupply Mobile since 2017 (/sync/v3/) or the 2017 app (/sync/v2/, sent no requisitions)"
+            client: *client,
+            suits: match (n, client) {
+                (0, _) => "supplier: mSupply Mobile since 2017 (/sync/v3/), which receives its customers' orders; the 2017 app (/sync/v2/) syncs too but is sent no requisitions",
+                (_, ClientKind::OpenMsupply) => "customer: an open-mSupply remote site (/sync/v5/, this primary as its central server), which builds its own halves of transfers",
+                _ => "customer: mSupply Mobile since 2017 (/sync/v3/) or the 2017 app (/sync/v2/, sent no requisitions)",
             },
         });
     }

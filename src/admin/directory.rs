@@ -5,7 +5,7 @@ use crate::domain::credentials::PasswordHash;
 use crate::domain::directory::{Site, Store, User};
 use crate::domain::ids::{new_hex_id, SiteId};
 use crate::store::Storage;
-use crate::sync::site_queue::SiteQueue;
+use crate::sync::site_queue::{ClientKind, SiteQueue};
 
 /// Registers a satellite. Its queue starts at the current end of the log: it receives changes
 /// from now on, and everything else through `initial_dump`.
@@ -49,6 +49,37 @@ fn update_site(storage: &Storage, primary: SiteId, name: &str, change: impl FnOn
     batch.put_site(&site);
     storage.commit(batch)?;
     Ok(site)
+}
+
+/// Declares which client a site runs before it first syncs (an open-mSupply site builds its own
+/// half of transfers, so those sent to its stores are routed to it as they are, never generated
+/// as a mobile half). A site's calls still tell the primary later: the first sync with another
+/// client changes it.
+pub fn declare_client(storage: &Storage, primary: SiteId, name: &str, client: ClientKind) -> Result<Site> {
+    let directory = storage.load_directory(primary)?;
+    let site = directory
+        .site_named(name)
+        .cloned()
+        .ok_or_else(|| AdminError::Invalid(format!("no site named {name}")))?;
+    let mut queue = site_queue(storage, site.id)?;
+    queue.client = client;
+    let mut batch = storage.batch();
+    batch.put_site_queue(site.id, &queue.encode());
+    storage.commit(batch)?;
+    Ok(site)
+}
+
+/// The client each site was declared or last seen with.
+pub fn site_client(storage: &Storage, site: SiteId) -> Result<ClientKind> {
+    Ok(site_queue(storage, site)?.client)
+}
+
+fn site_queue(storage: &Storage, site: SiteId) -> Result<SiteQueue> {
+    let stored = storage.site_queues()?.into_iter().find(|(id, _)| *id == site);
+    let bytes = stored
+        .ok_or_else(|| AdminError::Invalid(format!("site {site} has no queue")))?
+        .1;
+    SiteQueue::decode(&bytes).ok_or_else(|| AdminError::Invalid(format!("the queue of site {site} cannot be read")))
 }
 
 /// Forgets a site's hardware binding, so that the next machine to log in binds it again.

@@ -120,6 +120,37 @@ fn command_line_administers_sites_stores_and_users() {
     let (ok, listing, _) = run(&["site", "list"]);
     assert!(ok);
     assert!(listing.contains("2\tnorth\tstores: ABCDEF"), "{listing}");
+    assert!(listing.contains("client: mobile\n"), "{listing}");
+    // A site declared open-mSupply before it first syncs, and declared back.
+    assert!(
+        run(&[
+            "site",
+            "add",
+            "--name",
+            "oms",
+            "--password",
+            "pw",
+            "--client",
+            "open-msupply"
+        ])
+        .0
+    );
+    let (_, listing, _) = run(&["site", "list"]);
+    assert!(
+        listing.contains("\toms\t") && listing.contains("client: open-msupply"),
+        "{listing}"
+    );
+    let (ok, out, _) = run(&["site", "set-client", "--name", "oms", "--client", "mobile-2017"]);
+    assert!(ok && out.contains("oms runs mobile-2017"), "{out}");
+    let (ok, _, stderr) = run(&["site", "set-client", "--name", "oms", "--client", "desktop9"]);
+    assert!(!ok && stderr.contains("invalid value"), "{stderr}");
+    let (ok, _, stderr) = run(&["site", "set-client", "--name", "nobody", "--client", "mobile"]);
+    assert!(!ok && stderr.contains("no site named nobody"), "{stderr}");
+    let (_, listing, _) = run(&["site", "list"]);
+    assert!(
+        listing.contains("client: mobile-2017") && !listing.contains("open-msupply"),
+        "{listing}"
+    );
     let lines = dir.path().join("records.jsonl");
     std::fs::write(&lines, format!("{}\n{}\n", item(1), item(2))).unwrap();
     let (ok, out, stderr) = run(&["import", lines.to_str().unwrap()]);

@@ -2,6 +2,7 @@
 //! initialised as an open-mSupply remote (site, initialise, the central feed, the queue), every
 //! record judged by the v5 validator, and nothing the site needs missing.
 
+use satsync::sync::ClientKind;
 use serde_json::Value;
 
 use crate::support::remote::{failures, Remote};
@@ -46,6 +47,35 @@ async fn every_demo_site_initialises_over_v5_as_open_msupply_needs() {
             Some(Value::from(site.site_id.0)),
             "{name}: its store is active"
         );
+        if site.client == ClientKind::OpenMsupply {
+            // Declared open-mSupply before its first sync: what the district store issued to it
+            // came as the district's own invoice, with its lines, and no half was generated.
+            let of = |table: &'static str| remote.received.iter().filter(move |r| r["tableName"] == table);
+            let issued: Vec<&Value> = of("transact")
+                .filter(|r| {
+                    let data = &r["recordData"];
+                    data["type"] == "ci"
+                        && data["store_ID"] == sites[0].store_id.as_str()
+                        && data["name_ID"] == site.store_name_id.as_str()
+                })
+                .collect();
+            assert!(!issued.is_empty(), "{name}: the district's issue to it arrived");
+            for invoice in &issued {
+                assert!(
+                    of("trans_line").any(|l| l["recordData"]["transaction_ID"] == invoice["recordId"]),
+                    "{name}: the issue's lines arrived"
+                );
+            }
+            assert!(
+                !of("transact")
+                    .any(|r| r["recordData"]["type"] == "si" && r["recordData"]["store_ID"] == site.store_id.as_str()),
+                "{name}: no supplier invoice was generated for it"
+            );
+        }
     }
+    assert!(
+        sites.iter().any(|s| s.client == ClientKind::OpenMsupply),
+        "one demo site is open-mSupply"
+    );
     server.stop().await;
 }
