@@ -8,7 +8,9 @@ pub const META: &str = "meta";
 pub const DIRECTORY: &str = "directory";
 /// The change log: one entry per record, its latest state, keyed by sequence number.
 pub const LOG: &str = "log";
-/// (table, record id) → sequence number of the record's entry in `log`.
+/// Record id (key form) → the table that holds it and the sequence number of its entry in
+/// `log`. Keyed by id alone: ids are unique across tables (open-mSupply keys what it receives by
+/// id alone), and the one lookup a push makes per record also tells it which table holds an id.
 pub const RECORD_INDEX: &str = "record_index";
 /// (site, SyncID) of every applied push, to recognise re-sent pushes.
 pub const PUSHED: &str = "pushed";

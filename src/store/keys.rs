@@ -71,6 +71,11 @@ pub fn record_key(table: &str, record_id: &str) -> Vec<u8> {
     key
 }
 
+/// `record_index`: a record id in key form (ids differing only in case are one id).
+pub fn record_index_key(record_id: &str) -> Vec<u8> {
+    key_form(record_id).into_bytes()
+}
+
 pub fn parse_record_key(key: &[u8]) -> Option<(&str, &str)> {
     let split = key.iter().position(|b| *b == 0)?;
     let table = std::str::from_utf8(&key[..split]).ok()?;

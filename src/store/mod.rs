@@ -21,7 +21,7 @@ pub use log_entry::LogEntry;
 pub use patient::StoredPatientRecord;
 
 /// The on-disk format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -60,7 +60,9 @@ impl Storage {
                         .try_into()
                         .map_err(|_| corrupt(cf::META, "format version"))?,
                 );
-                if found != FORMAT_VERSION {
+                if found == 1 {
+                    storage.migrate_record_index()?;
+                } else if found != FORMAT_VERSION {
                     return Err(StoreError::FormatVersion { found });
                 }
             }
@@ -75,6 +77,50 @@ impl Storage {
             }
         }
         Ok(storage)
+    }
+
+    /// Format 1 keyed `record_index` by (table, id) with the seq as value; format 2 keys it by
+    /// id alone, with the seq and the table. Every old key is rewritten, in chunks; a crash
+    /// half-way leaves both kinds, and the next open finishes (old keys hold a 0 byte, ids do
+    /// not). Where two tables held one id, the older record keeps it: the other stays in the log
+    /// and in the queues, no longer found by id, and is named in a warning.
+    fn migrate_record_index(&self) -> Result<()> {
+        let family = self.cf(cf::RECORD_INDEX);
+        let mut old: Vec<(Vec<u8>, u64)> = Vec::new();
+        for item in self.db.iterator_cf(family, IteratorMode::Start) {
+            let (key, value) = item?;
+            if key.contains(&0) {
+                old.push((key.to_vec(), decode_seq(&value, cf::RECORD_INDEX)?));
+            }
+        }
+        old.sort_by_key(|(_, seq)| *seq);
+        tracing::info!(records = old.len(), "re-keying the record index by id (format 1 to 2)");
+        let mut kept: std::collections::HashMap<Vec<u8>, String> = std::collections::HashMap::new();
+        for chunk in old.chunks(10_000) {
+            let mut batch = self.batch();
+            for (key, seq) in chunk {
+                let (table, id) = keys::parse_record_key(key).ok_or_else(|| corrupt(cf::RECORD_INDEX, "key"))?;
+                let new_key = keys::record_index_key(id);
+                match kept.get(&new_key) {
+                    Some(holder) => {
+                        tracing::warn!(table, id, holder = %holder, "an id two tables held stays with the older record")
+                    }
+                    None => {
+                        batch.put_record_seq(table, id, *seq);
+                        kept.insert(new_key, table.to_string());
+                    }
+                }
+                batch.inner.delete_cf(family, key);
+            }
+            self.commit(batch)?;
+        }
+        let mut batch = self.batch();
+        batch.inner.put_cf(
+            self.cf(cf::META),
+            keys::META_FORMAT_VERSION,
+            FORMAT_VERSION.to_be_bytes(),
+        );
+        self.commit(batch)
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
@@ -230,8 +276,9 @@ impl Storage {
     pub fn record_seq(&self, table: &str, record_id: &str) -> Result<Option<u64>> {
         let value = self
             .db
-            .get_pinned_cf(self.cf(cf::RECORD_INDEX), keys::record_key(table, record_id))?;
-        value.map(|b| decode_seq(&b, cf::RECORD_INDEX)).transpose()
+            .get_pinned_cf(self.cf(cf::RECORD_INDEX), keys::record_index_key(record_id))?;
+        let holder = value.map(|b| decode_holder(&b)).transpose()?;
+        Ok(holder.filter(|(held_by, _)| held_by == table).map(|(_, seq)| seq))
     }
 
     /// The sequence number a push with this SyncID from this site was applied at, if it was.
@@ -248,15 +295,25 @@ impl Storage {
         values.into_iter().map(|v| Ok(v?.is_some())).collect()
     }
 
-    /// The seqs of the latest entries of these records ([`keys::record_key`]): one multi-get.
-    pub fn record_seqs(&self, record_keys: &[Vec<u8>]) -> Result<Vec<Option<u64>>> {
-        let values = self
-            .db
-            .batched_multi_get_cf(self.cf(cf::RECORD_INDEX), record_keys, false);
+    /// Which table holds each of these ids, and the seq of its latest entry: one multi-get.
+    pub fn record_holders(&self, ids: &[&str]) -> Result<Vec<Option<(String, u64)>>> {
+        let id_keys: Vec<Vec<u8>> = ids.iter().map(|id| keys::record_index_key(id)).collect();
+        let values = self.db.batched_multi_get_cf(self.cf(cf::RECORD_INDEX), &id_keys, false);
         values
             .into_iter()
-            .map(|v| v?.map(|b| decode_seq(&b, cf::RECORD_INDEX)).transpose())
+            .map(|v| v?.map(|b| decode_holder(&b)).transpose())
             .collect()
+    }
+
+    /// The seqs of the latest entries of these (table, id) records: one multi-get.
+    pub fn record_seqs(&self, records: &[(&str, &str)]) -> Result<Vec<Option<u64>>> {
+        let ids: Vec<&str> = records.iter().map(|(_, id)| *id).collect();
+        let holders = self.record_holders(&ids)?;
+        Ok(records
+            .iter()
+            .zip(holders)
+            .map(|((table, _), holder)| holder.filter(|(held_by, _)| held_by == table).map(|(_, seq)| seq))
+            .collect())
     }
 
     /// The log entries at `seqs`, in the same order: one multi-get.
@@ -351,6 +408,15 @@ fn decode_seq(bytes: &[u8], family: &'static str) -> Result<u64> {
     ))
 }
 
+/// A `record_index` value: the seq (8 bytes, big-endian), then the table's name.
+fn decode_holder(bytes: &[u8]) -> Result<(String, u64)> {
+    let (seq, table) = bytes
+        .split_at_checked(8)
+        .ok_or_else(|| corrupt(cf::RECORD_INDEX, "value"))?;
+    let table = std::str::from_utf8(table).map_err(|_| corrupt(cf::RECORD_INDEX, "table"))?;
+    Ok((table.to_string(), decode_seq(seq, cf::RECORD_INDEX)?))
+}
+
 fn corrupt(family: &'static str, detail: &str) -> StoreError {
     StoreError::Corrupt {
         family,
@@ -414,8 +480,12 @@ impl Batch<'_> {
         self.delete(cf::LOG, keys::log_key(seq));
     }
 
+    /// Notes that `table` holds `record_id`, its latest entry at `seq`.
     pub fn put_record_seq(&mut self, table: &str, record_id: &str, seq: u64) {
-        self.put(cf::RECORD_INDEX, keys::record_key(table, record_id), seq.to_be_bytes());
+        let mut value = Vec::with_capacity(8 + table.len());
+        value.extend_from_slice(&seq.to_be_bytes());
+        value.extend_from_slice(table.as_bytes());
+        self.put(cf::RECORD_INDEX, keys::record_index_key(record_id), value);
     }
 
     pub fn put_pushed(&mut self, site: SiteId, sync_id: &str, seq: u64) {
@@ -552,5 +622,67 @@ mod tests {
         }
         assert!(is_dense(&(10..200).collect::<Vec<_>>()));
         assert!(!is_dense(&[11, 12, 500, 501, 900]));
+    }
+
+    /// A format-1 database (record index keyed by table and id) opens re-keyed by id: every
+    /// record found again under its table, an id two tables held kept by the older, a half-done
+    /// migration finished, and the version written.
+    #[test]
+    fn a_format_1_record_index_is_rekeyed_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let storage = Storage::open(dir.path(), 8).unwrap();
+            let family = storage.cf(cf::RECORD_INDEX);
+            let mut batch = storage.batch();
+            for (table, id, seq) in [
+                ("item", "a1", 5u64),
+                ("unit", "U1", 6),
+                ("name", "A1", 9),
+                ("item", "i2", 7),
+            ] {
+                batch
+                    .inner
+                    .put_cf(family, keys::record_key(table, id), seq.to_be_bytes());
+            }
+            // A migration interrupted after its first chunk: one key already in the new form.
+            batch.put_record_seq("store", "S1", 3);
+            batch
+                .inner
+                .put_cf(storage.cf(cf::META), keys::META_FORMAT_VERSION, 1u32.to_be_bytes());
+            storage.commit(batch).unwrap();
+        }
+        let storage = Storage::open(dir.path(), 8).unwrap();
+        assert_eq!(
+            storage.record_seq("item", "A1").unwrap(),
+            Some(5),
+            "the older keeps the id"
+        );
+        assert_eq!(storage.record_seq("name", "a1").unwrap(), None);
+        assert_eq!(
+            storage
+                .record_seqs(&[("unit", "u1"), ("item", "I2"), ("store", "S1"), ("item", "U1")])
+                .unwrap(),
+            vec![Some(6), Some(7), Some(3), None]
+        );
+        assert_eq!(
+            storage.record_holders(&["u1", "nope"]).unwrap(),
+            vec![Some(("unit".to_string(), 6)), None]
+        );
+        let old_keys = storage
+            .db
+            .iterator_cf(storage.cf(cf::RECORD_INDEX), IteratorMode::Start)
+            .filter(|item| item.as_ref().unwrap().0.contains(&0))
+            .count();
+        assert_eq!(old_keys, 0, "no key of the old form is left");
+        drop(storage);
+        let version = {
+            let storage = Storage::open(dir.path(), 8).unwrap();
+            storage
+                .db
+                .get_cf(storage.cf(cf::META), keys::META_FORMAT_VERSION)
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(version, FORMAT_VERSION.to_be_bytes());
     }
 }

@@ -39,6 +39,10 @@ pub struct Group<'a> {
     /// first ask (a line's header, asked for by every line of a push). Storage does not change
     /// until the group commits, so each answer holds for the group.
     stored_records: RefCell<StoredRecords>,
+    /// Which table holds an id (key form), for the ids this group wrote new.
+    claimed_ids: HashMap<String, String>,
+    /// Of the ids a push asked about, those another table than the record's holds (rare).
+    other_holders: HashMap<String, String>,
     joins: HashMap<(String, String), bool>,
     /// Lookups this group added (`true`) or removed: (table, parent key form) → (id key form, present).
     lookups: HashMap<(String, String), Vec<(String, bool)>>,
@@ -69,6 +73,8 @@ impl<'a> Group<'a> {
             pushed: HashSet::new(),
             stored_pushed: HashMap::new(),
             stored_records: RefCell::new(HashMap::new()),
+            claimed_ids: HashMap::new(),
+            other_holders: HashMap::new(),
             joins: HashMap::new(),
             lookups: HashMap::new(),
             superseded: Vec::new(),
@@ -101,6 +107,9 @@ impl<'a> Group<'a> {
         self.next_seq += 1;
         self.batch.put_log(seq, &entry);
         self.batch.put_record_seq(&entry.record.table, target_id, seq);
+        if previous.is_none() {
+            self.claimed_ids.insert(key_form(target_id), entry.record.table.clone());
+        }
         if let Some((old_seq, old_entry)) = previous {
             self.superseded.push(old_seq);
             self.index_ops.push(IndexOp::Remove(old_seq, facts(&old_entry)));
@@ -109,6 +118,29 @@ impl<'a> Group<'a> {
         let key = keys::record_key(&entry.record.table, target_id);
         self.records.insert(key, (seq, entry));
         seq
+    }
+
+    /// Whether `table` holds a record `record_id`, this group's writes included.
+    pub fn holds(&self, table: &str, record_id: &str) -> Result<bool> {
+        let key = keys::record_key(table, record_id);
+        if self.records.contains_key(&key) {
+            return Ok(true);
+        }
+        if let Some(stored) = self.stored_records.borrow().get(&key) {
+            return Ok(stored.is_some());
+        }
+        Ok(self.storage.record_seq(table, record_id)?.is_some())
+    }
+
+    /// The table other than `table` that holds `record_id`, if one does: this group's writes,
+    /// then what [`Group::prefetch`] read (only for the records it was given).
+    pub fn other_holder(&self, table: &str, record_id: &str) -> Option<&str> {
+        let key = key_form(record_id);
+        match self.claimed_ids.get(&key) {
+            Some(holder) if holder != table => Some(holder),
+            Some(_) => None,
+            None => self.other_holders.get(&key).map(String::as_str),
+        }
     }
 
     pub fn already_pushed(&self, site: SiteId, sync_id: &str) -> Result<bool> {
@@ -133,7 +165,25 @@ impl<'a> Group<'a> {
             .collect();
         let record_keys: Vec<Vec<u8>> = records.iter().map(|(_, t, id)| keys::record_key(t, id)).collect();
         let pushed = self.storage.pushed_many(&pushed_keys)?;
-        let seqs = self.storage.record_seqs(&record_keys)?;
+        let ids: Vec<&str> = records.iter().map(|(_, _, id)| *id).collect();
+        let holders = self.storage.record_holders(&ids)?;
+        // The one lookup per record answers both: the record's entry (when its own table holds
+        // the id), and which table holds the id (the push refuses another).
+        let seqs: Vec<Option<u64>> = records
+            .iter()
+            .zip(&holders)
+            .map(|((_, table, _), holder)| {
+                holder
+                    .as_ref()
+                    .filter(|(held_by, _)| held_by == table)
+                    .map(|(_, seq)| *seq)
+            })
+            .collect();
+        for ((_, table, id), holder) in records.iter().zip(holders) {
+            if let Some((held_by, _)) = holder.filter(|(held_by, _)| held_by != table) {
+                self.other_holders.insert(key_form(id), held_by);
+            }
+        }
         let found: Vec<u64> = seqs.iter().flatten().copied().collect();
         let mut entries = self.storage.log_entries(&found)?.into_iter();
         self.stored_pushed.extend(pushed_keys.into_iter().zip(pushed));

@@ -57,7 +57,8 @@ pub enum SyncError {
     #[error("{0}")]
     Invalid(String),
     /// A pushed record's data cannot be read into its row (a value that is not its field's
-    /// type); the text names the record and the field. Nothing of the push was applied.
+    /// type, an id another table holds); the text names the record and what is wrong. Nothing
+    /// of the push was applied.
     #[error("{0}")]
     BadRecord(String),
     /// The SyncID names no record in that satellite's queue.

@@ -14,7 +14,6 @@ use super::{Outgoing, Result, SyncEngine};
 use crate::domain::ids::SiteId;
 use crate::domain::row::string_fields;
 use crate::domain::tables::RouteKind;
-use crate::store::keys;
 
 /// A line of the page and its header: (position in the page, header table, header id).
 type Line = (usize, String, String);
@@ -49,8 +48,11 @@ impl SyncEngine {
         if lines.is_empty() {
             return Ok(records);
         }
-        let record_keys: Vec<Vec<u8>> = lines.iter().map(|(_, table, id)| keys::record_key(table, id)).collect();
-        let header_seqs = self.storage.record_seqs(&record_keys)?;
+        let headers: Vec<(&str, &str)> = lines
+            .iter()
+            .map(|(_, table, id)| (table.as_str(), id.as_str()))
+            .collect();
+        let header_seqs = self.storage.record_seqs(&headers)?;
         let in_page: HashSet<u64> = ids.iter().map(|id| id.seq()).collect();
         let (early, snapshot) = {
             let state = self.state.read();

@@ -7,7 +7,8 @@ use super::group::Group;
 use super::site_queue::ClientKind;
 use super::transfers::{self, Touched};
 use super::Catalogues;
-use crate::domain::ids::{SiteId, StoreKey};
+use super::SyncError;
+use crate::domain::ids::{key_form, SiteId, StoreKey};
 use crate::domain::record::{PushedRecord, SyncRecord};
 use crate::domain::routing::{audiences, Audience, RoutingFacts, RoutingLookup};
 use crate::domain::row::{self, string_fields, NewRow};
@@ -101,18 +102,21 @@ fn route_record(
     Ok((audiences(route, &facts, &lookup), also_value))
 }
 
+/// Applies one push to the group. A push refused (an id another table holds) writes nothing:
+/// the other commands of the group commit as if it had not come.
 pub fn apply_push(
     group: &mut Group<'_>,
     catalogues: &Catalogues,
     site: SiteId,
     records: Vec<PushedRecord>,
-) -> Result<PushOutcome> {
+) -> super::Result<PushOutcome> {
     let mut outcome = PushOutcome::default();
     let wanted: Vec<(&str, &str, &str)> = records
         .iter()
         .map(|p| (p.sync_id.as_str(), p.record.table.as_str(), p.record.target_id()))
         .collect();
     group.prefetch(site, &wanted)?;
+    refuse_shared_ids(group, site, &records)?;
     let mut touched = Touched::default();
     for pushed in records {
         if group.already_pushed(site, &pushed.sync_id)? {
@@ -128,6 +132,37 @@ pub fn apply_push(
     // After the whole push, so that an invoice's lines pushed with it are there.
     transfers::generate(group, catalogues, touched)?;
     Ok(outcome)
+}
+
+/// Refuses a push that would give a record an id another table holds (or that gives one id to
+/// two tables): open-mSupply keys what it receives by id alone, and would lose one of the two.
+/// Records the site pushed before are not checked again (they are skipped).
+fn refuse_shared_ids(group: &Group<'_>, site: SiteId, records: &[PushedRecord]) -> super::Result<()> {
+    // Ids (key form) new in this push → their table.
+    let mut new_here: foldhash::HashMap<String, &str> = foldhash::HashMap::default();
+    for (n, pushed) in records.iter().enumerate() {
+        let (record, id) = (&pushed.record, pushed.record.target_id());
+        if !record.sync_type.leaves_record()
+            || group.already_pushed(site, &pushed.sync_id)?
+            || group.holds(&record.table, id)?
+        {
+            continue;
+        }
+        let key = key_form(id);
+        let holder = match new_here.get(key.as_str()) {
+            Some(table) => Some(*table).filter(|table| *table != record.table),
+            None => group.other_holder(&record.table, id),
+        };
+        if let Some(table) = holder {
+            return Err(SyncError::BadRecord(format!(
+                "record {} of the push ({} {id}): the id is already a {table} record's; record ids are unique across tables",
+                n + 1,
+                record.table
+            )));
+        }
+        new_here.insert(key, &record.table);
+    }
+    Ok(())
 }
 
 /// Writes one change as its record's new state, from `origin`; returns its sequence number.

@@ -172,8 +172,11 @@ fn run(
         let mut group = Group::new(storage, &guard, next_seq);
         let replies: Vec<Reply> = commands.into_iter().map(|c| apply(&mut group, catalogues, c)).collect();
         // A push that failed to read storage may have left part of its writes in the batch: the
-        // whole group is dropped rather than committed half-applied.
-        let read_failed = replies.iter().any(|r| matches!(r, Reply::Push(_, Err(_))));
+        // whole group is dropped rather than committed half-applied. (A push refused for what it
+        // holds wrote nothing.)
+        let read_failed = replies
+            .iter()
+            .any(|r| matches!(r, Reply::Push(_, Err(e)) if !matches!(e, SyncError::BadRecord(_))));
         for seq in &to_delete {
             group.batch.delete_log(*seq);
         }
@@ -236,9 +239,7 @@ fn send_reply(reply: Reply) {
 
 fn apply(group: &mut Group<'_>, catalogues: &Catalogues, command: Command) -> Reply {
     match command {
-        Command::Push { site, records, reply } => {
-            Reply::Push(reply, apply_push(group, catalogues, site, records).map_err(Into::into))
-        }
+        Command::Push { site, records, reply } => Reply::Push(reply, apply_push(group, catalogues, site, records)),
         Command::Acknowledge { site, ids, reply } => {
             let mut queue = group.queue(site);
             acknowledge(&group.state.index, site, &mut queue, &ids);

@@ -20,6 +20,7 @@ mod routing;
 mod secondary_sources;
 mod transfer;
 mod transfers;
+mod unique_ids;
 mod v1_cycle;
 mod v4_lookups;
 mod v5_cycle;
