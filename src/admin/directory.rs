@@ -75,10 +75,9 @@ pub fn site_client(storage: &Storage, site: SiteId) -> Result<ClientKind> {
 }
 
 fn site_queue(storage: &Storage, site: SiteId) -> Result<SiteQueue> {
-    let stored = storage.site_queues()?.into_iter().find(|(id, _)| *id == site);
-    let bytes = stored
-        .ok_or_else(|| AdminError::Invalid(format!("site {site} has no queue")))?
-        .1;
+    let bytes = storage
+        .site_queue(site)?
+        .ok_or_else(|| AdminError::Invalid(format!("site {site} has no queue")))?;
     SiteQueue::decode(&bytes).ok_or_else(|| AdminError::Invalid(format!("the queue of site {site} cannot be read")))
 }
 

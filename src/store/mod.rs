@@ -278,7 +278,7 @@ impl Storage {
             .db
             .get_pinned_cf(self.cf(cf::RECORD_INDEX), keys::record_index_key(record_id))?;
         let holder = value.map(|b| decode_holder(&b)).transpose()?;
-        Ok(holder.filter(|(held_by, _)| held_by == table).map(|(_, seq)| seq))
+        Ok(seq_if_held_by(holder.as_ref(), table))
     }
 
     /// The sequence number a push with this SyncID from this site was applied at, if it was.
@@ -312,7 +312,7 @@ impl Storage {
         Ok(records
             .iter()
             .zip(holders)
-            .map(|((table, _), holder)| holder.filter(|(held_by, _)| held_by == table).map(|(_, seq)| seq))
+            .map(|((table, _), holder)| seq_if_held_by(holder.as_ref(), table))
             .collect())
     }
 
@@ -390,6 +390,11 @@ impl Storage {
         Ok(stores)
     }
 
+    /// One satellite's stored queue state, undecoded.
+    pub fn site_queue(&self, site: SiteId) -> Result<Option<Vec<u8>>> {
+        Ok(self.db.get_cf(self.cf(cf::SITE_QUEUES), keys::site_queue_key(site))?)
+    }
+
     /// Every stored satellite queue state, undecoded.
     pub fn site_queues(&self) -> Result<Vec<(SiteId, Vec<u8>)>> {
         let mut out = Vec::new();
@@ -406,6 +411,11 @@ fn decode_seq(bytes: &[u8], family: &'static str) -> Result<u64> {
     Ok(u64::from_be_bytes(
         bytes.try_into().map_err(|_| corrupt(family, "sequence number"))?,
     ))
+}
+
+/// The seq of a record of `table`, from the holder of its id (another table's record is not it).
+pub fn seq_if_held_by(holder: Option<&(String, u64)>, table: &str) -> Option<u64> {
+    holder.filter(|(held_by, _)| held_by == table).map(|(_, seq)| *seq)
 }
 
 /// A `record_index` value: the seq (8 bytes, big-endian), then the table's name.

@@ -14,7 +14,7 @@ use super::site_queue::{ClientKind, SiteQueue};
 use super::SyncState;
 use crate::domain::directory::Site;
 use crate::domain::ids::{key_form, SiteId};
-use crate::store::{keys, Batch, LogEntry, Result, Storage};
+use crate::store::{keys, seq_if_held_by, Batch, LogEntry, Result, Storage};
 
 /// A change to the queue index, applied once the group is durable.
 pub enum IndexOp {
@@ -172,12 +172,7 @@ impl<'a> Group<'a> {
         let seqs: Vec<Option<u64>> = records
             .iter()
             .zip(&holders)
-            .map(|((_, table, _), holder)| {
-                holder
-                    .as_ref()
-                    .filter(|(held_by, _)| held_by == table)
-                    .map(|(_, seq)| *seq)
-            })
+            .map(|((_, table, _), holder)| seq_if_held_by(holder.as_ref(), table))
             .collect();
         for ((_, table, id), holder) in records.iter().zip(holders) {
             if let Some((held_by, _)) = holder.filter(|(held_by, _)| held_by != table) {
