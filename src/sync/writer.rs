@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
@@ -63,6 +64,10 @@ enum Command {
         at_micros: u64,
         reply: oneshot::Sender<Result<()>>,
     },
+    /// Finish the commands sent before this one, then end. Sent by [`WriterHandle::stop`]:
+    /// waiting for the channel to close instead would wait on every request still holding a
+    /// sender, and a request suspended on the thread that stops never lets go of it.
+    Stop,
 }
 
 /// A command's reply channel with its result, sent after the commit.
@@ -143,9 +148,18 @@ impl WriterHandle {
         .await
     }
 
-    /// Closes the command channel and waits for the writer to finish what it has.
+    /// Refuses new commands, tells the writer to stop after what it already has, and waits for
+    /// it. Requests sent after the stop get [`SyncError::WriterStopped`].
     pub fn stop(&self) {
-        self.sender.lock().take();
+        if let Some(sender) = self.sender.lock().take() {
+            let mut stop = Command::Stop;
+            // The writer drains the queue on its own thread, so a full queue frees up whatever
+            // this thread is doing; `blocking_send` would refuse to run inside a runtime.
+            while let Err(mpsc::error::TrySendError::Full(back)) = sender.try_send(stop) {
+                stop = back;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
         if let Some(thread) = self.thread.lock().take() {
             let _ = thread.join();
         }
@@ -160,13 +174,23 @@ fn run(
     mut next_seq: u64,
 ) {
     let mut to_delete: Vec<u64> = Vec::new();
-    while let Some(first) = receiver.blocking_recv() {
-        let mut commands = vec![first];
-        while commands.len() < GROUP_MAX {
-            match receiver.try_recv() {
-                Ok(command) => commands.push(command),
-                Err(_) => break,
+    let mut stopping = false;
+    while !stopping {
+        let Some(first) = receiver.blocking_recv() else {
+            break;
+        };
+        let mut commands = Vec::new();
+        let mut next = Some(first);
+        while let Some(command) = next {
+            if matches!(command, Command::Stop) {
+                stopping = true;
+                break;
             }
+            commands.push(command);
+            next = (commands.len() < GROUP_MAX).then(|| receiver.try_recv().ok()).flatten();
+        }
+        if commands.is_empty() {
+            continue;
         }
         let guard = state.read();
         let mut group = Group::new(storage, &guard, next_seq);
@@ -239,6 +263,7 @@ fn send_reply(reply: Reply) {
 
 fn apply(group: &mut Group<'_>, catalogues: &Catalogues, command: Command) -> Reply {
     match command {
+        Command::Stop => unreachable!("the writer loop ends at a stop"),
         Command::Push { site, records, reply } => Reply::Push(reply, apply_push(group, catalogues, site, records)),
         Command::Acknowledge { site, ids, reply } => {
             let mut queue = group.queue(site);
@@ -323,5 +348,53 @@ fn apply(group: &mut Group<'_>, catalogues: &Catalogues, command: Command) -> Re
             };
             Reply::Done(reply, result)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::directory::Directory;
+    use crate::sync::index::QueueIndex;
+
+    /// A request still in flight holds a clone of the sender (a connection task suspended on
+    /// the very thread that stops the server, in a single-threaded runtime): stopping must not
+    /// wait for it to let go, and the request must then be refused rather than lost.
+    #[test]
+    fn stop_does_not_wait_for_requests_holding_the_channel() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(Storage::open(dir.path(), 8).unwrap());
+        let directory = Directory::new(SiteId(1));
+        let state = SyncState {
+            index: QueueIndex::new(&directory),
+            directory,
+            queues: Default::default(),
+        };
+        let handle = start(
+            storage,
+            Arc::new(RwLock::new(state)),
+            Arc::new(Catalogues::builtin()),
+            1,
+        );
+        let in_flight = handle.sender.lock().clone().unwrap();
+
+        let (stopped, told) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            handle.stop();
+            let _ = stopped.send(());
+        });
+        told.recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the writer stops although a request still holds a sender");
+
+        let (reply, _answer) = oneshot::channel();
+        let refused = in_flight.try_send(Command::SetClient {
+            site: SiteId(2),
+            client: ClientKind::Current,
+            reply,
+        });
+        assert!(
+            matches!(refused, Err(mpsc::error::TrySendError::Closed(_))),
+            "a stopped writer takes no command"
+        );
     }
 }

@@ -240,10 +240,21 @@ impl Satellite {
     }
 }
 
+/// Longer than any wait the server is configured for in the tests (a patient `load` waits at
+/// most a minute): a reply that takes longer is a hang, and fails the test that waits on it
+/// instead of holding up the whole suite.
+const REPLY_LIMIT: std::time::Duration = std::time::Duration::from_secs(180);
+
 pub async fn send(client: &HttpClient, request: http::Request<Full<Bytes>>) -> Reply {
-    let response = client.request(request).await.expect("the server answers");
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let asked = format!("{} {}", request.method(), request.uri());
+    let exchange = async {
+        let response = client.request(request).await.expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.into_body().collect().await.unwrap().to_bytes())
+    };
+    let (status, bytes) = tokio::time::timeout(REPLY_LIMIT, exchange)
+        .await
+        .unwrap_or_else(|_| panic!("no reply within {REPLY_LIMIT:?} to {asked}"));
     let raw = String::from_utf8(bytes.to_vec()).expect("replies are UTF-8");
     let json = serde_json::from_str(&raw).unwrap_or_else(|e| panic!("reply is not JSON ({e}): {raw}"));
     Reply { status, raw, json }
