@@ -57,6 +57,10 @@ pub struct SourceSyncState {
     error: Option<SyncError>,
     /// When the source last became complete; absent while it is not.
     sync_complete_as_of: Option<StampTime>,
+    /// The source's stamp time the last time it was complete, kept while it is incomplete again
+    /// (`/data-status` shows it). Absent from states kept before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_complete_stamp: Option<StampTime>,
 }
 
 impl SourceSyncState {
@@ -69,6 +73,7 @@ impl SourceSyncState {
             stored: BTreeMap::new(),
             error: None,
             sync_complete_as_of: None,
+            last_complete_stamp: None,
         }
     }
 
@@ -108,6 +113,17 @@ impl SourceSyncState {
         self.sync_complete_as_of
     }
 
+    /// The stamp time of the latest metastamp the source was complete at: its current one while
+    /// it is complete, the one before while a newer stamp or an error makes it incomplete; `None`
+    /// if it never was complete.
+    pub fn completed_stamp_time(&self) -> Option<StampTime> {
+        if self.sync_complete_as_of.is_some() {
+            self.stamp_time
+        } else {
+            self.last_complete_stamp
+        }
+    }
+
     /// Merges a metastamp the source sent, keeping the latest stamp of everything.
     pub fn merge(&mut self, metastamp: &Metastamp, now: StampTime) {
         self.stamp_time = self.stamp_time.max(Some(metastamp.stamp_time));
@@ -141,6 +157,7 @@ impl SourceSyncState {
     fn refresh_completion(&mut self, now: StampTime) {
         if completion::is_source_complete(self) {
             self.sync_complete_as_of.get_or_insert(now);
+            self.last_complete_stamp = self.stamp_time;
         } else {
             self.sync_complete_as_of = None;
         }
@@ -232,6 +249,7 @@ mod tests {
             stamp(20160706094100),
         );
         assert_eq!(state.sync_complete_as_of(), None);
+        assert_eq!(state.completed_stamp_time(), None, "never complete yet");
         state.record_stored(UID, stamp(20050317200936), stamp(20160706094511));
         assert_eq!(state.sync_complete_as_of(), Some(stamp(20160706094511)));
         // Staying complete keeps the time it became complete.
@@ -246,8 +264,14 @@ mod tests {
             stamp(20160707000100),
         );
         assert_eq!(state.sync_complete_as_of(), None);
+        assert_eq!(
+            state.completed_stamp_time(),
+            Some(stamp(20160706094004)),
+            "the stamp it was last complete at"
+        );
         state.record_stored(UID, stamp(20160707000000), stamp(20160707000200));
         assert_eq!(state.sync_complete_as_of(), Some(stamp(20160707000200)));
+        assert_eq!(state.completed_stamp_time(), Some(stamp(20160707000000)));
         state.record_error(SyncError::new("timeout", "no answer"), stamp(20160707000300));
         assert_eq!(state.sync_complete_as_of(), None);
         state.clear_error(stamp(20160707000400));
@@ -266,5 +290,18 @@ mod tests {
         state.record_error(SyncError::new("fetch", "connection refused"), stamp(20160706094600));
         let bytes = serde_json::to_vec(&state).unwrap();
         assert_eq!(serde_json::from_slice::<SourceSyncState>(&bytes).unwrap(), state);
+    }
+
+    #[test]
+    fn a_complete_state_kept_before_the_last_complete_stamp_existed_reads_its_stamp() {
+        let mut state = new_state();
+        state.merge(
+            &metastamp(20160706094004, "vital", 20160706094004, &[]),
+            stamp(20160706094100),
+        );
+        let mut kept = serde_json::to_value(&state).unwrap();
+        kept.as_object_mut().unwrap().remove("last_complete_stamp").unwrap();
+        let read: SourceSyncState = serde_json::from_value(kept).unwrap();
+        assert_eq!(read.completed_stamp_time(), Some(stamp(20160706094004)));
     }
 }

@@ -1,11 +1,13 @@
 //! The views of a patient's sync: the `data` of `/status`, `/status-detail` and `/data-status`, as
-//! serde structs whose JSON is the API's (the HTTP layer adds the `{data, status}` envelope). Keys
-//! that would be empty are left out, as the API's schemas expect; whether anything is complete is
-//! always asked of [`completion`], so the views agree with each other and with `/load`.
+//! serde structs whose JSON is the API's (the HTTP layer adds the `{data, status}` envelope).
+//! Every key eHMP's published schemas require is always written, with the spec's value for what
+//! the patient does not have (an ICN `""`, a stamp `0`, an empty map); the optional ones are left
+//! out when empty. Whether anything is complete is always asked of [`completion`], so the views
+//! agree with each other and with `/load`.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::completion::{self, all_sites_complete, is_source_complete};
 use super::ids::{Icn, Jpid, SiteCode, SourcePid};
@@ -37,13 +39,12 @@ pub struct StatusData {
     pub job_status: Vec<JobRecord>,
 }
 
-/// Complete sources under `completedStamp`, the others under `inProgress`. Empty (`{}`) until a
-/// metastamp has arrived from some source.
-#[derive(Debug, Default, Serialize)]
+/// Complete sources under `completedStamp`, always there (with no source while none is
+/// complete); the others under `inProgress`, there only while some source is incomplete.
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncStatus {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub completed_stamp: Option<PatientStamps>,
+    pub completed_stamp: PatientStamps,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub in_progress: Option<PatientStamps>,
 }
@@ -51,8 +52,8 @@ pub struct SyncStatus {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PatientStamps {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub icn: Option<Icn>,
+    /// `""` for a patient without an ICN.
+    pub icn: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_access_time: Option<StampTime>,
     pub source_meta_stamp: BTreeMap<Source, SourceStampView>,
@@ -63,12 +64,12 @@ pub struct PatientStamps {
 pub struct SourceStampView {
     pub pid: SourcePid,
     pub local_id: LocalId,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `0` while the source has sent no metastamp.
+    #[serde(serialize_with = "stamp_or_zero")]
     pub stamp_time: Option<StampTime>,
     pub sync_completed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_complete_as_of: Option<StampTime>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub domain_meta_stamp: BTreeMap<String, DomainStampView>,
 }
 
@@ -85,12 +86,13 @@ pub enum LocalId {
 #[serde(rename_all = "camelCase")]
 pub struct DomainStampView {
     pub domain: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `0` while the source has not stamped the domain.
+    #[serde(serialize_with = "stamp_or_zero")]
     pub stamp_time: Option<StampTime>,
     pub event_count: usize,
     pub stored_count: usize,
     pub sync_completed: bool,
-    /// Only in `/status-detail`.
+    /// Only in `/status-detail`, and there always (`{}` for a domain without events).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_meta_stamp: Option<BTreeMap<String, EventStampView>>,
 }
@@ -103,30 +105,44 @@ pub struct EventStampView {
 }
 
 /// The `data` of `/data-status`: satellites under `VISTA` (always there), secondary sources at the
-/// top level when the patient has them.
+/// top level. `DOD` and `VLER` are always there (the published schema requires them): one the
+/// patient has no identifier for has nothing to wait for. `HDR` is there when the patient has it.
 #[derive(Debug, Serialize)]
 pub struct DataStatus {
     #[serde(rename = "VISTA")]
     pub vista: BTreeMap<SiteCode, SourceDataStatus>,
-    #[serde(rename = "DOD", skip_serializing_if = "Option::is_none")]
-    pub dod: Option<SourceDataStatus>,
+    #[serde(rename = "DOD")]
+    pub dod: SourceDataStatus,
     #[serde(rename = "HDR", skip_serializing_if = "Option::is_none")]
     pub hdr: Option<SourceDataStatus>,
-    #[serde(rename = "VLER", skip_serializing_if = "Option::is_none")]
-    pub vler: Option<SourceDataStatus>,
+    #[serde(rename = "VLER")]
+    pub vler: SourceDataStatus,
     #[serde(rename = "allSites")]
     pub all_sites: bool,
 }
 
-/// Complete: `completedStamp` (the source's stamp time). Otherwise: `hasError`.
+/// `completedStamp`: the stamp time of the source's latest complete metastamp; a `VISTA` site
+/// always carries it (`0` until it is first complete), a secondary source once it has one.
+/// `hasError` while the source is incomplete.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceDataStatus {
     pub is_sync_completed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub completed_stamp: Option<StampTime>,
+    pub completed_stamp: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_error: Option<bool>,
+}
+
+impl SourceDataStatus {
+    /// A secondary source the patient has no identifier for: nothing to wait for.
+    fn not_a_source() -> SourceDataStatus {
+        SourceDataStatus {
+            is_sync_completed: true,
+            completed_stamp: None,
+            has_error: None,
+        }
+    }
 }
 
 /// The `data` of `/status`: per-domain counts, no per-event detail.
@@ -148,32 +164,33 @@ pub fn status_detail(view: &PatientSyncView<'_>) -> SyncStatus {
 pub fn data_status(view: &PatientSyncView<'_>) -> DataStatus {
     let mut data = DataStatus {
         vista: BTreeMap::new(),
-        dod: None,
+        dod: SourceDataStatus::not_a_source(),
         hdr: None,
-        vler: None,
+        vler: SourceDataStatus::not_a_source(),
         all_sites: all_sites_complete(view.sources, view.jobs),
     };
     for state in view.sources {
         let complete = is_source_complete(state);
-        let rendered = SourceDataStatus {
+        let completed_stamp = state.completed_stamp_time().map(StampTime::get);
+        let mut rendered = SourceDataStatus {
             is_sync_completed: complete,
-            completed_stamp: if complete { state.stamp_time() } else { None },
+            completed_stamp,
             has_error: (!complete).then_some(state.error().is_some()),
         };
         match state.source() {
-            Source::Primary(site) => _ = data.vista.insert(site, rendered),
-            Source::Dod => data.dod = Some(rendered),
+            Source::Primary(site) => {
+                rendered.completed_stamp = Some(completed_stamp.unwrap_or(0));
+                data.vista.insert(site, rendered);
+            }
+            Source::Dod => data.dod = rendered,
             Source::Hdr => data.hdr = Some(rendered),
-            Source::Vler => data.vler = Some(rendered),
+            Source::Vler => data.vler = rendered,
         }
     }
     data
 }
 
 fn sync_status(view: &PatientSyncView<'_>, with_events: bool) -> SyncStatus {
-    if !view.sources.iter().any(SourceSyncState::has_metastamp) {
-        return SyncStatus::default();
-    }
     let (mut completed, mut in_progress) = (BTreeMap::new(), BTreeMap::new());
     for state in view.sources {
         let rendered = source_view(state, with_events);
@@ -184,16 +201,22 @@ fn sync_status(view: &PatientSyncView<'_>, with_events: bool) -> SyncStatus {
         };
         group.insert(state.source(), rendered);
     }
-    let stamps = |sources: BTreeMap<Source, SourceStampView>| {
-        (!sources.is_empty()).then(|| PatientStamps {
-            icn: view.icn.cloned(),
-            last_access_time: view.last_access_time,
-            source_meta_stamp: sources,
-        })
+    let stamps = |sources: BTreeMap<Source, SourceStampView>| PatientStamps {
+        icn: view.icn.map(ToString::to_string).unwrap_or_default(),
+        last_access_time: view.last_access_time,
+        source_meta_stamp: sources,
     };
     SyncStatus {
         completed_stamp: stamps(completed),
-        in_progress: stamps(in_progress),
+        in_progress: (!in_progress.is_empty()).then(|| stamps(in_progress)),
+    }
+}
+
+/// A stamp the schemas require, `0` standing for one not there yet.
+fn stamp_or_zero<S: Serializer>(stamp: &Option<StampTime>, serializer: S) -> Result<S::Ok, S::Error> {
+    match stamp {
+        Some(stamp) => stamp.serialize(serializer),
+        None => serializer.serialize_u64(0),
     }
 }
 
@@ -217,7 +240,7 @@ fn source_view(state: &SourceSyncState, with_events: bool) -> SourceStampView {
             event_count: progress.event_count,
             stored_count: progress.stored_count,
             sync_completed: progress.complete,
-            event_meta_stamp: (with_events && !stamps.events.is_empty()).then(|| events.collect()),
+            event_meta_stamp: with_events.then(|| events.collect()),
         };
         domains.insert(name.clone(), rendered);
     }

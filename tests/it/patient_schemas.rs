@@ -8,10 +8,11 @@ use satsync::patient::ids::{Icn, Jpid, SourcePid};
 use satsync::patient::metastamp::{DomainStamps, Metastamp, SourceSyncState};
 use satsync::patient::stamp::StampTime;
 use satsync::patient::status::{data_status, status, status_detail, PatientSyncView};
+use satsync::patient::SyncError;
 use satsync::wire::patient as wire;
 use serde_json::{json, Value};
 
-use crate::support::schema::{assert_invalid, assert_valid};
+use crate::support::schema::{assert_invalid, assert_valid, validation_errors};
 
 const JPID: &str = "52833885-af7c-4899-90be-b3a6630b2369";
 const UID: &str = "urn:va:allergy:9E7A:3:751";
@@ -37,7 +38,9 @@ fn status_with_an_open_job() -> Value {
 }
 
 fn status_detail_sample() -> Value {
-    json!({"data":{"inProgress":{"icn":"10108V420871","lastAccessTime":20160706113600_u64,
+    json!({"data":{"completedStamp":{"icn":"10108V420871","lastAccessTime":20160706113600_u64,
+        "sourceMetaStamp":{}},
+      "inProgress":{"icn":"10108V420871","lastAccessTime":20160706113600_u64,
       "sourceMetaStamp":{"9E7A":{"pid":"9E7A;3","localId":3,"stampTime":20160706094004_u64,
         "syncCompleted":false,
         "domainMetaStamp":{"allergy":{"domain":"allergy","stampTime":20160706094004_u64,
@@ -48,7 +51,7 @@ fn status_detail_sample() -> Value {
 
 fn data_status_sample() -> Value {
     json!({"data":{"VISTA":{"9E7A":{"isSyncCompleted":true,"completedStamp":20160706094004_u64},
-                      "C877":{"isSyncCompleted":false,"hasError":false}},
+                      "C877":{"isSyncCompleted":false,"hasError":false,"completedStamp":0}},
              "DOD":{"isSyncCompleted":true,"completedStamp":20160706094020_u64},
              "HDR":{"isSyncCompleted":true,"completedStamp":20160706094020_u64},
              "VLER":{"hasError":true,"isSyncCompleted":false},
@@ -81,11 +84,21 @@ fn each_schema_accepts_the_spec_samples() {
     assert_valid("load", &status_sample(201));
     assert_valid("demographics-load", &status_sample(201));
     assert_valid("status-detail", &status_detail_sample());
-    assert_valid("status-detail", &json!({"data":{},"status":200}));
+    assert_valid(
+        "status-detail",
+        &json!({"data":{"completedStamp":{"icn":"","sourceMetaStamp":{}}},"status":200}),
+    );
+    // The blueprint's own examples.
+    let nothing_complete = json!({"data":{"jobStatus":[],"jpid":JPID,
+        "syncStatus":{"completedStamp":{"icn":"10108V420871","sourceMetaStamp":{}}}},"status":201});
+    assert_valid("demographics-load", &nothing_complete);
+    assert_valid("load", &nothing_complete);
     assert_valid("data-status", &data_status_sample());
     assert_valid(
         "data-status",
-        &json!({"data":{"VISTA":{},"allSites":false},"status":200}),
+        &json!({"data":{"DOD":{"completedStamp":20160706094020_u64,"isSyncCompleted":true},
+            "HDR":{"completedStamp":20160706094020_u64,"isSyncCompleted":true},"VISTA":{},
+            "VLER":{"completedStamp":20160706094020_u64,"isSyncCompleted":true},"allSites":true},"status":200}),
     );
     assert_valid("operational-status", &operational_status_sample());
     assert_valid(
@@ -126,6 +139,22 @@ fn each_schema_refuses_a_reply_missing_a_required_key() {
         "status",
         &without(&status_with_an_open_job(), "/data/jobStatus/0", "rootJobId"),
     );
+    let completed = "/data/syncStatus/completedStamp";
+    assert_invalid("status", &without(&status, completed, "icn"));
+    assert_invalid("status", &without(&status, "/data/syncStatus", "completedStamp"));
+    for key in ["stampTime", "domainMetaStamp", "localId", "pid"] {
+        assert_invalid(
+            "status",
+            &without(&status, &format!("{completed}/sourceMetaStamp/9E7A"), key),
+        );
+    }
+    let domain = format!("{completed}/sourceMetaStamp/9E7A/domainMetaStamp/allergy");
+    for key in ["domain", "stampTime", "syncCompleted"] {
+        assert_invalid("status", &without(&status, &domain, key));
+    }
+    let mut syncing_nothing = status_sample(201);
+    syncing_nothing["data"]["syncStatus"] = json!({});
+    assert_invalid("demographics-load", &syncing_nothing);
     assert_invalid("load", &without(&status_sample(201), "/data", "jpid"));
     assert_invalid("load", &status_sample(200));
     assert_invalid(
@@ -135,6 +164,9 @@ fn each_schema_refuses_a_reply_missing_a_required_key() {
     let detail = status_detail_sample();
     let domain = "/data/inProgress/sourceMetaStamp/9E7A/domainMetaStamp/allergy";
     assert_invalid("status-detail", &without(&detail, domain, "storedCount"));
+    assert_invalid("status-detail", &without(&detail, domain, "eventMetaStamp"));
+    assert_invalid("status-detail", &without(&detail, "/data", "completedStamp"));
+    assert_invalid("status-detail", &json!({"data":{},"status":200}));
     assert_invalid(
         "status-detail",
         &without(
@@ -148,6 +180,18 @@ fn each_schema_refuses_a_reply_missing_a_required_key() {
         "data-status",
         &without(&data_status_sample(), "/data/VISTA/9E7A", "isSyncCompleted"),
     );
+    assert_invalid(
+        "data-status",
+        &without(&data_status_sample(), "/data/VISTA/C877", "completedStamp"),
+    );
+    for source in ["DOD", "VLER"] {
+        assert_invalid("data-status", &without(&data_status_sample(), "/data", source));
+        assert_invalid(
+            "data-status",
+            &without(&data_status_sample(), &format!("/data/{source}"), "isSyncCompleted"),
+        );
+    }
+    assert_valid("data-status", &without(&data_status_sample(), "/data", "HDR"));
     let operational = operational_status_sample();
     assert_invalid(
         "operational-status",
@@ -210,18 +254,53 @@ fn the_status_views_validate() {
     let mut site = SourceSyncState::new(SourcePid::parse("9E7A;3").unwrap());
     site.merge(&metastamp, stamp(20160706094100));
     site.record_stored(UID, stamp(20050317200936), stamp(20160706094511));
-    let hdr = SourceSyncState::new(SourcePid::parse("HDR;10108V420871").unwrap());
-    let sources = [site, hdr];
-    let (jpid, icn) = (Jpid::parse(JPID).unwrap(), Icn::parse("10108V420871").unwrap());
-    let view = PatientSyncView {
-        jpid: &jpid,
-        icn: Some(&icn),
-        last_access_time: Some(stamp(20160706113600)),
-        sources: &sources,
-        jobs: &[],
-    };
-    assert_valid("status", &parsed(wire::envelope(&status(&view), 200)));
-    assert_valid("load", &parsed(wire::envelope(&status(&view), 201)));
-    assert_valid("status-detail", &parsed(wire::envelope(&status_detail(&view), 200)));
-    assert_valid("data-status", &parsed(wire::envelope(&data_status(&view), 200)));
+    let unanswered = SourceSyncState::new(SourcePid::parse("HDR;10108V420871").unwrap());
+    let mut failed = SourceSyncState::new(SourcePid::parse("DOD;4325678").unwrap());
+    failed.record_error(SyncError::new("timeout", "no answer"), stamp(20160706094600));
+    let mut newer = site.clone();
+    newer.merge(
+        &Metastamp {
+            stamp_time: stamp(20160801000000),
+            domains: BTreeMap::from([(
+                "allergy".to_string(),
+                DomainStamps {
+                    stamp_time: None,
+                    events: BTreeMap::from([(UID.to_string(), stamp(20160801000000))]),
+                },
+            )]),
+        },
+        stamp(20160801000100),
+    );
+    let states: [(&str, Vec<SourceSyncState>); 6] = [
+        ("no source", vec![]),
+        ("nothing answered", vec![unanswered.clone()]),
+        ("partly complete", vec![site.clone(), unanswered]),
+        ("complete", vec![site]),
+        ("in error", vec![newer.clone(), failed]),
+        ("after a newer stamp", vec![newer]),
+    ];
+    let jpid = Jpid::parse(JPID).unwrap();
+    let icn = Icn::parse("10108V420871").unwrap();
+    for (state, sources) in &states {
+        for icn in [Some(&icn), None] {
+            let view = PatientSyncView {
+                jpid: &jpid,
+                icn,
+                last_access_time: Some(stamp(20160706113600)),
+                sources,
+                jobs: &[],
+            };
+            let checked = [
+                ("status", parsed(wire::envelope(&status(&view), 200))),
+                ("load", parsed(wire::envelope(&status(&view), 201))),
+                ("demographics-load", parsed(wire::envelope(&status(&view), 201))),
+                ("status-detail", parsed(wire::envelope(&status_detail(&view), 200))),
+                ("data-status", parsed(wire::envelope(&data_status(&view), 200))),
+            ];
+            for (schema, reply) in &checked {
+                let errors = validation_errors(schema, reply);
+                assert!(errors.is_empty(), "{state}, ICN {icn:?}, {schema}: {errors:?}\n{reply}");
+            }
+        }
+    }
 }

@@ -212,6 +212,30 @@ fn has_false(value: &Value) -> bool {
     }
 }
 
+/// `/status`, `/status-detail` and `/data-status` of `pid`, each checked against its schema.
+async fn views(w: &World, pid: &str) -> (Reply, Reply, Reply) {
+    let status = w.clinician.get(&format!("status?pid={pid}")).await;
+    expect(&status, 200, "status");
+    let detail = w.clinician.get(&format!("status-detail?pid={pid}")).await;
+    expect(&detail, 200, "status-detail");
+    let data = w.clinician.get(&format!("data-status?pid={pid}")).await;
+    expect(&data, 200, "data-status");
+    (status, detail, data)
+}
+
+/// Polls `/data-status` of `pid` (every reply validated) until `done` holds of its `data`.
+async fn data_status_until(w: &World, pid: &str, what: &str, done: impl Fn(&Value) -> bool) -> Reply {
+    for _ in 0..1500 {
+        let data = w.clinician.get(&format!("data-status?pid={pid}")).await;
+        expect(&data, 200, "data-status");
+        if done(&data.json["data"]) {
+            return data;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{pid}: {what} did not happen within 30 s");
+}
+
 #[tokio::test]
 async fn the_acceptance_scenario_load_sync_fully_then_clear() {
     let w = world(30).await;
@@ -286,10 +310,21 @@ async fn the_acceptance_scenario_load_sync_fully_then_clear() {
         "stampTime": 20160801000000_u64, "events": {"urn:va:allergy:9E7A:3:751": 20160801000000_u64}}}}}]);
     let reply = ingest.call("POST", "ingest", &newer.to_string()).await;
     expect(&reply, 200, "ingest-reply");
-    let data = w.clinician.get(&format!("data-status?pid={pid}")).await;
-    expect(&data, 200, "data-status");
+    let (status, detail, data) = views(&w, pid).await;
     assert_eq!(data.json["data"]["VISTA"]["9E7A"]["isSyncCompleted"], false);
+    assert_eq!(
+        data.json["data"]["VISTA"]["9E7A"]["completedStamp"], 20160706094004_u64,
+        "the stamp it was last complete at"
+    );
     assert_eq!(data.json["data"]["allSites"], false);
+    let in_progress = &status.json["data"]["syncStatus"]["inProgress"];
+    assert_eq!(in_progress["icn"], ICN);
+    assert_eq!(in_progress["sourceMetaStamp"]["9E7A"]["stampTime"], 20160801000000_u64);
+    assert_eq!(
+        detail.json["data"]["inProgress"]["sourceMetaStamp"]["9E7A"]["domainMetaStamp"]["allergy"]["eventMetaStamp"]
+            ["urn:va:allergy:9E7A:3:751"],
+        json!({"stampTime": 20160801000000_u64, "stored": false})
+    );
     let record = json!([{"pid": pid, "records": [{"uid": "urn:va:allergy:9E7A:3:751", "domain": "allergy",
         "stampTime": 20160801000000_u64, "data": {"summary": "allergy 751, revised"}}]}]);
     let reply = ingest.call("POST", "ingest", &record.to_string()).await;
@@ -329,7 +364,17 @@ async fn an_immediate_load_answers_at_once_and_the_satellite_is_asked_through_it
     let w = world(30).await;
     let loaded = w.clinician.get("load?pid=9E7A;8&immediate=true").await;
     expect(&loaded, 201, "load");
-    assert_eq!(loaded.json["data"]["syncStatus"], json!({}), "nothing has answered yet");
+    let sync_status = &loaded.json["data"]["syncStatus"];
+    assert_eq!(sync_status["completedStamp"]["icn"], "", "no ICN known");
+    assert_eq!(
+        sync_status["completedStamp"]["sourceMetaStamp"],
+        json!({}),
+        "nothing has answered yet"
+    );
+    assert_eq!(
+        sync_status["inProgress"]["sourceMetaStamp"]["9E7A"],
+        json!({"pid": "9E7A;8", "localId": 8, "stampTime": 0, "syncCompleted": false, "domainMetaStamp": {}})
+    );
     let open: Vec<&str> = loaded.json["data"]["jobStatus"]
         .as_array()
         .unwrap()
@@ -383,6 +428,9 @@ async fn demographics_load_takes_an_edipi_or_an_icn_and_refuses_a_dod_pid() {
     let by_icn = json!({"icn": "10110V004877", "demographics": demographics}).to_string();
     let reply = w.clinician.call("POST", "demographics-load", &by_icn).await;
     expect(&reply, 201, "demographics-load");
+    let completed = &reply.json["data"]["syncStatus"]["completedStamp"];
+    assert_eq!(completed["icn"], "10110V004877", "{}", reply.raw);
+    assert!(completed["sourceMetaStamp"].is_object(), "{}", reply.raw);
 
     let by_dod_pid = json!({"edipi": "DOD;4325678", "demographics": demographics}).to_string();
     let reply = w.clinician.call("POST", "demographics-load", &by_dod_pid).await;
@@ -440,7 +488,7 @@ async fn a_source_that_never_answers_fails_the_load_after_the_time_out() {
     expect(&data, 200, "data-status");
     assert_eq!(
         data.json["data"]["VISTA"]["C877"],
-        json!({"isSyncCompleted": false, "hasError": true})
+        json!({"isSyncCompleted": false, "hasError": true, "completedStamp": 0})
     );
     let status = w.clinician.get("status?pid=C877;5").await;
     expect(&status, 200, "status");
@@ -557,4 +605,80 @@ async fn an_identifier_of_another_patient_is_a_conflict_and_changes_nothing() {
         "nothing of the refused body was applied: {}",
         data.raw
     );
+}
+
+#[tokio::test]
+async fn every_view_validates_in_each_state_of_a_patient_without_an_icn_or_secondary_sources() {
+    let w = world(5).await;
+    let pid = "9E7A;5";
+    for view in ["status", "status-detail", "data-status"] {
+        expect(&w.clinician.get(&format!("{view}?pid={pid}")).await, 404, "error");
+    }
+
+    // Loading: asked, nothing answered yet.
+    expect(
+        &w.clinician.get(&format!("load?pid={pid}&immediate=true")).await,
+        201,
+        "load",
+    );
+    let (status, detail, data) = views(&w, pid).await;
+    for completed in [
+        &status.json["data"]["syncStatus"]["completedStamp"],
+        &detail.json["data"]["completedStamp"],
+    ] {
+        assert_eq!(completed["icn"], "", "{completed}");
+        assert_eq!(completed["sourceMetaStamp"], json!({}), "{completed}");
+    }
+    assert_eq!(
+        detail.json["data"]["inProgress"]["sourceMetaStamp"]["9E7A"]["stampTime"],
+        0
+    );
+    assert_eq!(
+        data.json["data"],
+        json!({"VISTA": {"9E7A": {"isSyncCompleted": false, "hasError": false, "completedStamp": 0}},
+            "DOD": {"isSyncCompleted": true}, "VLER": {"isSyncCompleted": true}, "allSites": false}),
+        "no identifier at DOD or VLER: nothing to wait for there"
+    );
+
+    // Partly complete: 9E7A answers and names the patient's id at C877, which never answers.
+    let answers = HashMap::from([(
+        pid.to_string(),
+        answer(pid, "9E7A:5", json!({"identifiers": ["C877;4"]})),
+    )]);
+    let _site = SimulatedSite::start(&w.server, &w.logins[0], answers);
+    data_status_until(&w, pid, "9E7A complete", |data| {
+        data["VISTA"]["9E7A"]["isSyncCompleted"] == true && data["VISTA"].get("C877").is_some()
+    })
+    .await;
+    let (status, detail, data) = views(&w, pid).await;
+    let sync_status = &status.json["data"]["syncStatus"];
+    assert_eq!(sync_status["completedStamp"]["icn"], "");
+    assert_eq!(
+        sync_status["completedStamp"]["sourceMetaStamp"]["9E7A"]["syncCompleted"],
+        true
+    );
+    assert_eq!(sync_status["inProgress"]["sourceMetaStamp"]["C877"]["stampTime"], 0);
+    assert!(detail.json["data"]["inProgress"]["sourceMetaStamp"]["C877"].is_object());
+    assert_eq!(data.json["data"]["VISTA"]["C877"]["completedStamp"], 0);
+
+    // In error: C877's request times out.
+    data_status_until(&w, pid, "C877 in error", |data| {
+        data["VISTA"]["C877"]["hasError"] == true
+    })
+    .await;
+    let (status, _, data) = views(&w, pid).await;
+    assert_eq!(data.json["data"]["allSites"], false);
+    let failed: Vec<&Value> = status.json["data"]["jobStatus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|job| job["status"] == "error")
+        .collect();
+    assert!(!failed.is_empty(), "the failed job is listed: {}", status.raw);
+
+    // Cleared.
+    expect(&w.clinician.get(&format!("clear?pid={pid}")).await, 200, "clear");
+    for view in ["status", "status-detail", "data-status"] {
+        expect(&w.clinician.get(&format!("{view}?pid={pid}")).await, 404, "error");
+    }
 }

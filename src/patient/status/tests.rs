@@ -71,7 +71,7 @@ fn status_of_a_fully_synced_patient_is_the_sample() {
 }
 
 #[test]
-fn status_in_progress_leaves_out_what_is_empty() {
+fn status_in_progress_fills_what_the_patient_and_its_sources_lack() {
     let jpid = Jpid::parse(JPID).unwrap();
     let mut newer = complete_source("9E7A;3", 20160706094004, &[(A1, 20050317200936)], 20160706094511);
     newer.merge(
@@ -89,18 +89,21 @@ fn status_in_progress_leaves_out_what_is_empty() {
         sources: &sources,
         jobs: &jobs,
     };
+    // No ICN: `""`; nothing complete: an empty `completedStamp`; DOD has sent nothing: stamp 0.
     let expected = json!({"jpid": JPID,
-      "syncStatus": {"inProgress": {"sourceMetaStamp": {
+      "syncStatus": {"completedStamp": {"icn": "", "sourceMetaStamp": {}},
+        "inProgress": {"icn": "", "sourceMetaStamp": {
         "9E7A": {"pid": "9E7A;3", "localId": 3, "stampTime": 20160707000000_u64, "syncCompleted": false,
           "domainMetaStamp": {"allergy": {"domain": "allergy", "stampTime": 20160707000000_u64,
             "eventCount": 1, "storedCount": 0, "syncCompleted": false}}},
-        "DOD": {"pid": "DOD;0004325678", "localId": "0004325678", "syncCompleted": false}}}},
+        "DOD": {"pid": "DOD;0004325678", "localId": "0004325678", "stampTime": 0, "syncCompleted": false,
+          "domainMetaStamp": {}}}}},
       "jobStatus": [serde_json::to_value(&job).unwrap()]});
     assert_eq!(serde_json::to_value(status(&view)).unwrap(), expected);
 }
 
 #[test]
-fn status_detail_lists_every_event_and_is_empty_before_any_metastamp() {
+fn status_detail_lists_every_event_and_every_source_before_any_metastamp() {
     let jpid = Jpid::parse(JPID).unwrap();
     let mut state = complete_source("9E7A;3", 20160706094004, &[(A1, 20050317200936)], 20160706094511);
     state.merge(
@@ -138,7 +141,12 @@ fn status_detail_lists_every_event_and_is_empty_before_any_metastamp() {
         sources: &unanswered,
         ..view
     };
-    assert_eq!(serde_json::to_value(status_detail(&view)).unwrap(), json!({}));
+    assert_eq!(
+        serde_json::to_value(status_detail(&view)).unwrap(),
+        json!({"completedStamp": {"icn": "", "sourceMetaStamp": {}},
+          "inProgress": {"icn": "", "sourceMetaStamp": {"9E7A": {"pid": "9E7A;3", "localId": 3,
+            "stampTime": 0, "syncCompleted": false, "domainMetaStamp": {}}}}})
+    );
 }
 
 #[test]
@@ -167,7 +175,7 @@ fn data_status_is_the_sample() {
     };
     let expected = json!({
         "VISTA": {"9E7A": {"isSyncCompleted": true, "completedStamp": 20160706094004_u64},
-                  "C877": {"isSyncCompleted": false, "hasError": false}},
+                  "C877": {"isSyncCompleted": false, "hasError": false, "completedStamp": 0}},
         "DOD": {"isSyncCompleted": true, "completedStamp": 20160706094020_u64},
         "HDR": {"isSyncCompleted": true, "completedStamp": 20160706094020_u64},
         "VLER": {"hasError": true, "isSyncCompleted": false},
@@ -176,7 +184,7 @@ fn data_status_is_the_sample() {
 }
 
 #[test]
-fn data_status_keeps_vista_and_leaves_out_secondary_sources_the_patient_lacks() {
+fn data_status_keeps_vista_dod_and_vler_when_the_patient_lacks_them() {
     let jpid = Jpid::parse(JPID).unwrap();
     let dod_only = [complete_source("DOD;4325678", 20160706094020, &[], 20160706094020)];
     let view = PatientSyncView {
@@ -186,8 +194,8 @@ fn data_status_keeps_vista_and_leaves_out_secondary_sources_the_patient_lacks() 
         sources: &dod_only,
         jobs: &[],
     };
-    let expected =
-        json!({"VISTA": {}, "DOD": {"isSyncCompleted": true, "completedStamp": 20160706094020_u64}, "allSites": true});
+    let expected = json!({"VISTA": {}, "DOD": {"isSyncCompleted": true, "completedStamp": 20160706094020_u64},
+        "VLER": {"isSyncCompleted": true}, "allSites": true});
     assert_eq!(serde_json::to_value(data_status(&view)).unwrap(), expected);
 
     let pid = PatientId::parse("DOD;4325678").unwrap();
@@ -196,5 +204,28 @@ fn data_status_keeps_vista_and_leaves_out_secondary_sources_the_patient_lacks() 
     assert_eq!(
         serde_json::to_value(data_status(&view)).unwrap()["allSites"],
         json!(false)
+    );
+}
+
+#[test]
+fn data_status_keeps_a_sites_last_complete_stamp_while_a_newer_one_is_awaited() {
+    let jpid = Jpid::parse(JPID).unwrap();
+    let mut site = complete_source("9E7A;3", 20160706094004, &[(A1, 20050317200936)], 20160706094511);
+    site.merge(
+        &metastamp(20160707000000, &[(A1, 20160707000000)]),
+        stamp(20160707000100),
+    );
+    let sources = [site];
+    let view = PatientSyncView {
+        jpid: &jpid,
+        icn: None,
+        last_access_time: None,
+        sources: &sources,
+        jobs: &[],
+    };
+    let data = serde_json::to_value(data_status(&view)).unwrap();
+    assert_eq!(
+        data["VISTA"]["9E7A"],
+        json!({"isSyncCompleted": false, "hasError": false, "completedStamp": 20160706094004_u64})
     );
 }
