@@ -471,7 +471,7 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
         // Tests and scripts read this line to learn the port.
         println!("satsync listening on http://{address}");
         if let Some(sites) = demo {
-            print_demo(&address.to_string(), &sites);
+            print_demo(&address.to_string(), &app.config.patient.base_path, &sites);
         }
         let shutdown = async {
             let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -488,7 +488,7 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
     })
 }
 
-fn print_demo(address: &str, sites: &[admin::demo::DemoSite]) {
+fn print_demo(address: &str, patient_path: &str, sites: &[admin::demo::DemoSite]) {
     println!();
     println!("Point a satellite (mSupply Mobile: Settings → primary server) at http://{address}");
     println!("with one of these site logins; users log in on that satellite with the user login:");
@@ -506,7 +506,7 @@ fn print_demo(address: &str, sites: &[admin::demo::DemoSite]) {
         println!("  {}: {}", s.site_name, s.suits);
     }
     println!();
-    println!("The patient sync API is at http://{address}/resource/sync (load, status, clear, …);");
+    println!("The patient sync API is at http://{address}{patient_path} (load, status, clear, …);");
     println!("the users above may read and clear with their logins. A patient `<site code>;<id>` is");
     println!("held by the satellite whose site id is that code in hex (site 2 is `0002`).");
     println!();

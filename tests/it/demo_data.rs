@@ -119,3 +119,64 @@ async fn every_demo_satellite_initialises_as_the_app_needs() {
     assert_eq!(line["medicineAdministrator"]["first_name"], "Nurse Joao");
     server.stop().await;
 }
+
+/// `satsync demo` run as an operator runs it, with the patient API moved to another base path:
+/// the address it prints for that API is the one that serves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_prints_the_configured_patient_path() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("satsync.toml");
+    let data = dir.path().join("db");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n[patient]\nbase_path = \"/ehmp/sync\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    /// The demo server, stopped however the test ends.
+    struct Running(std::process::Child);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_satsync"))
+            .args(["--config", config.to_str().unwrap(), "demo"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let (lines, printed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut patient_url = None;
+    while let Ok(line) = printed.recv_timeout(std::time::Duration::from_secs(120)) {
+        if let Some(rest) = line.strip_prefix("The patient sync API is at ") {
+            patient_url = rest.split_whitespace().next().map(str::to_string);
+            break;
+        }
+    }
+    let patient_url = patient_url.expect("the demo prints where the patient API is");
+    assert!(patient_url.ends_with("/ehmp/sync"), "{patient_url}");
+
+    // Served there: an unauthenticated call gets the patient API's own 401 envelope.
+    let request = |url: String| http::Request::builder().uri(url).body(Full::new(Bytes::new())).unwrap();
+    let client = http_client();
+    let reply = send(&client, request(format!("{patient_url}/status?pid=0002;1"))).await;
+    assert_eq!(reply.status, 401, "{}", reply.raw);
+    assert_eq!(reply.json["status"], 401, "{}", reply.raw);
+}

@@ -682,3 +682,20 @@ async fn every_view_validates_in_each_state_of_a_patient_without_an_icn_or_secon
         expect(&w.clinician.get(&format!("{view}?pid={pid}")).await, 404, "error");
     }
 }
+
+#[tokio::test]
+async fn a_stopped_writer_is_a_503_and_not_a_refused_credential() {
+    let w = world(30).await;
+    w.server.primary.engine.shutdown();
+    // A site presenting a hardware id for the first time is bound to it, which needs the writer.
+    let login = &w.logins[0];
+    let request = http::Request::builder()
+        .uri(format!("{}/resource/sync/status?pid=9E7A;3", w.server.base_url()))
+        .header("authorization", basic(&login.name, &login.password))
+        .header("msupply-site-uuid", "hw-first-seen")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let reply = send(&http_client(), request).await;
+    expect(&reply, 503, "error");
+    assert_eq!(error_message(&reply), "the server is shutting down");
+}

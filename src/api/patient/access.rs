@@ -6,7 +6,7 @@ use http::{HeaderMap, StatusCode};
 
 use crate::domain::ids::SiteId;
 use crate::http::auth::{authenticate_site, basic_credentials};
-use crate::http::error::INVALID_CREDENTIALS;
+use crate::http::error::{ApiError, INVALID_CREDENTIALS};
 use crate::primary::Primary;
 use crate::sync::Initialisation;
 
@@ -54,7 +54,14 @@ pub async fn caller(primary: &Primary, headers: &HeaderMap) -> Result<Caller, Re
                 permissions: primary.patients.config.site_permissions.clone(),
             })
         }
-        Err(crate::http::error::ApiError::Unauthorized) => {}
+        // Not a site's credentials: perhaps a user's.
+        Err(ApiError::Unauthorized) => {}
+        // The server stopping or failing is not the caller's credentials: 503, 500.
+        Err(ApiError::Unavailable) => {
+            return Err(super::PatientSyncError::Sync(crate::sync::SyncError::WriterStopped).into())
+        }
+        Err(ApiError::Internal) => return Err(super::PatientSyncError::Failed.into()),
+        // A hardware mismatch, or anything else about the credentials presented.
         Err(_) => return Err(unauthorized()),
     }
     let (name, secret) = basic_credentials(headers).ok_or_else(unauthorized)?;
