@@ -64,22 +64,17 @@ pub struct Config {
 /// The patient sync ("Group Sync") API: where it is served, how long it waits, and where the
 /// secondary sources are. A secondary source without a URL is not a source of any patient.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct PatientConfig {
     /// The path every patient sync endpoint is under.
-    #[serde(default = "default_patient_base_path")]
     pub base_path: String,
     /// The longest a `load` waits for its sources before answering 500.
-    #[serde(default = "default_wait_limit_seconds")]
     pub wait_limit_seconds: u64,
     /// A source that has not answered a request this long after it marks its job `error`.
-    #[serde(default = "default_source_timeout_seconds")]
     pub source_timeout_seconds: u64,
     /// A secondary source fetched this recently without error is not fetched again unless forced.
-    #[serde(default = "default_expiry_seconds")]
     pub expiry_seconds: u64,
     /// Secondary-source fetches in flight at once, over every patient.
-    #[serde(default = "default_max_concurrent_fetches")]
     pub max_concurrent_fetches: usize,
     /// Base URLs of the secondary sources (`GET {url}/patient-sync?pid=…`, see the README).
     #[serde(default)]
@@ -89,22 +84,21 @@ pub struct PatientConfig {
     #[serde(default)]
     pub vler_url: Option<String>,
     /// What a satellite authenticated with its own credentials may do (users carry their own).
-    #[serde(default = "default_site_permissions")]
     pub site_permissions: Vec<String>,
 }
 
 impl Default for PatientConfig {
     fn default() -> Self {
         PatientConfig {
-            base_path: default_patient_base_path(),
-            wait_limit_seconds: default_wait_limit_seconds(),
-            source_timeout_seconds: default_source_timeout_seconds(),
-            expiry_seconds: default_expiry_seconds(),
-            max_concurrent_fetches: default_max_concurrent_fetches(),
+            base_path: "/resource/sync".to_string(),
+            wait_limit_seconds: 420,
+            source_timeout_seconds: 360,
+            expiry_seconds: 3600,
+            max_concurrent_fetches: 16,
             dod_url: None,
             hdr_url: None,
             vler_url: None,
-            site_permissions: default_site_permissions(),
+            site_permissions: vec![crate::domain::permissions::READ_PATIENT_RECORD.to_string()],
         }
     }
 }
@@ -173,11 +167,9 @@ pub struct V1Config {
 /// header and its own version in `app-version`; outside these bounds the answer is 409
 /// `api_version_incompatible`. A client that sends no header is let through.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct V5Config {
-    #[serde(default = "default_min_sync_version")]
     pub min_sync_version: u32,
-    #[serde(default = "default_max_sync_version")]
     pub max_sync_version: u32,
     /// The oldest `app-version` accepted (dotted numbers, such as `2.3.0`); none by default.
     #[serde(default)]
@@ -192,8 +184,8 @@ pub struct V5Config {
 impl Default for V5Config {
     fn default() -> Self {
         V5Config {
-            min_sync_version: default_min_sync_version(),
-            max_sync_version: default_max_sync_version(),
+            min_sync_version: 1,
+            max_sync_version: u32::MAX,
             min_app_version: None,
             central_url: None,
         }
@@ -242,25 +234,22 @@ pub struct StorageConfig {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Largest request body accepted, in bytes; larger bodies get 413.
-    #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
     /// Most records accepted in one push.
-    #[serde(default = "default_max_push_records")]
     pub max_push_records: usize,
     /// Largest `limit` honoured by `GET queued_records` (larger values are capped).
-    #[serde(default = "default_max_pull_limit")]
     pub max_pull_limit: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_body_bytes: default_max_body_bytes(),
-            max_push_records: default_max_push_records(),
-            max_pull_limit: default_max_pull_limit(),
+            max_body_bytes: 32 * 1024 * 1024,
+            max_push_records: 5_000,
+            max_pull_limit: 5_000,
         }
     }
 }
@@ -277,41 +266,8 @@ fn default_max_connections() -> usize {
 fn default_read_threads() -> usize {
     2
 }
-fn default_min_sync_version() -> u32 {
-    1
-}
-fn default_max_sync_version() -> u32 {
-    u32::MAX
-}
-fn default_patient_base_path() -> String {
-    "/resource/sync".to_string()
-}
-fn default_wait_limit_seconds() -> u64 {
-    420
-}
-fn default_source_timeout_seconds() -> u64 {
-    360
-}
-fn default_expiry_seconds() -> u64 {
-    3600
-}
-fn default_max_concurrent_fetches() -> usize {
-    16
-}
-fn default_site_permissions() -> Vec<String> {
-    vec![crate::domain::permissions::READ_PATIENT_RECORD.to_string()]
-}
 fn default_block_cache_mib() -> usize {
     256
-}
-fn default_max_body_bytes() -> usize {
-    32 * 1024 * 1024
-}
-fn default_max_push_records() -> usize {
-    5_000
-}
-fn default_max_pull_limit() -> usize {
-    5_000
 }
 
 impl Config {
@@ -427,5 +383,39 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `configs/satsync.toml` writes out the defaults an operator starts from; the code holds
+    /// them once, in the `Default` impls and `for_data_dir`. The two must not drift apart.
+    #[test]
+    fn the_shipped_configuration_states_the_defaults() {
+        let shipped = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/satsync.toml")).unwrap();
+        let defaults = Config::for_data_dir(shipped.server.listen, shipped.storage.data_dir.clone());
+        let server = |c: &Config| {
+            let s = &c.server;
+            (s.primary_site_id, s.server_version, s.max_connections, s.read_threads)
+        };
+        assert_eq!(server(&shipped), server(&defaults));
+        assert_eq!(shipped.storage.block_cache_mib, defaults.storage.block_cache_mib);
+        let limits = |l: &Limits| (l.max_body_bytes, l.max_push_records, l.max_pull_limit);
+        assert_eq!(limits(&shipped.limits), limits(&defaults.limits));
+        let v5 = |v: &V5Config| (v.min_sync_version, v.min_app_version.clone(), v.central_url.clone());
+        assert_eq!(v5(&shipped.v5), v5(&defaults.v5));
+        let patient = |p: &PatientConfig| {
+            (
+                p.base_path.clone(),
+                p.wait_limit_seconds,
+                p.source_timeout_seconds,
+                p.expiry_seconds,
+                p.max_concurrent_fetches,
+                p.site_permissions.clone(),
+            )
+        };
+        assert_eq!(patient(&shipped.patient), patient(&defaults.patient));
     }
 }

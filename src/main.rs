@@ -235,17 +235,15 @@ fn main() -> anyhow::Result<()> {
             }
             // Records first, then the sites, positioned after them: the satellites start as
             // initialised (holding the data set); the reinit scenario dumps explicitly.
-            let app = Primary::open(config.clone())?;
             let progress = indicatif::ProgressBar::new(records as u64);
             progress.set_style(indicatif::ProgressStyle::with_template(
                 "{bar:40} {pos}/{len} records ({per_sec}, {eta})",
             )?);
             let started = std::time::Instant::now();
-            let runtime = tokio::runtime::Runtime::new()?;
-            let applied = runtime.block_on(admin::dataset::load(&app.engine, primary, &spec, &progress))?;
+            let applied = offline(&config, |app, runtime| {
+                Ok(runtime.block_on(admin::dataset::load(&app.engine, primary, &spec, &progress))?)
+            })?;
             progress.finish();
-            app.engine.shutdown();
-            drop(app);
             let storage = open_storage(&config)?;
             admin::dataset::create_sites(&storage, primary, &spec)?;
             storage.compact();
@@ -330,22 +328,15 @@ fn main() -> anyhow::Result<()> {
             println!("added user {} ({})", user.name, user.id);
             Ok(())
         }
-        Command::Queue(command) => {
-            let app = Primary::open(config)?;
-            let result = queue_command(&app, command);
-            app.engine.shutdown();
-            result
-        }
+        Command::Queue(command) => offline(&config, |app, runtime| queue_command(app, runtime, command)),
         Command::Import { file } => {
             let size = std::fs::metadata(&file)
                 .with_context(|| format!("reading {}", file.display()))?
                 .len();
             let input = std::io::BufReader::new(std::fs::File::open(&file)?);
-            let app = Primary::open(config.clone())?;
-            let runtime = tokio::runtime::Runtime::new()?;
-            let applied = runtime.block_on(admin::transfer::import(&app.engine, primary, input, size, true))?;
-            app.engine.shutdown();
-            drop(app);
+            let applied = offline(&config, |app, runtime| {
+                Ok(runtime.block_on(admin::transfer::import(&app.engine, primary, input, size, true))?)
+            })?;
             open_storage(&config)?.compact();
             println!("imported {applied} records");
             Ok(())
@@ -371,7 +362,21 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn queue_command(app: &Primary, command: QueueCommand) -> anyhow::Result<()> {
+/// Opens the primary for a command run while the server is stopped, runs `work` on it with a
+/// runtime of its own, then stops the writer (everything it acknowledged is durable) and closes
+/// the database, so that what follows may reopen it.
+fn offline<T>(
+    config: &Config,
+    work: impl FnOnce(&Primary, &tokio::runtime::Runtime) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let app = Primary::open(config.clone())?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let result = work(&app, &runtime);
+    app.engine.shutdown();
+    result
+}
+
+fn queue_command(app: &Primary, runtime: &tokio::runtime::Runtime, command: QueueCommand) -> anyhow::Result<()> {
     use admin::queue;
     match command {
         QueueCommand::Show { site, limit } => {
@@ -386,7 +391,6 @@ fn queue_command(app: &Primary, command: QueueCommand) -> anyhow::Result<()> {
             }
         }
         QueueCommand::Skip { site, sync_id, reason } => {
-            let runtime = tokio::runtime::Runtime::new()?;
             let q = runtime.block_on(queue::skip(&app.engine, &site, &sync_id, &reason))?;
             println!(
                 "skipped {} {} ({}) for {site}; the record stays on the primary and in other queues",
@@ -437,16 +441,16 @@ fn prepare_demo(config: &Config, seed: u64) -> anyhow::Result<Vec<admin::demo::D
     let sites = admin::demo::create_sites(&storage, primary)?;
     drop(storage);
     let lines = admin::demo::records(seed, &sites, &admin::demo::DemoSize::default()).join("\n");
-    let app = Primary::open(config.clone())?;
-    let runtime = tokio::runtime::Runtime::new()?;
-    let applied = runtime.block_on(admin::transfer::import(
-        &app.engine,
-        primary,
-        lines.as_bytes(),
-        lines.len() as u64,
-        false,
-    ))?;
-    app.engine.shutdown();
+    let applied = offline(config, |app, runtime| {
+        let input = lines.as_bytes();
+        Ok(runtime.block_on(admin::transfer::import(
+            &app.engine,
+            primary,
+            input,
+            lines.len() as u64,
+            false,
+        ))?)
+    })?;
     eprintln!("demo data set: {applied} records");
     Ok(sites)
 }

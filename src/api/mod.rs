@@ -6,3 +6,25 @@ pub mod v2;
 pub mod v4;
 pub mod v5;
 pub mod v6;
+
+use std::sync::Arc;
+
+use crate::http::error::ApiError;
+use crate::primary::Primary;
+
+/// Runs a pull's storage read and encoding on the blocking pool at the pull threads' lowered
+/// priority ([`crate::http::priority`]), so that it never holds up an async worker nor the cheap
+/// calls waiting for one.
+pub(crate) async fn run_pull<T: Send + 'static>(
+    primary: &Arc<Primary>,
+    read: impl FnOnce(&Primary) -> crate::sync::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let primary = primary.clone();
+    tokio::task::spawn_blocking(move || {
+        crate::http::priority::lower_current_thread();
+        read(&primary)
+    })
+    .await
+    .map_err(|_| ApiError::Internal)?
+    .map_err(ApiError::from)
+}

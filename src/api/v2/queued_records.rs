@@ -1,6 +1,7 @@
 //! `GET queued_records` (pull), `GET queued_records/count`, `POST queued_records` (push).
 
 use super::{client_of, num_records, own_queue, RecordFormat};
+use crate::api::run_pull;
 use crate::http::error::ApiError;
 use crate::http::Call;
 use crate::primary::Primary;
@@ -12,7 +13,7 @@ pub async fn get(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Re
     let site = own_queue(primary, format, &call).await?;
     primary.engine.note_client(site, client_of(&call)).await?;
     if let Some(sync_id) = call.query.get("sync_id").cloned() {
-        return run_blocking(primary, move |p| {
+        return run_pull(primary, move |p| {
             Ok(encode(p, format, p.engine.find(site, &sync_id)?.as_slice()))
         })
         .await;
@@ -27,7 +28,7 @@ pub async fn get(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Re
     let limit = limit.min(primary.config.limits.max_pull_limit);
     // Reading and encoding both happen off the async workers, which stay free for the light
     // calls (count, acknowledgements) that the satellites make between pulls.
-    run_blocking(primary, move |p| Ok(encode(p, format, &p.engine.list(site, limit)?))).await
+    run_pull(primary, move |p| Ok(encode(p, format, &p.engine.list(site, limit)?))).await
 }
 
 pub async fn count(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Result<Vec<u8>, ApiError> {
@@ -55,19 +56,4 @@ fn encode(primary: &Primary, format: RecordFormat, records: &[Outgoing]) -> Vec<
         RecordFormat::Named => v2::encode_records(records),
         RecordFormat::Numbered => v1::encode_records(records, &primary.config.v1.numbering),
     }
-}
-
-/// Runs a storage read off the async runtime.
-async fn run_blocking<T: Send + 'static>(
-    primary: &Arc<Primary>,
-    read: impl FnOnce(&Primary) -> crate::sync::Result<T> + Send + 'static,
-) -> Result<T, ApiError> {
-    let primary = primary.clone();
-    tokio::task::spawn_blocking(move || {
-        crate::http::priority::lower_current_thread();
-        read(&primary)
-    })
-    .await
-    .map_err(|_| ApiError::Internal)?
-    .map_err(ApiError::from)
 }

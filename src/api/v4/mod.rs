@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::api::run_pull;
 use crate::http::auth::authenticate_site;
 use crate::http::error::ApiError;
 use crate::http::router::Endpoint;
@@ -26,11 +27,8 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
                 .filter(|id| !id.trim().is_empty())
                 .cloned()
                 .ok_or_else(|| ApiError::BadRequest("id (the patient's name id) is required".into()))?;
-            let primary = primary.clone();
-            // Several storage reads per invoice line: off the async workers.
-            let history = tokio::task::spawn_blocking(move || primary.engine.patient_history(&id))
-                .await
-                .map_err(|_| ApiError::Internal)??;
+            // Several storage reads per invoice line: a pull's work, off the async workers.
+            let history = run_pull(primary, move |primary| primary.engine.patient_history(&id)).await?;
             Ok(v4::encode_history(&history))
         }
         (_, method) => Err(ApiError::MethodNotAllowed(method.to_string())),

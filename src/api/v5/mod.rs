@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::api::run_pull;
 use crate::config::V5Config;
 use crate::domain::versions;
 use crate::http::auth::authenticate_site;
@@ -42,32 +43,24 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
             let cursor = number(&call, "cursor", 0)?;
             let limit =
                 (number(&call, "limit", DEFAULT_LIMIT as u64)? as usize).min(primary.config.limits.max_pull_limit);
-            let primary = primary.clone();
-            tokio::task::spawn_blocking(move || {
-                crate::http::priority::lower_current_thread();
+            run_pull(primary, move |primary| {
                 let (max_cursor, records) = primary.engine.central_after(site, cursor, limit)?;
-                Ok::<_, crate::sync::SyncError>(v5::encode_central(max_cursor, &records, &primary.config.fields))
+                Ok(v5::encode_central(max_cursor, &records, &primary.config.fields))
             })
             .await
-            .map_err(|_| ApiError::Internal)?
-            .map_err(ApiError::from)
         }
         (Endpoint::QueuedRecords, &Method::GET) => {
             let limit =
                 (number(&call, "limit", DEFAULT_LIMIT as u64)? as usize).min(primary.config.limits.max_pull_limit);
-            let primary = primary.clone();
-            tokio::task::spawn_blocking(move || {
-                crate::http::priority::lower_current_thread();
+            run_pull(primary, move |primary| {
                 let records = primary.engine.list(site, limit)?;
-                Ok::<_, crate::sync::SyncError>(v5::encode_queued(
+                Ok(v5::encode_queued(
                     primary.engine.count(site),
                     &records,
                     &primary.config.fields,
                 ))
             })
             .await
-            .map_err(|_| ApiError::Internal)?
-            .map_err(ApiError::from)
         }
         (Endpoint::AcknowledgedRecords, &Method::POST) => {
             let body = call.body().await?;
