@@ -12,8 +12,10 @@
 //!   the patient column families, wakes waiting loads.
 //! - [`sync`]: push, pull, acknowledge, initial dump, shared by every API version; the queue
 //!   index and the single writer.
-//! - [`http`]: the hyper server, the route table, authentication, the error → status table.
-//! - [`api`]: one thin handler per endpoint, per API version.
+//! - [`http`]: the hyper server: connections, the route table, writing responses.
+//! - [`api`]: the request type, authentication, the error → status table, and one thin handler
+//!   per endpoint, per API version. Never imports `http`.
+//! - [`priority`]: the lowered CPU priority of the threads that serve pulls.
 //! - [`primary`]: the running primary (configuration, sync engine, patient sync), opened together.
 //! - [`admin`]: operator actions (sites, stores, users, import, export, demo data).
 //!
@@ -34,6 +36,7 @@ pub mod http;
 pub mod patient;
 pub mod patient_sync;
 pub mod primary;
+pub mod priority;
 pub mod store;
 pub mod sync;
 pub mod wire;

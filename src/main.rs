@@ -460,7 +460,7 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
     // allocator heap each) and their contention with the async workers in check.
     // Pulls encode large batches on rayon's threads; they run niced like the pull threads.
     rayon::ThreadPoolBuilder::new()
-        .start_handler(|_| satsync::http::priority::lower_current_thread())
+        .start_handler(|_| satsync::priority::lower_current_thread())
         .build_global()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .max_blocking_threads(config.server.read_threads)

@@ -96,7 +96,7 @@ fn main() -> anyhow::Result<()> {
     // harness's own parsing. The main thread, which starts the primary, keeps its priority.
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .on_thread_start(satsync::http::priority::lower_current_thread)
+        .on_thread_start(satsync::priority::lower_current_thread)
         .build()?
         .block_on(run())
 }

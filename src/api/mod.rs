@@ -1,6 +1,12 @@
 //! One folder per API surface, one thin file per endpoint: authenticate → decode (`wire`) → act
-//! (`sync`) → encode (`wire`). No business rule and no storage type here.
+//! (`sync`) → encode (`wire`); and what they share: the request ([`call`]), what a route names
+//! ([`endpoint`]), authentication ([`auth`]) and the error table ([`error`]). No business rule
+//! and no storage type here, and no import of `http`, which calls these handlers.
 
+pub mod auth;
+pub mod call;
+pub mod endpoint;
+pub mod error;
 pub mod patient;
 pub mod v2;
 pub mod v4;
@@ -9,11 +15,11 @@ pub mod v6;
 
 use std::sync::Arc;
 
-use crate::http::error::ApiError;
 use crate::primary::Primary;
+use error::ApiError;
 
 /// Runs a pull's storage read and encoding on the blocking pool at the pull threads' lowered
-/// priority ([`crate::http::priority`]), so that it never holds up an async worker nor the cheap
+/// priority ([`crate::priority`]), so that it never holds up an async worker nor the cheap
 /// calls waiting for one.
 pub(crate) async fn run_pull<T: Send + 'static>(
     primary: &Arc<Primary>,
@@ -21,7 +27,7 @@ pub(crate) async fn run_pull<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let primary = primary.clone();
     tokio::task::spawn_blocking(move || {
-        crate::http::priority::lower_current_thread();
+        crate::priority::lower_current_thread();
         read(&primary)
     })
     .await

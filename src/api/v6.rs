@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use http::Method;
 
-use crate::http::auth::authenticate_site_as;
-use crate::http::error::ApiError;
-use crate::http::router::Endpoint;
-use crate::http::Call;
+use crate::api::auth::authenticate_site_as;
+use crate::api::call::Call;
+use crate::api::endpoint::Endpoint;
+use crate::api::error::ApiError;
 use crate::primary::Primary;
 use crate::wire::v6;
 

@@ -1,20 +1,17 @@
-//! The hyper server: accepts connections (bounded), reads requests with a body limit, routes them
-//! through the one route table to the API handlers, and turns errors into responses through the
-//! one error table. No business rule lives here.
+//! The hyper server: accepts connections (bounded, with a header time-out), routes each request
+//! through the one route table to the API handlers, and writes their responses, an error in the
+//! shape of the API its path is under. No business rule lives here. `http` calls `api`; nothing
+//! in `api` or below imports `http`.
 
-pub mod auth;
-pub mod error;
-pub mod priority;
 pub mod router;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -22,59 +19,14 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use crate::api::call::Call;
+use crate::api::endpoint::Api;
+use crate::api::error::ApiError;
 use crate::api::v2::RecordFormat;
 use crate::primary::{Primary, ServeError};
-use error::ApiError;
 
 /// A client has this long to send a request's headers (slow or stalled clients are dropped).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// One request as the handlers see it.
-pub struct Call {
-    pub method: http::Method,
-    /// The request's path, for the handlers that serve several API versions.
-    pub path: String,
-    pub headers: http::HeaderMap,
-    pub query: HashMap<String, String>,
-    body: Incoming,
-    body_limit: usize,
-}
-
-impl Call {
-    /// The body, refused with 413 past the configured limit. An oversized body is still read
-    /// (and dropped) up to a bound, so that the client, which is still sending it, reads the 413
-    /// instead of a reset connection; past that bound the connection is cut.
-    pub async fn body(self) -> Result<Vec<u8>, ApiError> {
-        let limit = self.body_limit;
-        let drain_bound = limit.saturating_mul(4).max(1 << 20);
-        let declared = self
-            .headers
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|len| len > drain_bound) {
-            return Err(ApiError::PayloadTooLarge(limit));
-        }
-        let mut body = self.body;
-        let mut kept = Vec::with_capacity(declared.unwrap_or(0).min(limit));
-        let mut seen = 0usize;
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|_| ApiError::BadRequest("the request body could not be read".into()))?;
-            if let Ok(data) = frame.into_data() {
-                seen += data.len();
-                if seen <= limit {
-                    kept.extend_from_slice(&data);
-                } else if seen > drain_bound {
-                    break;
-                }
-            }
-        }
-        if seen > limit {
-            return Err(ApiError::PayloadTooLarge(limit));
-        }
-        Ok(kept)
-    }
-}
 
 /// Serves `primary` on `listener` until `shutdown` completes, then lets open requests finish.
 pub async fn run(
@@ -124,7 +76,7 @@ async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<
     let path = request.uri().path().to_string();
     if let Some(rest) = path.strip_prefix(primary.config.patient.base_path.as_str()) {
         if rest.is_empty() || rest.starts_with('/') {
-            let call = call_of(primary, request);
+            let call = Call::new(request, primary.config.limits.max_body_bytes);
             let (status, body) = crate::api::patient::handle(primary, rest, call).await;
             return json_response(status, body);
         }
@@ -132,42 +84,23 @@ async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<
     let result = match router::route(&path) {
         None => Err(ApiError::NotFound(path.clone())),
         Some((api, endpoint)) => {
-            let call = call_of(primary, request);
+            let call = Call::new(request, primary.config.limits.max_body_bytes);
             match api {
-                router::Api::V1 => crate::api::v2::handle(primary, RecordFormat::Numbered, endpoint, call).await,
-                router::Api::V2 => crate::api::v2::handle(primary, RecordFormat::Named, endpoint, call).await,
-                router::Api::V4 => crate::api::v4::handle(primary, endpoint, call).await,
-                router::Api::V5 => crate::api::v5::handle(primary, endpoint, call).await,
-                router::Api::V6 => crate::api::v6::handle(primary, endpoint, call).await,
+                Api::V1 => crate::api::v2::handle(primary, RecordFormat::Numbered, endpoint, call).await,
+                Api::V2 => crate::api::v2::handle(primary, RecordFormat::Named, endpoint, call).await,
+                Api::V4 => crate::api::v4::handle(primary, endpoint, call).await,
+                Api::V5 => crate::api::v5::handle(primary, endpoint, call).await,
+                Api::V6 => crate::api::v6::handle(primary, endpoint, call).await,
             }
         }
     };
     match (result, router::api(&path)) {
         (Ok(body), _) => json_response(StatusCode::OK, body),
-        (Err(error), Some(router::Api::V5 | router::Api::V6)) => {
+        (Err(error), Some(Api::V5 | Api::V6)) => {
             let (status, body) = error.v5_response();
             json_response(status, body)
         }
         (Err(error), _) => json_response(error.status(), error.body()),
-    }
-}
-
-/// The request as the handlers see it: method, headers, decoded query, and the unread body.
-fn call_of(primary: &Primary, request: Request<Incoming>) -> Call {
-    let query = request
-        .uri()
-        .query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
-    let path = request.uri().path().to_string();
-    let (parts, body) = request.into_parts();
-    Call {
-        method: parts.method,
-        path,
-        headers: parts.headers,
-        query,
-        body,
-        body_limit: primary.config.limits.max_body_bytes,
     }
 }
 

@@ -1,39 +1,6 @@
 //! The one route table: every endpoint the primary serves.
 
-/// What a request asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    Site,
-    User,
-    QueuedRecords,
-    QueuedRecordsCount,
-    AcknowledgedRecords,
-    InitialDump,
-    NameStoreJoin,
-    PatientHistory,
-    Initialise,
-    SiteStatus,
-    CentralRecords,
-    /// v6, open-mSupply's central API, answered as a central with nothing of its own.
-    CentralPull,
-    CentralPush,
-    CentralSiteStatus,
-}
-
-/// Which API's handlers serve a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Api {
-    /// v1: the calls of v2 with numbered tables and fields.
-    V1,
-    /// v2 and v3 (the same format).
-    V2,
-    /// The patient lookups, at `/sync/v4/` and `/api/v4/` (the real clients use the latter).
-    V4,
-    /// open-mSupply remote sites.
-    V5,
-    /// The v6 calls an open-mSupply remote makes of the central its `site` names.
-    V6,
-}
+use crate::api::endpoint::{Api, Endpoint};
 
 /// The API versions whose routes share the v2 handlers (v3 is the v2 format).
 const V2_PREFIXES: [&str; 2] = ["/sync/v2/", "/sync/v3/"];

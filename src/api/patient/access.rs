@@ -4,9 +4,9 @@
 
 use http::{HeaderMap, StatusCode};
 
+use crate::api::auth::{authenticate_site, basic_credentials};
+use crate::api::error::{ApiError, INVALID_CREDENTIALS};
 use crate::domain::ids::SiteId;
-use crate::http::auth::{authenticate_site, basic_credentials};
-use crate::http::error::{ApiError, INVALID_CREDENTIALS};
 use crate::primary::Primary;
 use crate::sync::Initialisation;
 

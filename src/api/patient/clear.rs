@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use http::StatusCode;
 
+use crate::api::call::Call;
 use crate::domain::permissions::CLEAR_PATIENT_SYNC;
-use crate::http::Call;
 use crate::primary::Primary;
 use crate::wire::patient::clear_data;
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use http::StatusCode;
 
-use crate::http::Call;
+use crate::api::call::Call;
 use crate::patient::ids::SourcePid;
 use crate::patient_sync::dispatch::dispatch;
 use crate::patient_sync::identity::site_code;

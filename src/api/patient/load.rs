@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use http::StatusCode;
 
+use crate::api::call::Call;
 use crate::domain::permissions::READ_PATIENT_RECORD;
-use crate::http::Call;
 use crate::patient::Source;
 use crate::patient_sync::load::{self as service, Wait};
 use crate::patient_sync::plan::Forced;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use http::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::http::Call;
+use crate::api::call::Call;
 use crate::patient::ids::PatientId;
 use crate::patient_sync::views::View;
 use crate::patient_sync::PatientSyncError;

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use http::StatusCode;
 
+use crate::api::call::Call;
 use crate::domain::permissions::READ_PATIENT_RECORD;
-use crate::http::Call;
 use crate::patient::ids::SiteCode;
 use crate::patient_sync::identity::site_of_code;
 use crate::patient_sync::views::{operational_status, patient_view, View};

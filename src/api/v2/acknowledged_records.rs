@@ -1,8 +1,8 @@
 //! `POST acknowledged_records`: the satellite has integrated these records.
 
 use super::{own_queue, RecordFormat};
-use crate::http::error::ApiError;
-use crate::http::Call;
+use crate::api::call::Call;
+use crate::api::error::ApiError;
 use crate::primary::Primary;
 use crate::wire::v2;
 use std::sync::Arc;

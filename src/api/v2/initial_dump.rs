@@ -3,8 +3,8 @@
 //! `/sync/v2/`).
 
 use super::{client_of, num_records, own_queue, RecordFormat};
-use crate::http::error::ApiError;
-use crate::http::Call;
+use crate::api::call::Call;
+use crate::api::error::ApiError;
 use crate::primary::Primary;
 use std::sync::Arc;
 

@@ -8,11 +8,11 @@ mod queued_records;
 mod site;
 mod user;
 
+use crate::api::auth::{authenticate_site, authenticate_site_v1, Claim};
+use crate::api::call::Call;
+use crate::api::endpoint::Endpoint;
+use crate::api::error::ApiError;
 use crate::domain::ids::SiteId;
-use crate::http::auth::{authenticate_site, authenticate_site_v1, Claim};
-use crate::http::error::ApiError;
-use crate::http::router::Endpoint;
-use crate::http::Call;
 use crate::primary::Primary;
 use crate::sync::ClientKind;
 use std::sync::Arc;

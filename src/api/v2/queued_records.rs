@@ -1,9 +1,9 @@
 //! `GET queued_records` (pull), `GET queued_records/count`, `POST queued_records` (push).
 
 use super::{client_of, num_records, own_queue, RecordFormat};
+use crate::api::call::Call;
+use crate::api::error::ApiError;
 use crate::api::run_pull;
-use crate::http::error::ApiError;
-use crate::http::Call;
 use crate::primary::Primary;
 use crate::sync::Outgoing;
 use crate::wire::{v1, v2};

@@ -1,9 +1,9 @@
 //! `GET site`: who the authenticated site is, with its first store.
 
 use super::{authenticate, RecordFormat};
-use crate::http::auth::Claim;
-use crate::http::error::ApiError;
-use crate::http::Call;
+use crate::api::auth::Claim;
+use crate::api::call::Call;
+use crate::api::error::ApiError;
 use crate::primary::Primary;
 use std::sync::Arc;
 

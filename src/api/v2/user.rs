@@ -1,8 +1,8 @@
 //! `GET user?store=…`: may this user (by their own credentials) log in to that store?
 
-use crate::http::auth::basic_credentials;
-use crate::http::error::ApiError;
-use crate::http::Call;
+use crate::api::auth::basic_credentials;
+use crate::api::call::Call;
+use crate::api::error::ApiError;
 use crate::primary::Primary;
 use std::sync::Arc;
 

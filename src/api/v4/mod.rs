@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
+use crate::api::auth::authenticate_site;
+use crate::api::call::Call;
+use crate::api::endpoint::Endpoint;
+use crate::api::error::ApiError;
 use crate::api::run_pull;
-use crate::http::auth::authenticate_site;
-use crate::http::error::ApiError;
-use crate::http::router::Endpoint;
-use crate::http::Call;
 use crate::primary::Primary;
 use crate::wire::v4;
 

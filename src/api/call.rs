@@ -1,0 +1,78 @@
+//! The request type of the handlers: one HTTP request, its query decoded, its body read on
+//! demand under the configured limit. Built by `http`, which knows connections; read by the
+//! handlers of every API.
+
+use std::collections::HashMap;
+
+use http::Request;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+
+use super::error::ApiError;
+
+/// One request as the handlers see it.
+pub struct Call {
+    pub method: http::Method,
+    /// The request's path, for the handlers that serve several API versions.
+    pub path: String,
+    pub headers: http::HeaderMap,
+    pub query: HashMap<String, String>,
+    body: Incoming,
+    body_limit: usize,
+}
+
+impl Call {
+    /// The request as the handlers see it: method, headers, decoded query, and the unread body,
+    /// which [`Call::body`] reads up to `body_limit` bytes.
+    pub fn new(request: Request<Incoming>, body_limit: usize) -> Call {
+        let query = request
+            .uri()
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        let path = request.uri().path().to_string();
+        let (parts, body) = request.into_parts();
+        Call {
+            method: parts.method,
+            path,
+            headers: parts.headers,
+            query,
+            body,
+            body_limit,
+        }
+    }
+
+    /// The body, refused with 413 past the configured limit. An oversized body is still read
+    /// (and dropped) up to a bound, so that the client, which is still sending it, reads the 413
+    /// instead of a reset connection; past that bound the connection is cut.
+    pub async fn body(self) -> Result<Vec<u8>, ApiError> {
+        let limit = self.body_limit;
+        let drain_bound = limit.saturating_mul(4).max(1 << 20);
+        let declared = self
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|len| len > drain_bound) {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        let mut body = self.body;
+        let mut kept = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+        let mut seen = 0usize;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| ApiError::BadRequest("the request body could not be read".into()))?;
+            if let Ok(data) = frame.into_data() {
+                seen += data.len();
+                if seen <= limit {
+                    kept.extend_from_slice(&data);
+                } else if seen > drain_bound {
+                    break;
+                }
+            }
+        }
+        if seen > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        Ok(kept)
+    }
+}
