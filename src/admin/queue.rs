@@ -5,6 +5,7 @@
 use super::{AdminError, Result};
 use crate::domain::ids::SiteId;
 use crate::sync::{Outgoing, SyncEngine};
+use crate::wire::admin::skip_log_entry;
 
 /// One queued record, as an operator reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +53,11 @@ pub async fn skip(engine: &SyncEngine, site_name: &str, sync_id: &str, reason: &
         return Err(AdminError::Invalid("say why the record is skipped (--reason)".into()));
     }
     let site = site_named(engine, site_name)?;
-    let skipped = engine.skip(site, sync_id, reason).await?;
+    let skipped = engine
+        .skip(site, sync_id, |record, at| {
+            skip_log_entry(at, site, sync_id, record, reason)
+        })
+        .await?;
     let skipped = Queued::of(&skipped);
     tracing::warn!(site = site_name, sync_id, table = %skipped.table, record_id = %skipped.record_id, reason, "record skipped by an operator");
     Ok(skipped)

@@ -6,6 +6,7 @@
 
 pub mod credentials;
 pub mod directory;
+pub mod dispensing;
 pub mod fields;
 pub mod ids;
 pub mod numbering;

@@ -58,6 +58,20 @@ impl fmt::Display for SyncType {
     }
 }
 
+/// A stored record read in place, without copying: what a pull encodes. Storage hands it out
+/// (`store::log_entry::record_view`); the codecs read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordView<'a> {
+    pub table: &'a str,
+    pub record_id: &'a str,
+    pub sync_type: SyncType,
+    pub store_id: &'a str,
+    pub key_field_id: &'a str,
+    pub merge_id_to_keep: &'a str,
+    pub merge_id_to_delete: &'a str,
+    pub data: &'a [u8],
+}
+
 /// One change to one row, in the form every API version decodes to and encodes from.
 ///
 /// `data` is the record's JSON object exactly as the satellite sent it (key order, spacing and

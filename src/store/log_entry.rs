@@ -5,7 +5,7 @@
 //! a u16 BE length and UTF-8 bytes, and last the data bytes to the end of the value.
 
 use crate::domain::ids::SiteId;
-use crate::domain::record::{SyncRecord, SyncType};
+use crate::domain::record::{RecordView, SyncRecord, SyncType};
 use crate::domain::routing::Audience;
 
 const VERSION: u8 = 1;
@@ -69,24 +69,9 @@ impl LogEntry {
     }
 }
 
-/// A stored record read in place, without copying: what a pull encodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RecordView<'a> {
-    pub table: &'a str,
-    pub record_id: &'a str,
-    pub sync_type: SyncType,
-    pub store_id: &'a str,
-    pub key_field_id: &'a str,
-    pub merge_id_to_keep: &'a str,
-    pub merge_id_to_delete: &'a str,
-    pub data: &'a [u8],
-}
-
-impl RecordView<'_> {
-    /// The record of an encoded log entry, or `None` if the bytes are not one.
-    pub fn of(bytes: &[u8]) -> Option<RecordView<'_>> {
-        parse(bytes).map(|(_, view)| view)
-    }
+/// The record of an encoded log entry, read in place, or `None` if the bytes are not one.
+pub fn record_view(bytes: &[u8]) -> Option<RecordView<'_>> {
+    parse(bytes).map(|(_, view)| view)
 }
 
 /// The routing facts at the head of an entry; audiences stay encoded until asked for.

@@ -26,10 +26,11 @@ use crate::domain::directory::Directory;
 use crate::domain::fields::FieldCatalogue;
 use crate::domain::ids::SiteId;
 use crate::domain::record::PushedRecord;
+use crate::domain::record::RecordView;
 use crate::domain::row;
 use crate::domain::tables::TableCatalogue;
 use crate::domain::values::ValueRules;
-use crate::store::log_entry::RecordView;
+use crate::store::log_entry::record_view;
 use crate::store::{Storage, StoreError};
 pub use dump_progress::{DumpProgress, TableProgress};
 use index::QueueIndex;
@@ -137,12 +138,12 @@ pub struct Outgoing {
 impl Outgoing {
     /// `None` if `value` is not an encoded log entry.
     pub fn new(sync_id: [u8; 32], value: Vec<u8>) -> Option<Outgoing> {
-        RecordView::of(&value)?;
+        record_view(&value)?;
         Some(Outgoing { sync_id, value })
     }
 
     pub fn record(&self) -> RecordView<'_> {
-        RecordView::of(&self.value).expect("checked by Outgoing::new")
+        record_view(&self.value).expect("checked by Outgoing::new")
     }
 
     /// The size of the stored entry, about that of the record encoded.
@@ -302,27 +303,22 @@ impl SyncEngine {
     }
 
     /// Removes the record `sync_id` from `site`'s queue only (the record stays on the primary and
-    /// in every other queue), and logs the skip with `reason` in the same durable write. Returns
-    /// the record skipped. For a record a satellite cannot integrate and so never acknowledges.
-    pub async fn skip(&self, site: SiteId, sync_id: &str, reason: &str) -> Result<Outgoing> {
+    /// in every other queue), and logs the skip in the same durable write: the entry is what
+    /// `log_entry` writes of the record at the time given (unix seconds). Returns the record
+    /// skipped. For a record a satellite cannot integrate and so never acknowledges.
+    pub async fn skip(
+        &self,
+        site: SiteId,
+        sync_id: &str,
+        log_entry: impl FnOnce(&RecordView<'_>, u64) -> String,
+    ) -> Result<Outgoing> {
         let not_queued = || SyncError::NotQueued(sync_id.to_string());
         let id = OutgoingId::parse(sync_id).ok_or_else(not_queued)?;
         let record = self.find(site, sync_id)?.ok_or_else(not_queued)?;
         let at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        let r = record.record();
-        let log_entry = serde_json::json!({
-            "at_unix_seconds": at.as_secs(),
-            "site": site.0,
-            "sync_id": sync_id,
-            "table": r.table,
-            "record_id": r.record_id,
-            "sync_type": r.sync_type.code(),
-            "store_id": r.store_id,
-            "reason": reason,
-        })
-        .to_string();
+        let log_entry = log_entry(&record.record(), at.as_secs());
         self.writer.skip(site, id, log_entry, at.as_micros() as u64).await?;
         Ok(record)
     }

@@ -1,43 +1,13 @@
 //! The v4 patient lookups, over the stored records: joining a patient to a store, and a
 //! patient's dispensing history. Both follow the `lookups` index, never a table scan.
 
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::{Result, SyncEngine, SyncError};
+use crate::domain::dispensing::{DispensedLine, Dispensing, Join};
 use crate::domain::ids::key_form;
 use crate::domain::record::{PushedRecord, SyncRecord, SyncType};
-use crate::store::LogEntry;
-
-/// A `name_store_join` as the v4 call answers it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Join {
-    pub id: String,
-    pub name_id: String,
-    pub store_id: String,
-    pub inactive: bool,
-}
-
-/// One confirmed customer invoice of a patient, with what the history shows of it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Dispensing {
-    pub confirm_date: String,
-    pub store_name: String,
-    pub clinician: (String, String),
-    pub lines: Vec<DispensedLine>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DispensedLine {
-    pub id: String,
-    /// As stored, made a number when it is a numeric string.
-    pub quantity: Value,
-    pub item_name: String,
-    pub item_code: String,
-    pub doses: Value,
-    pub is_vaccine: bool,
-    pub administrator: (String, String),
-}
+use crate::domain::row::{string_fields, text_row};
 
 /// Invoice types and statuses that count as dispensed to the patient.
 const CUSTOMER_INVOICE: &str = "ci";
@@ -54,56 +24,46 @@ fn join_id(name_id: &str, store_id: &str) -> String {
     hex::encode_upper(&digest[..16])
 }
 
-fn fields(entry: &LogEntry) -> Map<String, Value> {
-    serde_json::from_slice(&entry.record.data).unwrap_or_default()
-}
+/// A stored row, its fields read as text when asked for.
+#[derive(Default)]
+struct Row(Vec<u8>);
 
-fn text(fields: &Map<String, Value>, name: &str) -> String {
-    match fields.get(name) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::Bool(b)) => b.to_string(),
-        _ => String::new(),
+impl Row {
+    fn field(&self, name: &str) -> Option<String> {
+        string_fields(&self.0, &[name]).pop().and_then(|(_, value)| value)
     }
-}
 
-/// Numbers the clients send as strings ("5") become JSON numbers; anything else stays as it is.
-fn number(fields: &Map<String, Value>, name: &str) -> Value {
-    match fields.get(name) {
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<i64>()
-            .map(Value::from)
-            .or_else(|_| s.trim().parse::<f64>().map(Value::from))
-            .unwrap_or_else(|_| Value::String(s.clone())),
-        Some(value) => value.clone(),
-        None => Value::from(0),
+    /// The field's text; empty when it is missing.
+    fn text(&self, name: &str) -> String {
+        self.field(name).unwrap_or_default()
     }
-}
 
-fn truthy(fields: &Map<String, Value>, name: &str) -> bool {
-    match fields.get(name) {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s == "true" || s == "1",
-        Some(Value::Number(n)) => n.as_i64() == Some(1),
-        _ => false,
+    /// A number as stored, `"0"` when the field is missing.
+    fn number(&self, name: &str) -> String {
+        self.field(name).unwrap_or_else(|| "0".to_string())
+    }
+
+    fn truthy(&self, name: &str) -> bool {
+        matches!(self.text(name).as_str(), "true" | "1")
     }
 }
 
 impl SyncEngine {
     /// A stored record's current fields, if it exists and is not deleted.
-    fn live(&self, table: &str, id: &str) -> Result<Option<Map<String, Value>>> {
+    fn live(&self, table: &str, id: &str) -> Result<Option<Row>> {
         if id.is_empty() {
             return Ok(None);
         }
         let entry = self.storage.current(table, id)?;
-        Ok(entry.filter(|e| e.record.sync_type.leaves_record()).map(|e| fields(&e)))
+        Ok(entry
+            .filter(|e| e.record.sync_type.leaves_record())
+            .map(|e| Row(e.record.data)))
     }
 
     fn person(&self, table: &str, id: &str) -> Result<(String, String)> {
         Ok(self
             .live(table, id)?
-            .map(|f| (text(&f, "first_name"), text(&f, "last_name")))
+            .map(|f| (f.text("first_name"), f.text("last_name")))
             .unwrap_or_default())
     }
 
@@ -122,17 +82,22 @@ impl SyncEngine {
             let Some(join) = self.live("name_store_join", &id)? else {
                 continue;
             };
-            if key_form(&text(&join, "store_ID")) == key_form(store_id) {
+            if key_form(&join.text("store_ID")) == key_form(store_id) {
                 return Ok(Join {
-                    id: text(&join, "ID"),
-                    name_id: text(&join, "name_ID"),
-                    store_id: text(&join, "store_ID"),
-                    inactive: truthy(&join, "inactive"),
+                    id: join.text("ID"),
+                    name_id: join.text("name_ID"),
+                    store_id: join.text("store_ID"),
+                    inactive: join.truthy("inactive"),
                 });
             }
         }
         let id = join_id(name_id, store_id);
-        let data = serde_json::json!({"ID": id, "name_ID": name_id, "store_ID": store_id, "inactive": false});
+        let data = text_row(&[
+            ("ID", &id),
+            ("name_ID", name_id),
+            ("store_ID", store_id),
+            ("inactive", "false"),
+        ]);
         let record = PushedRecord::new(
             format!("V4JOIN{id}"),
             SyncRecord {
@@ -143,7 +108,7 @@ impl SyncEngine {
                 key_field_id: String::new(),
                 merge_id_to_keep: String::new(),
                 merge_id_to_delete: String::new(),
-                data: data.to_string().into_bytes(),
+                data,
             },
         );
         self.push(primary, vec![record]).await?;
@@ -162,12 +127,12 @@ impl SyncEngine {
             let Some(invoice) = self.live("transact", &invoice_id)? else {
                 continue;
             };
-            if text(&invoice, "type") != CUSTOMER_INVOICE || !CONFIRMED.contains(&text(&invoice, "status").as_str()) {
+            if invoice.text("type") != CUSTOMER_INVOICE || !CONFIRMED.contains(&invoice.text("status").as_str()) {
                 continue;
             }
-            let store_id = text(&invoice, "store_ID");
+            let store_id = invoice.text("store_ID");
             let store_name = match self.live("store", &store_id)? {
-                Some(store) => text(&store, "name"),
+                Some(store) => store.text("name"),
                 None => self.with_directory(|d| d.store(&store_id).map(|s| s.name.clone()).unwrap_or_default()),
             };
             let mut lines = Vec::new();
@@ -175,29 +140,29 @@ impl SyncEngine {
                 let Some(line) = self.live("trans_line", &line_id)? else {
                     continue;
                 };
-                let item_line = self.live("item_line", &text(&line, "item_line_ID"))?;
+                let item_line = self.live("item_line", &line.text("item_line_ID"))?;
                 let item_id = item_line
                     .as_ref()
-                    .map(|l| text(l, "item_ID"))
+                    .map(|l| l.text("item_ID"))
                     .filter(|id| !id.is_empty())
-                    .unwrap_or_else(|| text(&line, "item_ID"));
+                    .unwrap_or_else(|| line.text("item_ID"));
                 let item = self.live("item", &item_id)?.unwrap_or_default();
-                let item_name = Some(text(&line, "item_name"))
+                let item_name = Some(line.text("item_name"))
                     .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| text(&item, "item_name"));
+                    .unwrap_or_else(|| item.text("item_name"));
                 lines.push(DispensedLine {
-                    id: text(&line, "ID"),
-                    quantity: number(&line, "quantity"),
+                    id: line.text("ID"),
+                    quantity: line.number("quantity"),
                     item_name,
-                    item_code: text(&item, "code"),
-                    doses: number(&item, "doses"),
-                    is_vaccine: truthy(&item, "is_vaccine"),
-                    administrator: self.person("medicine_administrator", &text(&line, "medicine_administrator_ID"))?,
+                    item_code: item.text("code"),
+                    doses: item.number("doses"),
+                    is_vaccine: item.truthy("is_vaccine"),
+                    administrator: self.person("medicine_administrator", &line.text("medicine_administrator_ID"))?,
                 });
             }
             lines.sort_by(|a, b| a.id.cmp(&b.id));
             // The day, as the lookup answers it (rows keep `YYYY-MM-DDT00:00:00`).
-            let confirmed = text(&invoice, "confirm_date");
+            let confirmed = invoice.text("confirm_date");
             history.push(Dispensing {
                 confirm_date: confirmed.get(..10).unwrap_or(&confirmed).to_string(),
                 store_name,
@@ -205,9 +170,9 @@ impl SyncEngine {
                 // `clinician_ID`.
                 clinician: self.person(
                     "clinician",
-                    &Some(text(&invoice, "prescriber_ID"))
+                    &Some(invoice.text("prescriber_ID"))
                         .filter(|id| !id.is_empty())
-                        .unwrap_or_else(|| text(&invoice, "clinician_ID")),
+                        .unwrap_or_else(|| invoice.text("clinician_ID")),
                 )?,
                 lines,
             });

@@ -1,6 +1,7 @@
 //! The formats on the wire ⇄ domain types. Nothing outside this module knows a JSON shape of the
 //! API; record `data` is carried as the raw bytes the satellite sent.
 
+pub mod admin;
 pub mod json;
 pub mod patient;
 pub mod v1;

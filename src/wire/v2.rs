@@ -10,8 +10,8 @@ use serde_json::value::RawValue;
 
 use super::json::{encode_array, write_string};
 use super::DecodeError;
+use crate::domain::record::RecordView;
 use crate::domain::record::{PushedRecord, SyncRecord, SyncType};
-use crate::store::log_entry::RecordView;
 use crate::sync::Outgoing;
 
 /// Longest table name, record id, store id or SyncID accepted.
@@ -228,6 +228,39 @@ pub fn encode_push_line(seq: u64, record: &SyncRecord) -> Vec<u8> {
 pub fn encode_records(records: &[Outgoing]) -> Vec<u8> {
     let size: usize = records.iter().map(|r| r.encoded_len() + 64).sum();
     encode_array(records, size, encode_record)
+}
+
+/// `GET user`: the user who may log in.
+pub fn encode_user(user_id: &str, is_admin: bool) -> Vec<u8> {
+    serde_json::json!({ "UserID": user_id, "isAdmin": is_admin })
+        .to_string()
+        .into_bytes()
+}
+
+/// `GET site`: who the authenticated site is, with its first store (`""` for what it lacks).
+#[derive(Debug, Clone, Copy)]
+pub struct SiteReply<'a> {
+    pub server_id: u32,
+    pub site_id: u32,
+    pub store_id: &'a str,
+    pub name_id: &'a str,
+    pub supplying_store_id: &'a str,
+    pub supplying_store_name_id: &'a str,
+    pub server_version: u32,
+}
+
+pub fn encode_site(site: &SiteReply<'_>) -> Vec<u8> {
+    serde_json::json!({
+        "ServerID": site.server_id,
+        "SiteID": site.site_id,
+        "StoreID": site.store_id,
+        "NameID": site.name_id,
+        "SupplyingStoreID": site.supplying_store_id,
+        "SupplyingStoreNameID": site.supplying_store_name_id,
+        "ServerVersion": site.server_version,
+    })
+    .to_string()
+    .into_bytes()
 }
 
 /// Decodes an acknowledgement body: `{"SyncRecordIDs":[…]}` or a bare array of ids.

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::DecodeError;
-use crate::sync::patients::{Dispensing, Join};
+use crate::domain::dispensing::{Dispensing, Join};
 
 #[derive(Deserialize)]
 struct JoinRequest {
@@ -39,6 +39,17 @@ pub fn encode_join(join: &Join) -> Vec<u8> {
         .into_bytes()
 }
 
+/// A stored number as the history carries it: a JSON number when the text is one (the clients
+/// send numbers as strings), the text as it is otherwise.
+fn number(text: &str) -> Value {
+    let trimmed = text.trim();
+    trimmed
+        .parse::<i64>()
+        .map(Value::from)
+        .or_else(|_| trimmed.parse::<f64>().map(Value::from))
+        .unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
 /// The history as the mobile client reads it, oldest first.
 pub fn encode_history(history: &[Dispensing]) -> Vec<u8> {
     let person = |(first, last): &(String, String)| json!({"first_name": first, "last_name": last});
@@ -51,9 +62,9 @@ pub fn encode_history(history: &[Dispensing]) -> Vec<u8> {
                 .map(|l| {
                     json!({
                         "ID": l.id,
-                        "quantity": l.quantity,
+                        "quantity": number(&l.quantity),
                         "item_name": l.item_name,
-                        "itemLine": {"item": {"code": l.item_code, "doses": l.doses, "is_vaccine": l.is_vaccine}},
+                        "itemLine": {"item": {"code": l.item_code, "doses": number(&l.doses), "is_vaccine": l.is_vaccine}},
                         "medicineAdministrator": person(&l.administrator),
                     })
                 })
@@ -72,7 +83,7 @@ pub fn encode_history(history: &[Dispensing]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::patients::DispensedLine;
+    use crate::domain::dispensing::DispensedLine;
 
     #[test]
     fn join_request_needs_both_ids() {
@@ -98,10 +109,10 @@ mod tests {
             clinician: ("Ana".into(), "Lopes".into()),
             lines: vec![DispensedLine {
                 id: "L1".into(),
-                quantity: Value::from(5),
+                quantity: "5".into(),
                 item_name: "Amoxicillin".into(),
                 item_code: "AMX".into(),
-                doses: Value::from(0),
+                doses: "0".into(),
                 is_vaccine: false,
                 administrator: ("Bo".into(), "Chen".into()),
             }],

@@ -5,6 +5,7 @@ use crate::api::auth::Claim;
 use crate::api::call::Call;
 use crate::api::error::ApiError;
 use crate::primary::Primary;
+use crate::wire::v2;
 use std::sync::Arc;
 
 pub async fn get(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Result<Vec<u8>, ApiError> {
@@ -18,16 +19,16 @@ pub async fn get(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Re
             }
         }
         let store = site.stores.first().and_then(|id| d.store(id));
-        Some(serde_json::json!({
-            "ServerID": primary.config.server.primary_site_id,
-            "SiteID": site.id.0,
-            "StoreID": store.map(|s| s.id.as_str()).unwrap_or(""),
-            "NameID": store.map(|s| s.name_id.as_str()).unwrap_or(""),
-            "SupplyingStoreID": store.map(|s| s.supplying_store_id.as_str()).unwrap_or(""),
-            "SupplyingStoreNameID": store.map(|s| s.supplying_store_name_id.as_str()).unwrap_or(""),
-            "ServerVersion": primary.config.server.server_version,
+        let field = |read: fn(&crate::domain::directory::Store) -> &str| store.map(read).unwrap_or("");
+        Some(v2::encode_site(&v2::SiteReply {
+            server_id: primary.config.server.primary_site_id,
+            site_id: site.id.0,
+            store_id: field(|s| s.id.as_str()),
+            name_id: field(|s| s.name_id.as_str()),
+            supplying_store_id: field(|s| s.supplying_store_id.as_str()),
+            supplying_store_name_id: field(|s| s.supplying_store_name_id.as_str()),
+            server_version: primary.config.server.server_version,
         }))
     });
-    let reply = reply.ok_or_else(|| ApiError::Forbidden("site_name does not name the authenticated site".into()))?;
-    Ok(serde_json::to_vec(&reply).expect("json values serialise"))
+    reply.ok_or_else(|| ApiError::Forbidden("site_name does not name the authenticated site".into()))
 }

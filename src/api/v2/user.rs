@@ -4,6 +4,7 @@ use crate::api::auth::basic_credentials;
 use crate::api::call::Call;
 use crate::api::error::ApiError;
 use crate::primary::Primary;
+use crate::wire::v2;
 use std::sync::Arc;
 
 pub async fn get(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> {
@@ -12,8 +13,7 @@ pub async fn get(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError
     let reply = primary.engine.with_directory(|d| {
         let user = d.user(&name).filter(|u| u.password.verify(&secret))?;
         let allowed = store.is_empty() || user.stores.iter().any(|s| s.eq_ignore_ascii_case(&store));
-        allowed.then(|| serde_json::json!({ "UserID": user.id, "isAdmin": user.is_admin }))
+        allowed.then(|| v2::encode_user(&user.id, user.is_admin))
     });
-    let reply = reply.ok_or(ApiError::Unauthorized)?;
-    Ok(serde_json::to_vec(&reply).expect("json values serialise"))
+    reply.ok_or(ApiError::Unauthorized)
 }
