@@ -11,13 +11,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::domain::credentials::PasswordHash;
-use crate::domain::fields::FieldCatalogue;
+use crate::domain::fields::{FieldCatalogue, FieldsError};
 use crate::domain::numbering::Numbering;
-use crate::domain::tables::TableCatalogue;
+use crate::domain::tables::{CatalogueError, TableCatalogue};
 use crate::domain::values::ValueRules;
-
-/// The catalogue shipped with the binary, used when `tables_file` is not set.
-pub const DEFAULT_TABLES_TOML: &str = include_str!("../configs/tables.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -270,6 +267,35 @@ fn default_block_cache_mib() -> usize {
     256
 }
 
+/// The table catalogue in the file at `path`.
+pub fn load_tables(path: &Path) -> Result<TableCatalogue, ConfigError> {
+    TableCatalogue::parse(&read(path)?).map_err(|error| match error {
+        CatalogueError::Toml(source) => ConfigError::Parse {
+            path: path.to_path_buf(),
+            source,
+        },
+        CatalogueError::Invalid(message) => ConfigError::Invalid(message),
+    })
+}
+
+/// The field catalogue in the file at `path`.
+pub fn load_fields(path: &Path) -> Result<FieldCatalogue, ConfigError> {
+    FieldCatalogue::parse(&read(path)?).map_err(|error| match error {
+        FieldsError::Toml(source) => ConfigError::Parse {
+            path: path.to_path_buf(),
+            source,
+        },
+        FieldsError::Invalid(message) => ConfigError::Invalid(format!("{}: {message}", path.display())),
+    })
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 impl Config {
     /// Reads and validates a configuration file and the table catalogue it names.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -284,11 +310,11 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         if let Some(tables_file) = &config.tables_file {
             let tables_path = base.join(tables_file);
-            config.tables = TableCatalogue::load(&tables_path)?;
+            config.tables = load_tables(&tables_path)?;
         }
         if let Some(fields_file) = &config.fields_file {
             let fields_path = base.join(fields_file);
-            config.fields = FieldCatalogue::load(&fields_path)?;
+            config.fields = load_fields(&fields_path)?;
             config.v1.numbering = Numbering::of(&config.fields)
                 .map_err(|e| ConfigError::Invalid(format!("{}: {e}", fields_path.display())))?;
         }

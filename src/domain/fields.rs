@@ -5,13 +5,10 @@
 //! It decides what a stored row is (see [`super::row`]): pushes are completed and merged into
 //! whole rows, and every value is kept in the legacy text form its type gives.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use foldhash::{HashMap, HashMapExt};
 use serde::Deserialize;
-
-use crate::config::ConfigError;
 
 /// The catalogue shipped with the binary, used when `fields_file` is not set.
 pub const DEFAULT_FIELDS_TOML: &str = include_str!("../../configs/fields.toml");
@@ -211,21 +208,7 @@ impl FieldCatalogue {
         FieldCatalogue::parse(DEFAULT_FIELDS_TOML).expect("the built-in field catalogue is valid (checked by a test)")
     }
 
-    pub fn load(path: &Path) -> Result<FieldCatalogue, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        FieldCatalogue::parse(&text).map_err(|error| match error {
-            FieldsError::Toml(source) => ConfigError::Parse {
-                path: path.to_path_buf(),
-                source,
-            },
-            FieldsError::Invalid(message) => ConfigError::Invalid(format!("{}: {message}", path.display())),
-        })
-    }
-
-    /// A catalogue from TOML text (the file's format).
+    /// A catalogue from TOML text (the file's format); the file is read by `config`.
     pub fn parse(text: &str) -> Result<FieldCatalogue, FieldsError> {
         let file: FieldsFile = toml::from_str(text).map_err(FieldsError::Toml)?;
         let mut tables = HashMap::with_capacity(file.tables.len());

@@ -2,11 +2,11 @@
 //! a mobile (non-full) dump carries. Read from `configs/tables.toml`.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::config::ConfigError;
+/// The table catalogue compiled into the binary, the one `configs/tables.toml` ships.
+pub const DEFAULT_TABLES_TOML: &str = include_str!("../../configs/tables.toml");
 
 /// How the sites that receive a table's records are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -125,25 +125,11 @@ pub struct TableCatalogue {
 impl TableCatalogue {
     /// The catalogue compiled into the binary (`configs/tables.toml`).
     pub fn builtin() -> TableCatalogue {
-        TableCatalogue::parse(crate::config::DEFAULT_TABLES_TOML)
-            .expect("the built-in table catalogue is valid (checked by a test)")
+        TableCatalogue::parse(DEFAULT_TABLES_TOML).expect("the built-in table catalogue is valid (checked by a test)")
     }
 
-    pub fn load(path: &Path) -> Result<TableCatalogue, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        TableCatalogue::parse(&text).map_err(|e| match e {
-            CatalogueError::Toml(source) => ConfigError::Parse {
-                path: path.to_path_buf(),
-                source,
-            },
-            CatalogueError::Invalid(message) => ConfigError::Invalid(message),
-        })
-    }
-
-    fn parse(text: &str) -> Result<TableCatalogue, CatalogueError> {
+    /// A catalogue from TOML text (the file's format); the file is read by `config`.
+    pub fn parse(text: &str) -> Result<TableCatalogue, CatalogueError> {
         let file: CatalogueFile = toml::from_str(text).map_err(CatalogueError::Toml)?;
         for (name, route) in file.tables.iter().chain([(&"default".to_string(), &file.default)]) {
             let needs_patient = route.route == RouteKind::Name;
@@ -257,9 +243,12 @@ impl TableCatalogue {
     }
 }
 
-#[derive(Debug)]
-enum CatalogueError {
+/// Why a table catalogue's text is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    #[error(transparent)]
     Toml(toml::de::Error),
+    #[error("{0}")]
     Invalid(String),
 }
 

@@ -5,7 +5,6 @@ use std::path::Path;
 use satsync::config::Config;
 use satsync::domain::fields::FieldCatalogue;
 use satsync::domain::numbering::Numbering;
-use satsync::domain::tables::TableCatalogue;
 
 #[test]
 fn every_shipped_configuration_file_is_valid() {
@@ -17,9 +16,9 @@ fn every_shipped_configuration_file_is_valid() {
             continue;
         }
         if path.file_name().unwrap() == "tables.toml" {
-            TableCatalogue::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            satsync::config::load_tables(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         } else if path.file_name().unwrap() == "fields.toml" {
-            let fields = FieldCatalogue::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let fields = satsync::config::load_fields(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             Numbering::of(&fields).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         } else {
             let config = Config::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
