@@ -6,15 +6,13 @@
 //! load-test harness can regenerate the set and know exactly what each satellite should hold,
 //! independently of the primary's routing code.
 
+use super::directory::{add_satellites, NewSatellite};
 use super::{AdminError, Result};
-use crate::domain::credentials::PasswordHash;
-use crate::domain::directory::{Site, Store, User};
 use crate::domain::fields::FieldCatalogue;
 use crate::domain::ids::SiteId;
 use crate::domain::row;
 use crate::domain::values::ValueRules;
 use crate::store::Storage;
-use crate::sync::site_queue::SiteQueue;
 
 /// The size of a data set (also the command-line flags of `satsync dataset` and the harness).
 #[derive(Debug, Clone, Copy, clap::Args)]
@@ -403,40 +401,35 @@ pub fn create_sites(storage: &Storage, primary: SiteId, spec: &DatasetSpec) -> R
             "the data set is created on a database without sites".into(),
         ));
     }
-    let start = SiteQueue::starting_at(storage.next_seq()? - 1).encode();
-    let mut batch = storage.batch();
-    for n in 0..spec.sites {
-        let secret = PasswordHash::from_password(&password(n));
-        let site = Site {
-            id: site_id(n),
-            name: site_name(n),
-            password: secret.clone(),
-            hardware_id: None,
-            stores: vec![store_id(n)],
-        };
-        let store = Store {
-            id: store_id(n),
-            name: format!("Store {n}"),
-            code: format!("S{n}"),
-            name_id: store_name_id(n),
-            site: site.id,
-            supplying_store_id: String::new(),
-            supplying_store_name_id: String::new(),
-        };
-        let user = User {
-            id: format!("{:032X}", n + 1),
-            name: user_name(n),
-            password: secret,
-            stores: vec![store_id(n)],
-            is_admin: false,
-            permissions: Vec::new(),
-        };
-        batch.put_site(&site);
-        batch.put_store(&store);
-        batch.put_user(&user);
-        batch.put_site_queue(site.id, &start);
-    }
-    storage.commit(batch)?;
+    // One write for every site, whatever their number: checked like any other, positioned at
+    // the end of the log, which the data set's records already fill.
+    let names: Vec<[String; 5]> = (0..spec.sites)
+        .map(|n| [site_name(n), password(n), store_id(n), store_name_id(n), user_name(n)])
+        .collect();
+    let stores: Vec<(String, String)> = (0..spec.sites)
+        .map(|n| (format!("Store {n}"), format!("S{n}")))
+        .collect();
+    let news: Vec<NewSatellite<'_>> = names
+        .iter()
+        .zip(&stores)
+        .enumerate()
+        .map(
+            |(n, ([site, secret, store, name_id, user], (store_name, code)))| NewSatellite {
+                site_name: site,
+                site_password: secret,
+                site_id: Some(site_id(n).0),
+                store_id: Some(store),
+                store_name,
+                store_code: code,
+                store_name_id: Some(name_id),
+                supplying_store_id: "",
+                user_name: user,
+                user_password: secret,
+                permissions: &[],
+            },
+        )
+        .collect();
+    add_satellites(storage, primary, &news)?;
     Ok(())
 }
 

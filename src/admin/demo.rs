@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use super::directory::{add_site, add_store, add_user, declare_client, NewStore};
+use super::directory::{add_satellites, declare_client, NewSatellite, Satellite};
 use super::Result;
 use crate::domain::ids::SiteId;
 use crate::domain::permissions;
@@ -53,34 +53,27 @@ pub fn create_sites(storage: &Storage, primary: SiteId) -> Result<Vec<DemoSite>>
     for (n, (title, client)) in DEMO_SITES.iter().enumerate() {
         let site_name = format!("demo{}", n + 1);
         let site_password = format!("demo{}-pass", n + 1);
-        let site = add_site(storage, primary, &site_name, &site_password, None)?;
-        let supplier = if n == 0 { "" } else { sites[0].store_id.as_str() };
-        let store = add_store(
-            storage,
-            primary,
-            NewStore {
-                id: None,
-                name: title,
-                code: &format!("D{}", n + 1),
-                name_id: None,
-                site: &site_name,
-                supplying_store_id: supplier,
-            },
-        )?;
+        let user_name = format!("user{}", n + 1);
+        let user_password = format!("user{}-pass", n + 1);
+        let every_permission = permissions::ALL.map(str::to_string);
+        let new = NewSatellite {
+            site_name: &site_name,
+            site_password: &site_password,
+            site_id: None,
+            store_id: None,
+            store_name: title,
+            store_code: &format!("D{}", n + 1),
+            store_name_id: None,
+            // The first demo store supplies the others.
+            supplying_store_id: sites.first().map_or("", |supplier| supplier.store_id.as_str()),
+            user_name: &user_name,
+            user_password: &user_password,
+            permissions: &every_permission,
+        };
+        let Satellite { site, store, .. } = add_satellites(storage, primary, &[new])?.remove(0);
         if *client != ClientKind::Current {
             declare_client(storage, primary, &site_name, *client)?;
         }
-        let user_name = format!("user{}", n + 1);
-        let user_password = format!("user{}-pass", n + 1);
-        add_user(
-            storage,
-            primary,
-            &user_name,
-            &user_password,
-            std::slice::from_ref(&store.id),
-            false,
-            &permissions::ALL.map(str::to_string),
-        )?;
         sites.push(DemoSite {
             site_id: site.id,
             site_name,

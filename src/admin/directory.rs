@@ -2,7 +2,7 @@
 
 use super::{AdminError, Result};
 use crate::domain::credentials::PasswordHash;
-use crate::domain::directory::{Site, Store, User};
+use crate::domain::directory::{Directory, Site, Store, User};
 use crate::domain::ids::{new_hex_id, SiteId};
 use crate::store::Storage;
 use crate::sync::site_queue::{ClientKind, SiteQueue};
@@ -11,16 +11,8 @@ use crate::sync::site_queue::{ClientKind, SiteQueue};
 /// from now on, and everything else through `initial_dump`.
 pub fn add_site(storage: &Storage, primary: SiteId, name: &str, password: &str, id: Option<u32>) -> Result<Site> {
     let directory = storage.load_directory(primary)?;
-    if name.is_empty() || name.contains(':') {
-        return Err(AdminError::Invalid(
-            "a site name must be non-empty and must not contain ':'".into(),
-        ));
-    }
-    if directory.site_named(name).is_some() {
-        return Err(AdminError::Invalid(format!("a site named {name} exists already")));
-    }
-    let next_free = directory.sites().map(|s| s.id.0).chain([primary.0]).max().unwrap_or(1) + 1;
-    let id = SiteId(id.unwrap_or(next_free));
+    check_site_name(&directory, name)?;
+    let id = SiteId(id.unwrap_or_else(|| next_free_site_id(&directory)));
     if id == primary || directory.site(id).is_some() {
         return Err(AdminError::Invalid(format!("site id {id} is taken")));
     }
@@ -36,6 +28,132 @@ pub fn add_site(storage: &Storage, primary: SiteId, name: &str, password: &str, 
     batch.put_site_queue(id, &SiteQueue::starting_at(storage.next_seq()? - 1).encode());
     storage.commit(batch)?;
     Ok(site)
+}
+
+/// A satellite as it is set up in one go: a site, the one store it hosts, and a user of that
+/// store. Ids left out are chosen (the next free site id, new hex ids).
+#[derive(Debug, Clone, Copy)]
+pub struct NewSatellite<'a> {
+    pub site_name: &'a str,
+    pub site_password: &'a str,
+    pub site_id: Option<u32>,
+    pub store_id: Option<&'a str>,
+    pub store_name: &'a str,
+    pub store_code: &'a str,
+    pub store_name_id: Option<&'a str>,
+    /// A store that exists, or one of an earlier satellite of the same call; `""` for none.
+    pub supplying_store_id: &'a str,
+    pub user_name: &'a str,
+    pub user_password: &'a str,
+    pub permissions: &'a [String],
+}
+
+/// What [`add_satellites`] registered for one satellite.
+#[derive(Debug, Clone)]
+pub struct Satellite {
+    pub site: Site,
+    pub store: Store,
+    pub user: User,
+}
+
+/// Registers satellites, each a site hosting one store with one user of it, in one write: the
+/// demo, the standard data set and the tests all set satellites up this way. Each is checked as
+/// `site add`, `store add` and `user add` check theirs, against the directory and the satellites
+/// before it in `news`; nothing is written unless every one is valid. Their queues start at the
+/// current end of the log, as `site add`'s do.
+pub fn add_satellites(storage: &Storage, primary: SiteId, news: &[NewSatellite<'_>]) -> Result<Vec<Satellite>> {
+    let mut directory = storage.load_directory(primary)?;
+    let start = SiteQueue::starting_at(storage.next_seq()? - 1).encode();
+    let mut batch = storage.batch();
+    let mut added = Vec::with_capacity(news.len());
+    for new in news {
+        check_site_name(&directory, new.site_name)?;
+        check_permissions(new.permissions)?;
+        let id = SiteId(new.site_id.unwrap_or_else(|| next_free_site_id(&directory)));
+        if id == primary || directory.site(id).is_some() {
+            return Err(AdminError::Invalid(format!("site id {id} is taken")));
+        }
+        let store_id = new.store_id.map(str::to_string).unwrap_or_else(new_hex_id);
+        if let Some(existing) = directory.store(&store_id) {
+            let site = existing.site;
+            return Err(AdminError::Invalid(format!(
+                "store {store_id} exists already, on site {site}"
+            )));
+        }
+        if directory.user(new.user_name).is_some() {
+            let name = new.user_name;
+            return Err(AdminError::Invalid(format!("a user named {name} exists already")));
+        }
+        let supplying = directory.store(new.supplying_store_id);
+        let store = Store {
+            id: store_id.clone(),
+            name: new.store_name.to_string(),
+            code: new.store_code.to_string(),
+            name_id: new.store_name_id.map(str::to_string).unwrap_or_else(new_hex_id),
+            site: id,
+            supplying_store_id: supplying.map(|s| s.id.clone()).unwrap_or_default(),
+            supplying_store_name_id: supplying.map(|s| s.name_id.clone()).unwrap_or_default(),
+        };
+        let site = Site {
+            id,
+            name: new.site_name.to_string(),
+            password: PasswordHash::from_password(new.site_password),
+            hardware_id: None,
+            stores: vec![store_id.clone()],
+        };
+        let user = User {
+            id: new_hex_id(),
+            name: new.user_name.to_string(),
+            password: PasswordHash::from_password(new.user_password),
+            stores: vec![store_id],
+            is_admin: false,
+            permissions: new.permissions.to_vec(),
+        };
+        batch.put_site(&site);
+        batch.put_store(&store);
+        batch.put_user(&user);
+        batch.put_site_queue(id, &start);
+        directory.put_site(site.clone());
+        directory.put_store(store.clone());
+        directory.put_user(user.clone());
+        added.push(Satellite { site, store, user });
+    }
+    storage.commit(batch)?;
+    Ok(added)
+}
+
+fn check_site_name(directory: &Directory, name: &str) -> Result<()> {
+    if name.is_empty() || name.contains(':') {
+        return Err(AdminError::Invalid(
+            "a site name must be non-empty and must not contain ':'".into(),
+        ));
+    }
+    if directory.site_named(name).is_some() {
+        return Err(AdminError::Invalid(format!("a site named {name} exists already")));
+    }
+    Ok(())
+}
+
+fn next_free_site_id(directory: &Directory) -> u32 {
+    directory
+        .sites()
+        .map(|s| s.id.0)
+        .chain([directory.primary().0])
+        .max()
+        .unwrap_or(1)
+        + 1
+}
+
+fn check_permissions(permissions: &[String]) -> Result<()> {
+    for permission in permissions {
+        if !crate::domain::permissions::ALL.contains(&permission.as_str()) {
+            return Err(AdminError::Invalid(format!(
+                "no permission {permission} (known: {})",
+                crate::domain::permissions::ALL.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn update_site(storage: &Storage, primary: SiteId, name: &str, change: impl FnOnce(&mut Site)) -> Result<Site> {
@@ -151,14 +269,7 @@ pub fn add_user(
     permissions: &[String],
 ) -> Result<User> {
     let directory = storage.load_directory(primary)?;
-    for permission in permissions {
-        if !crate::domain::permissions::ALL.contains(&permission.as_str()) {
-            return Err(AdminError::Invalid(format!(
-                "no permission {permission} (known: {})",
-                crate::domain::permissions::ALL.join(", ")
-            )));
-        }
-    }
+    check_permissions(permissions)?;
     for store in stores {
         if directory.store(store).is_none() {
             return Err(AdminError::Invalid(format!("no store {store}")));
@@ -177,4 +288,63 @@ pub fn add_user(
     batch.put_user(&user);
     storage.commit(batch)?;
     Ok(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn satellite<'a>(site: &'a str, store: &'a str, supplier: &'a str, user: &'a str) -> NewSatellite<'a> {
+        NewSatellite {
+            site_name: site,
+            site_password: "pw",
+            site_id: None,
+            store_id: Some(store),
+            store_name: store,
+            store_code: "",
+            store_name_id: None,
+            supplying_store_id: supplier,
+            user_name: user,
+            user_password: "pw",
+            permissions: &[],
+        }
+    }
+
+    #[test]
+    fn satellites_are_added_together_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path(), 8).unwrap();
+        let primary = SiteId(1);
+        let added = add_satellites(
+            &storage,
+            primary,
+            &[satellite("a", "SA", "", "ua"), satellite("b", "SB", "SA", "ub")],
+        )
+        .unwrap();
+        assert_eq!((added[0].site.id, added[1].site.id), (SiteId(2), SiteId(3)));
+        assert_eq!(
+            added[1].store.supplying_store_name_id, added[0].store.name_id,
+            "a store of an earlier satellite of the same call supplies"
+        );
+        let directory = storage.load_directory(primary).unwrap();
+        assert_eq!(directory.site_named("b").unwrap().stores, ["SB"]);
+        assert_eq!(directory.user("ub").unwrap().stores, ["SB"]);
+        assert!(storage.site_queue(SiteId(3)).unwrap().is_some(), "each gets its queue");
+
+        // The second of these reuses the first's store id: neither is written.
+        let refused = add_satellites(
+            &storage,
+            primary,
+            &[satellite("c", "SC", "", "uc"), satellite("d", "SC", "", "ud")],
+        );
+        assert!(matches!(refused, Err(AdminError::Invalid(message)) if message.contains("SC")));
+        let directory = storage.load_directory(primary).unwrap();
+        assert!(
+            directory.site_named("c").is_none(),
+            "nothing of a refused call is written"
+        );
+        for taken in [satellite("a", "SE", "", "ue"), satellite("e", "SE", "", "ua")] {
+            assert!(add_satellites(&storage, primary, &[taken]).is_err());
+        }
+    }
 }

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use satsync::admin::directory::{add_site, add_store, add_user, NewStore};
+use satsync::admin::directory::{add_satellites, NewSatellite};
 use satsync::config::Config;
 use satsync::domain::ids::SiteId;
 use satsync::primary::Primary;
@@ -162,28 +162,23 @@ pub fn register_sites(data_dir: &Path, count: usize) -> Vec<SiteLogin> {
 /// holds every permission.
 pub fn register_site(storage: &Storage, name: &str, id: Option<u32>, store: u64) -> SiteLogin {
     let password = format!("pw-{name}");
-    let site = add_site(storage, PRIMARY, name, &password, id).unwrap();
     let store_id = format!("{store:032X}");
     let store_name_id = format!("{:032X}", store + 0x1000);
-    let new = NewStore {
-        id: Some(&store_id),
-        name: &format!("store of {name}"),
-        code: "",
-        name_id: Some(&store_name_id),
-        site: name,
+    let every_permission = satsync::domain::permissions::ALL.map(str::to_string);
+    let new = NewSatellite {
+        site_name: name,
+        site_password: &password,
+        site_id: id,
+        store_id: Some(&store_id),
+        store_name: &format!("store of {name}"),
+        store_code: "",
+        store_name_id: Some(&store_name_id),
         supplying_store_id: "",
+        user_name: &format!("user-{name}"),
+        user_password: "user-pass",
+        permissions: &every_permission,
     };
-    add_store(storage, PRIMARY, new).unwrap();
-    add_user(
-        storage,
-        PRIMARY,
-        &format!("user-{name}"),
-        "user-pass",
-        std::slice::from_ref(&store_id),
-        false,
-        &satsync::domain::permissions::ALL.map(str::to_string),
-    )
-    .unwrap();
+    let site = add_satellites(storage, PRIMARY, &[new]).unwrap().remove(0).site;
     SiteLogin {
         id: site.id.0,
         name: name.to_string(),
