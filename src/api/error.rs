@@ -101,6 +101,8 @@ impl From<crate::sync::SyncError> for ApiError {
                 tracing::error!(%cause, "storage failure");
                 ApiError::Internal
             }
+            // The writer logged it for the whole group.
+            SyncError::GroupFailed(_) => ApiError::Internal,
         }
     }
 }

@@ -23,7 +23,7 @@ pub use patient::StoredPatientRecord;
 /// The on-disk format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 2;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// RocksDB reported an error (I/O, corruption, lock held by another process).
     #[error("storage: {0}")]

@@ -65,6 +65,10 @@ pub enum SyncError {
     /// The SyncID names no record in that satellite's queue.
     #[error("no record with SyncID {0} is queued for this site")]
     NotQueued(String),
+    /// The write of the group this change was part of failed, for the cause given, and nothing
+    /// of the group was applied. The writer has logged it, once for the whole group.
+    #[error("the group write failed: {0}")]
+    GroupFailed(StoreError),
 }
 
 pub type Result<T> = std::result::Result<T, SyncError>;

@@ -21,7 +21,7 @@ use super::site_queue::{ClientKind, DumpState, OutgoingId};
 use super::{Catalogues, Result, SyncError, SyncState};
 use crate::domain::ids::SiteId;
 use crate::domain::record::PushedRecord;
-use crate::store::Storage;
+use crate::store::{Storage, StoreError};
 
 /// Commands waiting beyond this make senders wait (back-pressure on pushes).
 const QUEUE_BOUND: usize = 1024;
@@ -198,9 +198,12 @@ fn run(
         // A push that failed to read storage may have left part of its writes in the batch: the
         // whole group is dropped rather than committed half-applied. (A push refused for what it
         // holds wrote nothing.)
-        let read_failed = replies
-            .iter()
-            .any(|r| matches!(r, Reply::Push(_, Err(e)) if !matches!(e, SyncError::BadRecord(_))));
+        let read_failure = replies.iter().find_map(|reply| match reply {
+            Reply::Push(_, Err(SyncError::BadRecord(_))) => None,
+            Reply::Push(_, Err(SyncError::Storage(cause))) => Some(cause.clone()),
+            Reply::Push(_, Err(other)) => Some(StoreError::WriteFailed(other.to_string())),
+            _ => None,
+        });
         for seq in &to_delete {
             group.batch.delete_log(*seq);
         }
@@ -215,10 +218,9 @@ fn run(
             sites,
             ..
         } = group;
-        let committed = if read_failed {
-            Err("a storage read failed while applying a push".to_string())
-        } else {
-            storage.commit(batch).map_err(|e| e.to_string())
+        let committed = match read_failure {
+            Some(cause) => Err(cause),
+            None => storage.commit(batch),
         };
         drop(guard);
         match committed {
@@ -240,8 +242,9 @@ fn run(
                 replies.into_iter().for_each(send_reply);
             }
             Err(error) => {
-                tracing::error!(%error, "group write failed; nothing of it was applied");
-                let failed = || SyncError::Storage(crate::store::StoreError::WriteFailed(error.clone()));
+                // Logged here, once for the group; its callers' errors say it was.
+                tracing::error!(%error, commands = replies.len(), "group write failed; nothing of it was applied");
+                let failed = || SyncError::GroupFailed(error.clone());
                 for reply in replies {
                     match reply {
                         Reply::Push(tx, _) => drop(tx.send(Err(failed()))),

@@ -61,6 +61,10 @@ impl From<PatientSyncError> for Refusal {
             PatientSyncError::Sync(crate::sync::SyncError::WriterStopped) => {
                 Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down")
             }
+            // The writer logged it for the whole group.
+            PatientSyncError::Sync(crate::sync::SyncError::GroupFailed(_)) => {
+                Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR)
+            }
             cause @ (PatientSyncError::Storage(_) | PatientSyncError::Sync(_) | PatientSyncError::Task) => {
                 tracing::error!(%cause, "patient sync failure");
                 Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR)
