@@ -3,8 +3,11 @@
 //! v1 or v5 one and a v1 or v5 pull reply back into the v2 pulled shape, so that the scenarios,
 //! the digests and the integrity checks are the same whatever the API.
 //!
-//! The conversions use satsync's own codecs where the library has them (v2 push decode, v1
-//! numbering and values), so that the harness and the primary agree on what v1 can carry.
+//! The v2 push the harness built is read with satsync's v2 decoder, and v1's numbers come from
+//! satsync's numbering (the catalogue's facts); the v1 translation itself is the harness's own
+//! ([`v1`]), so that an error in satsync's v1 codec shows as a mismatch instead of being mirrored.
+
+mod v1;
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -18,7 +21,6 @@ use satsync::domain::fields::FieldCatalogue;
 use satsync::domain::numbering::Numbering;
 use satsync::domain::record::SyncType;
 use satsync::wire::json::write_string;
-use satsync::wire::v1::{data_from_values, encode_push_record, values_from_data};
 
 /// The API the satellites speak.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -96,15 +98,17 @@ pub fn push_body(api: Api, v2: Vec<u8>) -> anyhow::Result<Vec<u8>> {
     match api {
         Api::V3 => unreachable!("returned above"),
         Api::V1 => {
-            out.push(b'[');
-            for (i, pushed) in records.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                encode_push_record(&mut out, &pushed.sync_id, &pushed.record, numbering())
-                    .map_err(|e| anyhow!("v1 cannot carry a record the harness pushes: {e}"))?;
+            let mut pushed = Vec::with_capacity(records.len());
+            for record in &records {
+                let table = numbering()
+                    .table_named(&record.record.table)
+                    .ok_or_else(|| anyhow!("v1 cannot carry table {}: it has no number", record.record.table))?;
+                pushed.push(
+                    v1::push_record(table, &record.sync_id, &record.record)
+                        .map_err(|e| anyhow!("v1 cannot carry a record the harness pushes: {e}"))?,
+                );
             }
-            out.push(b']');
+            serde_json::to_writer(&mut out, &pushed)?;
         }
         Api::V5 => {
             // The whole change set in one push, so nothing is left to push after it.
@@ -168,12 +172,12 @@ pub fn as_received<'d>(api: Api, table: &str, data: &'d str) -> Cow<'d, str> {
     let Some(numbered) = numbering().table_named(table) else {
         return Cow::Borrowed("{}");
     };
-    let Ok((fields, _unnumbered)) = values_from_data(numbered, data.as_bytes()) else {
+    let Ok((fields, _unnumbered)) = v1::numbered(numbered, data) else {
         return Cow::Borrowed("{}");
     };
-    let (numbers, values): (Vec<u32>, Vec<Cow<'_, str>>) = fields.into_iter().unzip();
-    match data_from_values(numbered, &numbers, &values) {
-        Ok(named) => Cow::Owned(named.get().to_string()),
+    let (numbers, values): (Vec<u32>, Vec<String>) = fields.into_iter().unzip();
+    match v1::named(numbered, &numbers, &values) {
+        Ok(named) => Cow::Owned(named),
         Err(_) => Cow::Borrowed("{}"),
     }
 }
@@ -315,8 +319,9 @@ fn v1_to_v2(body: &[u8]) -> anyhow::Result<Vec<u8>> {
             let numbered = numbering()
                 .table_numbered(r.table_number)
                 .with_context(|| format!("TableNumber {} is not in satsync's built-in numbering", r.table_number))?;
-            let data = data_from_values(numbered, &r.fields, &r.values).map_err(|e| anyhow!("a v1 record: {e}"))?;
-            (numbered.name.as_str(), Cow::Owned(data.get().to_string()))
+            let values: Vec<String> = r.values.iter().map(|v| v.to_string()).collect();
+            let data = v1::named(numbered, &r.fields, &values).map_err(|e| anyhow!("a v1 record: {e}"))?;
+            (numbered.name.as_str(), Cow::Owned(data))
         };
         write_pulled(&mut out, &r.sync_id, table, &r.record_id, &r.sync_type, &data);
     }
@@ -557,7 +562,7 @@ mod tests {
             let table = numbering()
                 .table_named(g.table)
                 .unwrap_or_else(|| panic!("table {} has no v1 number", g.table));
-            let (_, unnumbered) = values_from_data(table, g.data.as_bytes()).unwrap();
+            let (_, unnumbered) = v1::numbered(table, g.data).unwrap();
             assert!(unnumbered.is_empty(), "{}: {unnumbered:?} have no v1 number", g.table);
         });
     }
