@@ -1,4 +1,10 @@
-//! The one table from API errors to HTTP statuses and bodies (v1/v2/v3 shape: `{"error":"…"}`).
+//! Every failure a call can end in, and the one table from it to an HTTP status.
+//!
+//! Each layer's errors convert into [`ApiError`] (the sync core's, the decoders', the patient
+//! API's own), whose [`ErrorCode`] is one of a closed set. [`ErrorCode::status`] is the only place
+//! a status is chosen, for each of the three shapes errors are answered in ([`Shape`]): where the
+//! APIs differ, the table says so and why. The renderers are `ApiError::body` (v1 to v4),
+//! `ApiError::v5_response` (v5, v6) and the patient API's envelope (`wire::patient`).
 
 use http::StatusCode;
 
@@ -8,6 +14,84 @@ use crate::wire::json::error_body;
 pub const HARDWARE_MISMATCH: &str =
     "Site registration doesn't match. This site is registered to another machine: ask the primary's operator to reset it.";
 pub const INVALID_CREDENTIALS: &str = "Invalid username or password";
+
+/// The closed set of ways a call fails, whatever its API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    /// The site is bound to another machine.
+    HardwareMismatch,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    /// A pushed record the primary refuses (nothing of its push applied).
+    RecordRefused,
+    /// The client's API or app version is one this primary does not serve.
+    VersionIncompatible,
+    /// The request contradicts what is kept (an identifier of another patient).
+    Conflict,
+    /// The caller's site has not finished initialising.
+    Initialising,
+    /// The server is shutting down.
+    Unavailable,
+    /// Something failed inside the primary; the cause is logged, not sent.
+    Internal,
+}
+
+/// The shapes errors are answered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// v1 to v4, mSupply Mobile's and desktop's: `{"error":"…"}`.
+    Sync,
+    /// v5 and v6, open-mSupply's: `{"error":{"code","message","data"}}`.
+    V5,
+    /// The patient API's envelope: `{"data":{"error":{"code","message"}},"status"}`.
+    Patient,
+}
+
+impl ErrorCode {
+    /// The one table from failure to HTTP status.
+    pub fn status(self, shape: Shape) -> StatusCode {
+        match self {
+            ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            // mSupply Mobile shows the `error` of a 200 to its user and stops there; any other
+            // status it takes for a network failure and retries for ever. open-mSupply (which
+            // names it `site_incorrect_hardware_id`) and the patient API's clients want a 401.
+            ErrorCode::HardwareMismatch if shape == Shape::Sync => StatusCode::OK,
+            ErrorCode::HardwareMismatch => StatusCode::UNAUTHORIZED,
+            // The same for a refused record: mobile shows the message; v5 answers `bad_request`.
+            ErrorCode::RecordRefused if shape == Shape::Sync => StatusCode::OK,
+            ErrorCode::RecordRefused => StatusCode::BAD_REQUEST,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::VersionIncompatible | ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::Initialising | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `error.code` open-mSupply recognises.
+    pub fn v5_code(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthorized => "site_incorrect_password",
+            ErrorCode::HardwareMismatch => "site_incorrect_hardware_id",
+            ErrorCode::BadRequest | ErrorCode::RecordRefused => "bad_request",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::VersionIncompatible => "api_version_incompatible",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::Initialising | ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal_error",
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -48,41 +132,38 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn status(&self) -> StatusCode {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Record(_) | ApiError::HardwareMismatch => StatusCode::OK,
-            ApiError::VersionIncompatible(_) => StatusCode::CONFLICT,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::Unauthorized => ErrorCode::Unauthorized,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
+            ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            ApiError::Record(_) => ErrorCode::RecordRefused,
+            ApiError::HardwareMismatch => ErrorCode::HardwareMismatch,
+            ApiError::VersionIncompatible(_) => ErrorCode::VersionIncompatible,
+            ApiError::Unavailable => ErrorCode::Unavailable,
+            ApiError::Internal => ErrorCode::Internal,
         }
+    }
+
+    /// The status in the v1 to v4 APIs.
+    pub fn status(&self) -> StatusCode {
+        self.code().status(Shape::Sync)
     }
 
     pub fn body(&self) -> Vec<u8> {
         error_body(&self.to_string())
     }
 
-    /// The status and body in v5's shape, `{"error":{"code":…,"message":…,"data":null}}`, with
-    /// the codes open-mSupply recognises. Unlike v2, a hardware mismatch is a 401 there.
+    /// The status and body in v5's shape, `{"error":{"code":…,"message":…,"data":null}}`.
     pub fn v5_response(&self) -> (StatusCode, Vec<u8>) {
-        let (status, code) = match self {
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "site_incorrect_password"),
-            ApiError::HardwareMismatch => (StatusCode::UNAUTHORIZED, "site_incorrect_hardware_id"),
-            ApiError::BadRequest(_) | ApiError::Record(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ApiError::VersionIncompatible(_) => (StatusCode::CONFLICT, "api_version_incompatible"),
-            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
-        };
-        (status, crate::wire::v5::error_body(code, &self.to_string()))
+        let code = self.code();
+        (
+            code.status(Shape::V5),
+            crate::wire::v5::error_body(code.v5_code(), &self.to_string()),
+        )
     }
 }
 
@@ -114,5 +195,49 @@ impl From<crate::wire::DecodeError> for ApiError {
             DecodeError::Malformed(message) | DecodeError::TooMany(message) => ApiError::BadRequest(message),
             DecodeError::Record(message) => ApiError::Record(message),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVERY_CODE: [ErrorCode; 13] = [
+        ErrorCode::BadRequest,
+        ErrorCode::Unauthorized,
+        ErrorCode::HardwareMismatch,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::RecordRefused,
+        ErrorCode::VersionIncompatible,
+        ErrorCode::Conflict,
+        ErrorCode::Initialising,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+    ];
+
+    #[test]
+    fn the_apis_differ_only_where_mobile_needs_a_200() {
+        for code in EVERY_CODE {
+            let (sync, v5, patient) = (
+                code.status(Shape::Sync),
+                code.status(Shape::V5),
+                code.status(Shape::Patient),
+            );
+            assert_eq!(v5, patient, "{code:?}");
+            let mobile_reads_it = matches!(code, ErrorCode::HardwareMismatch | ErrorCode::RecordRefused);
+            assert_eq!(sync == StatusCode::OK, mobile_reads_it, "{code:?}");
+            if !mobile_reads_it {
+                assert_eq!(sync, v5, "{code:?}");
+            }
+            assert!(v5.is_client_error() || v5.is_server_error(), "{code:?}: {v5}");
+        }
+        assert_eq!(ErrorCode::HardwareMismatch.status(Shape::V5), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            ErrorCode::Unavailable.status(Shape::Patient),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
     }
 }

@@ -79,16 +79,6 @@ pub enum PatientWireError {
     BadRequest(String),
 }
 
-impl PatientWireError {
-    /// The HTTP status the error is answered with.
-    pub fn status(&self) -> u16 {
-        match self {
-            PatientWireError::TooLarge(_) => 413,
-            PatientWireError::BadRequest(_) => 400,
-        }
-    }
-}
-
 /// What one source sent for one patient: its metastamp and records, or its error.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IngestItem {

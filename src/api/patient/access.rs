@@ -2,10 +2,10 @@
 //! credentials (its permissions are `[patient] site_permissions`); a user with theirs (their
 //! permissions are their own, and their site is the one hosting their first store).
 
-use http::{HeaderMap, StatusCode};
+use http::HeaderMap;
 
 use crate::api::auth::{authenticate_site, basic_credentials};
-use crate::api::error::{ApiError, INVALID_CREDENTIALS};
+use crate::api::error::{ApiError, ErrorCode, INVALID_CREDENTIALS};
 use crate::domain::ids::SiteId;
 use crate::primary::Primary;
 use crate::sync::Initialisation;
@@ -28,7 +28,7 @@ impl Caller {
             Ok(())
         } else {
             Err(Refusal::new(
-                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
                 format!("this call needs the permission {permission}"),
             ))
         }
@@ -44,7 +44,7 @@ impl Caller {
 }
 
 pub async fn caller(primary: &Primary, headers: &HeaderMap) -> Result<Caller, Refusal> {
-    let unauthorized = || Refusal::new(StatusCode::UNAUTHORIZED, INVALID_CREDENTIALS);
+    let unauthorized = || Refusal::new(ErrorCode::Unauthorized, INVALID_CREDENTIALS);
     match authenticate_site(&primary.engine, headers).await {
         Ok(site) => {
             return Ok(Caller {

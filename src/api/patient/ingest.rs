@@ -16,6 +16,7 @@ use crate::wire::patient::{decode_ingest, ingest_data};
 
 use super::access::caller;
 use super::{Refusal, Reply};
+use crate::api::error::ErrorCode;
 
 pub async fn ingest(primary: &Arc<Primary>, call: Call) -> Reply {
     let caller = caller(primary, &call.headers).await?;
@@ -23,23 +24,20 @@ pub async fn ingest(primary: &Arc<Primary>, call: Call) -> Reply {
         (true, Some(site)) => site,
         _ => {
             return Err(Refusal::new(
-                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
                 "only a satellite, with its own credentials, may post to ingest",
             ))
         }
     };
     let limit = primary.config.limits.max_body_bytes;
-    let body = call
-        .body()
-        .await
-        .map_err(|error| Refusal::new(error.status(), error.to_string()))?;
-    let items = decode_ingest(&body, limit).map_err(Refusal::from_wire)?;
+    let body = call.body().await.map_err(Refusal::from)?;
+    let items = decode_ingest(&body, limit).map_err(Refusal::from)?;
     let own = site_code(site);
     for (index, item) in items.iter().enumerate() {
         let mine = matches!(&item.pid, SourcePid::Site { site, .. } if site == &own);
         if !mine {
             return Err(Refusal::new(
-                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
                 format!("item {index}: pid {} is not a patient of site {own}", item.pid),
             ));
         }

@@ -64,11 +64,8 @@ pub async fn demographics_load(primary: &Arc<Primary>, call: Call) -> Reply {
     let caller = caller(primary, &call.headers).await?;
     caller.require(READ_PATIENT_RECORD)?;
     caller.require_initialised(primary)?;
-    let body = call
-        .body()
-        .await
-        .map_err(|error| Refusal::new(error.status(), error.to_string()))?;
-    let request = decode_demographics_load(&body).map_err(Refusal::from_wire)?;
+    let body = call.body().await.map_err(Refusal::from)?;
+    let request = decode_demographics_load(&body).map_err(Refusal::from)?;
     let status = service::demographics_load(primary, request.patient, request.demographics).await?;
     Ok((StatusCode::CREATED, status))
 }

@@ -15,34 +15,52 @@ use http::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::api::call::Call;
+use crate::api::error::{ErrorCode, Shape};
 use crate::patient::ids::PatientId;
 use crate::patient_sync::views::View;
 use crate::patient_sync::PatientSyncError;
 use crate::primary::Primary;
 use crate::wire::patient::{envelope, error_body, load_error_body, malformed_pid_message, MISSING_PID};
 
-/// A failed call: its status and the message the envelope carries.
+/// A failed call: what failed and the message the envelope carries; its status is the one
+/// table's ([`ErrorCode::status`]).
 #[derive(Debug)]
 pub struct Refusal {
-    pub status: StatusCode,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl Refusal {
-    fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Refusal {
         Refusal {
-            status,
+            code,
             message: message.into(),
         }
     }
 
     fn bad_request(message: impl Into<String>) -> Refusal {
-        Refusal::new(StatusCode::BAD_REQUEST, message)
+        Refusal::new(ErrorCode::BadRequest, message)
     }
 
-    fn from_wire(error: crate::wire::patient::PatientWireError) -> Refusal {
-        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        Refusal::new(status, error.to_string())
+    fn status(&self) -> StatusCode {
+        self.code.status(Shape::Patient)
+    }
+}
+
+impl From<crate::api::error::ApiError> for Refusal {
+    fn from(error: crate::api::error::ApiError) -> Refusal {
+        Refusal::new(error.code(), error.to_string())
+    }
+}
+
+impl From<crate::wire::patient::PatientWireError> for Refusal {
+    fn from(error: crate::wire::patient::PatientWireError) -> Refusal {
+        use crate::wire::patient::PatientWireError;
+        let code = match &error {
+            PatientWireError::TooLarge(_) => ErrorCode::PayloadTooLarge,
+            PatientWireError::BadRequest(_) => ErrorCode::BadRequest,
+        };
+        Refusal::new(code, error.to_string())
     }
 }
 
@@ -51,23 +69,21 @@ impl From<PatientSyncError> for Refusal {
         use crate::wire::patient::{INTERNAL_ERROR, OPERATIONAL_DATA_IN_PROGRESS};
         match error {
             PatientSyncError::BadRequest(message) => Refusal::bad_request(message),
-            PatientSyncError::NotFound(message) => Refusal::new(StatusCode::NOT_FOUND, message),
-            PatientSyncError::Conflict(message) => Refusal::new(StatusCode::CONFLICT, message),
-            PatientSyncError::Forbidden(message) => Refusal::new(StatusCode::FORBIDDEN, message),
-            PatientSyncError::Initialising => {
-                Refusal::new(StatusCode::SERVICE_UNAVAILABLE, OPERATIONAL_DATA_IN_PROGRESS)
-            }
-            PatientSyncError::Failed => Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR),
+            PatientSyncError::NotFound(message) => Refusal::new(ErrorCode::NotFound, message),
+            PatientSyncError::Conflict(message) => Refusal::new(ErrorCode::Conflict, message),
+            PatientSyncError::Forbidden(message) => Refusal::new(ErrorCode::Forbidden, message),
+            PatientSyncError::Initialising => Refusal::new(ErrorCode::Initialising, OPERATIONAL_DATA_IN_PROGRESS),
+            PatientSyncError::Failed => Refusal::new(ErrorCode::Internal, INTERNAL_ERROR),
             PatientSyncError::Sync(crate::sync::SyncError::WriterStopped) => {
-                Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down")
+                Refusal::new(ErrorCode::Unavailable, "the server is shutting down")
             }
             // The writer logged it for the whole group.
             PatientSyncError::Sync(crate::sync::SyncError::GroupFailed(_)) => {
-                Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR)
+                Refusal::new(ErrorCode::Internal, INTERNAL_ERROR)
             }
             cause @ (PatientSyncError::Storage(_) | PatientSyncError::Sync(_) | PatientSyncError::Task) => {
                 tracing::error!(%cause, "patient sync failure");
-                Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR)
+                Refusal::new(ErrorCode::Internal, INTERNAL_ERROR)
             }
         }
     }
@@ -102,22 +118,25 @@ pub async fn handle(primary: &Arc<Primary>, rest: &str, call: Call) -> (StatusCo
         ("/operational-status", &Method::GET) => views::operational(primary, call).await,
         ("/ingest", &Method::POST) => ingest::ingest(primary, call).await,
         _ if ENDPOINTS.contains(&endpoint) => Err(Refusal::new(
-            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::MethodNotAllowed,
             format!("method {} is not allowed here", call.method),
         )),
         _ => Err(Refusal::new(
-            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
             format!("no such endpoint: {endpoint}"),
         )),
     };
     match reply {
         Ok((status, data)) => (status, envelope(&data, status.as_u16())),
         // The load endpoint answers a bad request with a list of messages, as its clients expect.
-        Err(refusal) if is_load && refusal.status == StatusCode::BAD_REQUEST => (
-            refusal.status,
-            load_error_body(refusal.status.as_u16(), &refusal.message),
+        Err(refusal) if is_load && refusal.code == ErrorCode::BadRequest => (
+            refusal.status(),
+            load_error_body(refusal.status().as_u16(), &refusal.message),
         ),
-        Err(refusal) => (refusal.status, error_body(refusal.status.as_u16(), &refusal.message)),
+        Err(refusal) => (
+            refusal.status(),
+            error_body(refusal.status().as_u16(), &refusal.message),
+        ),
     }
 }
 

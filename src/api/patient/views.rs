@@ -13,6 +13,7 @@ use crate::primary::Primary;
 
 use super::access::caller;
 use super::{pid_parameter, Refusal, Reply};
+use crate::api::error::ErrorCode;
 
 pub async fn patient(primary: &Arc<Primary>, call: Call, view: View) -> Reply {
     let caller = caller(primary, &call.headers).await?;
@@ -38,10 +39,10 @@ pub async fn operational(primary: &Arc<Primary>, call: Call) -> Reply {
                         .engine
                         .with_directory(|directory| site_of_code(&code, directory))
                 })
-                .ok_or_else(|| Refusal::new(StatusCode::NOT_FOUND, format!("no site has the code {code}")))?;
+                .ok_or_else(|| Refusal::new(ErrorCode::NotFound, format!("no site has the code {code}")))?;
             if Some(named) != caller.site && !caller.is_admin {
                 return Err(Refusal::new(
-                    StatusCode::FORBIDDEN,
+                    ErrorCode::Forbidden,
                     "only an administrator may read another site's operational status",
                 ));
             }
