@@ -100,14 +100,25 @@ const FIXED_CENTRAL: usize = 2;
 /// its own name to the first list.
 const FIXED_PER_STORE: usize = 4;
 
-/// Rows as the primary keeps them: every record the generator writes is completed by the field
-/// catalogue (what the primary does on a push), so that what a satellite receives is, byte for
-/// byte, what the generator says it should.
-struct Rows {
+/// Where generated records go: each row completed by the field catalogue (what the primary does
+/// on a push), so that what a satellite receives is, byte for byte, what the generator says it
+/// should, then handed to the caller.
+struct Output<'e> {
     fields: FieldCatalogue,
+    emit: &'e mut dyn FnMut(Generated<'_>),
 }
 
-impl Rows {
+impl Output<'_> {
+    fn record(&mut self, intended: Intended, table: &str, id: &str, partial: String) {
+        let data = self.complete(table, id, &partial);
+        (self.emit)(Generated {
+            intended,
+            table,
+            id,
+            data: &data,
+        })
+    }
+
     fn complete(&self, table: &str, id: &str, partial: &str) -> String {
         let fields = self.fields.table(table).map(|t| &**t);
         let normal = row::normalize(fields, partial.as_bytes(), ValueRules::default())
@@ -124,38 +135,96 @@ impl Rows {
     }
 }
 
+/// A date of the data set, varied by `n`.
+fn date(n: usize) -> String {
+    format!("20{:02}-{:02}-{:02}T00:00:00", 19 + n % 7, 1 + n % 12, 1 + n % 28)
+}
+
+fn flag(on: bool) -> &'static str {
+    if on {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// The central records the stores' records refer to.
+struct Central {
+    items: Vec<String>,
+    customers: Vec<String>,
+    lists: Vec<String>,
+    /// How many central records there are in all.
+    count: usize,
+}
+
+/// How many records of each kind every store holds.
+struct PerStore {
+    patients: usize,
+    stock: usize,
+    requisitions: usize,
+    invoices: usize,
+    lines: usize,
+}
+
+impl PerStore {
+    /// What is left per store once the central records are counted: 5% patients and as many
+    /// joins, 10% stock and as many item joins, invoices of 3 lines, 5% requisitions of 2 lines.
+    fn of(spec: &DatasetSpec, central: &Central) -> PerStore {
+        let per_store = spec
+            .records
+            .saturating_sub(central.count)
+            .saturating_sub(spec.sites * (FIXED_PER_STORE - 2))
+            / spec.sites.max(1);
+        let patients = per_store / 20;
+        let stock = (per_store / 10).min(central.items.len());
+        let requisitions = per_store / 20;
+        let invoices = per_store.saturating_sub(2 * patients + 2 * stock + 3 * requisitions) / 4;
+        let lines = if invoices > 0 && stock > 0 {
+            per_store.saturating_sub(2 * patients + 2 * stock + 3 * requisitions + invoices)
+        } else {
+            0
+        };
+        PerStore {
+            patients,
+            stock,
+            requisitions,
+            invoices,
+            lines,
+        }
+    }
+}
+
 /// Generates the data set in reference order (what a record refers to comes before it). Every
 /// record is a whole row, with values as mSupply Mobile needs them: the stores' own `store`
 /// records with their tags, names with every flag, items visible in each store that holds them
 /// (`item_store_join`), stock, invoices with lines, requisitions, priced list lines, patients
 /// joined to their store, the `invad` name.
 pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
-    let rows = Rows {
+    let mut out = Output {
         fields: FieldCatalogue::builtin(),
+        emit: &mut emit,
     };
     let mut ids = Ids { state: spec.seed };
-    let [units, items, names, lists, list_lines] = central_counts(spec);
-    let mut record = |intended: Intended, table: &str, id: &str, partial: String| {
-        let data = rows.complete(table, id, &partial);
-        emit(Generated {
-            intended,
-            table,
-            id,
-            data: &data,
-        })
-    };
-    let date = |n: usize| format!("20{:02}-{:02}-{:02}T00:00:00", 19 + n % 7, 1 + n % 12, 1 + n % 28);
-    let flag = |on: bool| if on { "true" } else { "false" };
+    let central = central_records(spec, &mut ids, &mut out);
+    let per_store = PerStore::of(spec, &central);
+    for site in 0..spec.sites {
+        store_records(site, &per_store, &central, &mut ids, &mut out);
+    }
+}
 
+/// The currency, the `invad` name, each store's `store` and `name`, then units, items,
+/// customers, master lists and their lines.
+fn central_records(spec: &DatasetSpec, ids: &mut Ids, out: &mut Output<'_>) -> Central {
+    let [units, items, names, lists, list_lines] = central_counts(spec);
     let currency = ids.next();
-    record(
+    out.record(
         Intended::Central,
         "currency",
         &currency,
         format!(r#"{{"ID":"{currency}","currency":"USD","rate":"1","is_home_currency":"true"}}"#),
     );
     let invad = ids.next();
-    record(
+    out.record(
         Intended::Central,
         "name",
         &invad,
@@ -165,7 +234,7 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
     );
     for n in 0..spec.sites {
         let (store, name, site) = (store_id(n), store_name_id(n), site_id(n).0);
-        record(
+        out.record(
             Intended::Central,
             "store",
             &store,
@@ -173,7 +242,7 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
                 r#"{{"ID":"{store}","name":"Store {n}","code":"S{n}","name_ID":"{name}","sync_id_remote_site":"{site}","store_mode":"store","tags":""}}"#
             ),
         );
-        record(
+        out.record(
             Intended::Central,
             "name",
             &name,
@@ -184,7 +253,7 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
     }
     let unit_ids: Vec<String> = (0..units).map(|_| ids.next()).collect();
     for (n, id) in unit_ids.iter().enumerate() {
-        record(
+        out.record(
             Intended::Central,
             "unit",
             id,
@@ -194,7 +263,7 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
     let item_ids: Vec<String> = (0..items).map(|_| ids.next()).collect();
     for (n, id) in item_ids.iter().enumerate() {
         let unit = &unit_ids[n % units];
-        record(
+        out.record(
             Intended::Central,
             "item",
             id,
@@ -205,7 +274,7 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
     }
     let customer_ids: Vec<String> = (0..names).map(|_| ids.next()).collect();
     for (n, id) in customer_ids.iter().enumerate() {
-        record(
+        out.record(
             Intended::Central,
             "name",
             id,
@@ -217,7 +286,7 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
     }
     let list_ids: Vec<String> = (0..lists).map(|_| ids.next()).collect();
     for (n, id) in list_ids.iter().enumerate() {
-        record(
+        out.record(
             Intended::Central,
             "list_master",
             id,
@@ -229,7 +298,7 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
     for n in 0..list_lines {
         let id = ids.next();
         let (list, item) = (&list_ids[n % lists], &item_ids[n % items]);
-        record(
+        out.record(
             Intended::Central,
             "list_master_line",
             &id,
@@ -239,156 +308,191 @@ pub fn generate(spec: &DatasetSpec, mut emit: impl FnMut(Generated<'_>)) {
             ),
         );
     }
+    Central {
+        count: FIXED_CENTRAL + 2 * spec.sites + units + items + names + lists + list_lines,
+        items: item_ids,
+        customers: customer_ids,
+        lists: list_ids,
+    }
+}
 
-    let central = FIXED_CENTRAL + 2 * spec.sites + units + items + names + lists + list_lines;
-    let per_store = spec
-        .records
-        .saturating_sub(central)
-        .saturating_sub(spec.sites * (FIXED_PER_STORE - 2))
-        / spec.sites.max(1);
-    // Per store: 5% patients and as many joins, 10% stock and as many item joins, invoices of 3
-    // lines, 5% requisitions of 2 lines.
-    let patients = per_store / 20;
-    let stock = (per_store / 10).min(items);
-    let requisitions = per_store / 20;
-    let invoices = per_store.saturating_sub(2 * patients + 2 * stock + 3 * requisitions) / 4;
-    let lines = if invoices > 0 && stock > 0 {
-        per_store.saturating_sub(2 * patients + 2 * stock + 3 * requisitions + invoices)
-    } else {
-        0
-    };
-    for site in 0..spec.sites {
-        let (store, own_name) = (store_id(site), store_name_id(site));
-        let here = Intended::Store(site);
-        let pref = ids.next();
-        record(
+/// One store's records: its preferences and list join, then stock, patients, invoices and
+/// requisitions, each after what it refers to.
+fn store_records(site: usize, per_store: &PerStore, central: &Central, ids: &mut Ids, out: &mut Output<'_>) {
+    let (store, own_name) = (store_id(site), store_name_id(site));
+    let here = Intended::Store(site);
+    let pref = ids.next();
+    out.record(
+        here,
+        "pref",
+        &pref,
+        format!(
+            r#"{{"ID":"{pref}","store_ID":"{store}","item":"store_preferences","user_ID":"","network_ID":"","data":"{{\"usesVaccineModule\":false,\"monthsLeadTime\":1}}"}}"#
+        ),
+    );
+    let list_join = ids.next();
+    out.record(
+        here,
+        "list_master_name_join",
+        &list_join,
+        format!(
+            r#"{{"ID":"{list_join}","name_ID":"{own_name}","list_master_ID":"{}","description":""}}"#,
+            central.lists[0]
+        ),
+    );
+    let stock = stock_records(site, per_store.stock, central, ids, out);
+    let patients = patient_records(site, per_store.patients, ids, out);
+    invoice_records(site, per_store, central, &stock, &patients, ids, out);
+    requisition_records(site, per_store.requisitions, central, ids, out);
+}
+
+/// The store's stock: which items it holds, and the stock lines' ids.
+struct Stock {
+    items: Vec<usize>,
+    lines: Vec<String>,
+}
+
+/// `count` items joined to the store, and a stock line of each.
+fn stock_records(site: usize, count: usize, central: &Central, ids: &mut Ids, out: &mut Output<'_>) -> Stock {
+    let (store, here, item_ids) = (store_id(site), Intended::Store(site), &central.items);
+    let stock_items: Vec<usize> = (0..count).map(|n| (n * 7 + site) % item_ids.len()).collect();
+    for item in &stock_items {
+        let join = ids.next();
+        out.record(
             here,
-            "pref",
-            &pref,
+            "item_store_join",
+            &join,
             format!(
-                r#"{{"ID":"{pref}","store_ID":"{store}","item":"store_preferences","user_ID":"","network_ID":"","data":"{{\"usesVaccineModule\":false,\"monthsLeadTime\":1}}"}}"#
+                r#"{{"ID":"{join}","item_ID":"{}","store_ID":"{store}","inactive":"false","default_price":"1.50"}}"#,
+                item_ids[*item]
             ),
         );
-        let list_join = ids.next();
-        record(
+    }
+    let stock_ids: Vec<String> = (0..count).map(|_| ids.next()).collect();
+    for (n, id) in stock_ids.iter().enumerate() {
+        out.record(
             here,
-            "list_master_name_join",
-            &list_join,
+            "item_line",
+            id,
             format!(
-                r#"{{"ID":"{list_join}","name_ID":"{own_name}","list_master_ID":"{}","description":""}}"#,
-                list_ids[0]
+                r#"{{"ID":"{id}","item_ID":"{}","store_ID":"{store}","batch":"B{n}","expiry_date":"{}","quantity":"{}","available":"{}","pack_size":"1","cost_price":"1.25","sell_price":"1.50"}}"#,
+                item_ids[stock_items[n]],
+                date(n),
+                n % 500,
+                n % 500
             ),
         );
-        let stock_items: Vec<usize> = (0..stock).map(|n| (n * 7 + site) % items).collect();
-        for item in &stock_items {
-            let join = ids.next();
-            record(
+    }
+    Stock {
+        items: stock_items,
+        lines: stock_ids,
+    }
+}
+
+/// `count` patients of the store, each joined to it; their ids.
+fn patient_records(site: usize, count: usize, ids: &mut Ids, out: &mut Output<'_>) -> Vec<String> {
+    let (store, here) = (store_id(site), Intended::Store(site));
+    let patient_ids: Vec<String> = (0..count).map(|_| ids.next()).collect();
+    for (n, id) in patient_ids.iter().enumerate() {
+        out.record(
+            here,
+            "name",
+            id,
+            format!(
+                r#"{{"ID":"{id}","name":"Family{n}, Given{n}","code":"P{site}-{n}","type":"patient","customer":"true","supplier":"false","manufacturer":"false","first":"Given{n}","last":"Family{n}","date_of_birth":"{}","female":"{}","supplying_store_id":"{store}"}}"#,
+                date(n),
+                flag(n % 2 == 0)
+            ),
+        );
+        let join = ids.next();
+        out.record(
+            here,
+            "name_store_join",
+            &join,
+            format!(r#"{{"ID":"{join}","name_ID":"{id}","store_ID":"{store}","inactive":"false"}}"#),
+        );
+    }
+    patient_ids
+}
+
+/// Finalised customer invoices, to patients and customers in turn, then their lines.
+fn invoice_records(
+    site: usize,
+    per_store: &PerStore,
+    central: &Central,
+    stock: &Stock,
+    patients: &[String],
+    ids: &mut Ids,
+    out: &mut Output<'_>,
+) {
+    let (store, here) = (store_id(site), Intended::Store(site));
+    let invoice_ids: Vec<String> = (0..per_store.invoices).map(|_| ids.next()).collect();
+    for (n, id) in invoice_ids.iter().enumerate() {
+        let name = if n % 2 == 0 && !patients.is_empty() {
+            &patients[n % patients.len()]
+        } else {
+            &central.customers[n % central.customers.len()]
+        };
+        out.record(
+            here,
+            "transact",
+            id,
+            format!(
+                r#"{{"ID":"{id}","name_ID":"{name}","invoice_num":"{n}","type":"ci","status":"fn","entry_date":"{}","confirm_date":"{}","store_ID":"{store}","subtotal":"0","total":"0"}}"#,
+                date(n),
+                date(n)
+            ),
+        );
+    }
+    let held = stock.lines.len();
+    for n in 0..per_store.lines {
+        let id = ids.next();
+        let invoice = &invoice_ids[n % invoice_ids.len()];
+        let (line, item) = (&stock.lines[n % held], stock.items[n % held]);
+        out.record(
+            here,
+            "trans_line",
+            &id,
+            format!(
+                r#"{{"ID":"{id}","transaction_ID":"{invoice}","item_ID":"{}","item_name":"Item {item}","item_line_ID":"{line}","batch":"B{}","expiry_date":"{}","quantity":"{}","pack_size":"1","cost_price":"1.25","sell_price":"1.50","type":"stock_out","store_ID":"{store}"}}"#,
+                central.items[item],
+                n % held,
+                date(n % held),
+                1 + n % 30
+            ),
+        );
+    }
+}
+
+/// `count` finalised request requisitions to customers, each of 2 lines.
+fn requisition_records(site: usize, count: usize, central: &Central, ids: &mut Ids, out: &mut Output<'_>) {
+    let (store, here) = (store_id(site), Intended::Store(site));
+    for n in 0..count {
+        let id = ids.next();
+        out.record(
+            here,
+            "requisition",
+            &id,
+            format!(
+                r#"{{"ID":"{id}","store_ID":"{store}","name_ID":"{}","type":"request","status":"fn","daysToSupply":"90","date_entered":"{}","serial_number":"{n}","requester_reference":"R{n}"}}"#,
+                central.customers[n % central.customers.len()],
+                date(n)
+            ),
+        );
+        for l in 0..2 {
+            let line = ids.next();
+            out.record(
                 here,
-                "item_store_join",
-                &join,
+                "requisition_line",
+                &line,
                 format!(
-                    r#"{{"ID":"{join}","item_ID":"{}","store_ID":"{store}","inactive":"false","default_price":"1.50"}}"#,
-                    item_ids[*item]
+                    r#"{{"ID":"{line}","requisition_ID":"{id}","item_ID":"{}","Cust_stock_order":"{}","stock_on_hand":"{}","daily_usage":"1.5","actualQuan":"0","line_number":"{}","store_ID":"{store}"}}"#,
+                    central.items[(n + l) % central.items.len()],
+                    10 + n % 90,
+                    n % 50,
+                    l + 1
                 ),
             );
-        }
-        let stock_ids: Vec<String> = (0..stock).map(|_| ids.next()).collect();
-        for (n, id) in stock_ids.iter().enumerate() {
-            record(
-                here,
-                "item_line",
-                id,
-                format!(
-                    r#"{{"ID":"{id}","item_ID":"{}","store_ID":"{store}","batch":"B{n}","expiry_date":"{}","quantity":"{}","available":"{}","pack_size":"1","cost_price":"1.25","sell_price":"1.50"}}"#,
-                    item_ids[stock_items[n]],
-                    date(n),
-                    n % 500,
-                    n % 500
-                ),
-            );
-        }
-        let patient_ids: Vec<String> = (0..patients).map(|_| ids.next()).collect();
-        for (n, id) in patient_ids.iter().enumerate() {
-            record(
-                here,
-                "name",
-                id,
-                format!(
-                    r#"{{"ID":"{id}","name":"Family{n}, Given{n}","code":"P{site}-{n}","type":"patient","customer":"true","supplier":"false","manufacturer":"false","first":"Given{n}","last":"Family{n}","date_of_birth":"{}","female":"{}","supplying_store_id":"{store}"}}"#,
-                    date(n),
-                    flag(n % 2 == 0)
-                ),
-            );
-            let join = ids.next();
-            record(
-                here,
-                "name_store_join",
-                &join,
-                format!(r#"{{"ID":"{join}","name_ID":"{id}","store_ID":"{store}","inactive":"false"}}"#),
-            );
-        }
-        let invoice_ids: Vec<String> = (0..invoices).map(|_| ids.next()).collect();
-        for (n, id) in invoice_ids.iter().enumerate() {
-            let name = if n % 2 == 0 && patients > 0 {
-                &patient_ids[n % patients]
-            } else {
-                &customer_ids[n % names]
-            };
-            record(
-                here,
-                "transact",
-                id,
-                format!(
-                    r#"{{"ID":"{id}","name_ID":"{name}","invoice_num":"{n}","type":"ci","status":"fn","entry_date":"{}","confirm_date":"{}","store_ID":"{store}","subtotal":"0","total":"0"}}"#,
-                    date(n),
-                    date(n)
-                ),
-            );
-        }
-        for n in 0..lines {
-            let id = ids.next();
-            let invoice = &invoice_ids[n % invoices];
-            let (line, item) = (&stock_ids[n % stock], stock_items[n % stock]);
-            record(
-                here,
-                "trans_line",
-                &id,
-                format!(
-                    r#"{{"ID":"{id}","transaction_ID":"{invoice}","item_ID":"{}","item_name":"Item {item}","item_line_ID":"{line}","batch":"B{}","expiry_date":"{}","quantity":"{}","pack_size":"1","cost_price":"1.25","sell_price":"1.50","type":"stock_out","store_ID":"{store}"}}"#,
-                    item_ids[item],
-                    n % stock,
-                    date(n % stock),
-                    1 + n % 30
-                ),
-            );
-        }
-        for n in 0..requisitions {
-            let id = ids.next();
-            record(
-                here,
-                "requisition",
-                &id,
-                format!(
-                    r#"{{"ID":"{id}","store_ID":"{store}","name_ID":"{}","type":"request","status":"fn","daysToSupply":"90","date_entered":"{}","serial_number":"{n}","requester_reference":"R{n}"}}"#,
-                    customer_ids[n % names],
-                    date(n)
-                ),
-            );
-            for l in 0..2 {
-                let line = ids.next();
-                record(
-                    here,
-                    "requisition_line",
-                    &line,
-                    format!(
-                        r#"{{"ID":"{line}","requisition_ID":"{id}","item_ID":"{}","Cust_stock_order":"{}","stock_on_hand":"{}","daily_usage":"1.5","actualQuan":"0","line_number":"{}","store_ID":"{store}"}}"#,
-                        item_ids[(n + l) % items],
-                        10 + n % 90,
-                        n % 50,
-                        l + 1
-                    ),
-                );
-            }
         }
     }
 }
