@@ -6,7 +6,7 @@
 //! load-test harness can regenerate the set and know exactly what each satellite should hold,
 //! independently of the primary's routing code.
 
-use super::directory::{add_satellites, NewSatellite};
+use super::directory::{add_satellites, NewSatellite, NewStore};
 use super::{AdminError, Result};
 use crate::domain::fields::FieldCatalogue;
 use crate::domain::ids::SiteId;
@@ -522,11 +522,14 @@ pub fn create_sites(storage: &Storage, primary: SiteId, spec: &DatasetSpec) -> R
                 site_name: site,
                 site_password: secret,
                 site_id: Some(site_id(n).0),
-                store_id: Some(store),
-                store_name,
-                store_code: code,
-                store_name_id: Some(name_id),
-                supplying_store_id: "",
+                store: NewStore {
+                    id: Some(store),
+                    name: store_name,
+                    code,
+                    name_id: Some(name_id),
+                    site,
+                    supplying_store_id: "",
+                },
                 user_name: user,
                 user_password: secret,
                 permissions: &[],

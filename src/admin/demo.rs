@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use super::directory::{add_satellites, declare_client, NewSatellite, Satellite};
+use super::directory::{add_satellites, declare_client, NewSatellite, NewStore, Satellite};
 use super::Result;
 use crate::domain::ids::SiteId;
 use crate::domain::permissions;
@@ -60,12 +60,15 @@ pub fn create_sites(storage: &Storage, primary: SiteId) -> Result<Vec<DemoSite>>
             site_name: &site_name,
             site_password: &site_password,
             site_id: None,
-            store_id: None,
-            store_name: title,
-            store_code: &format!("D{}", n + 1),
-            store_name_id: None,
-            // The first demo store supplies the others.
-            supplying_store_id: sites.first().map_or("", |supplier| supplier.store_id.as_str()),
+            store: NewStore {
+                id: None,
+                name: title,
+                code: &format!("D{}", n + 1),
+                name_id: None,
+                site: &site_name,
+                // The first demo store supplies the others.
+                supplying_store_id: sites.first().map_or("", |supplier| supplier.store_id.as_str()),
+            },
             user_name: &user_name,
             user_password: &user_password,
             permissions: &every_permission,

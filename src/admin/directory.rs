@@ -37,12 +37,9 @@ pub struct NewSatellite<'a> {
     pub site_name: &'a str,
     pub site_password: &'a str,
     pub site_id: Option<u32>,
-    pub store_id: Option<&'a str>,
-    pub store_name: &'a str,
-    pub store_code: &'a str,
-    pub store_name_id: Option<&'a str>,
-    /// A store that exists, or one of an earlier satellite of the same call; `""` for none.
-    pub supplying_store_id: &'a str,
+    /// Its `site` is `site_name`; its supplier a store that exists or one of an earlier
+    /// satellite of the same call.
+    pub store: NewStore<'a>,
     pub user_name: &'a str,
     pub user_password: &'a str,
     pub permissions: &'a [String],
@@ -73,27 +70,12 @@ pub fn add_satellites(storage: &Storage, primary: SiteId, news: &[NewSatellite<'
         if id == primary || directory.site(id).is_some() {
             return Err(AdminError::Invalid(format!("site id {id} is taken")));
         }
-        let store_id = new.store_id.map(str::to_string).unwrap_or_else(new_hex_id);
-        if let Some(existing) = directory.store(&store_id) {
-            let site = existing.site;
-            return Err(AdminError::Invalid(format!(
-                "store {store_id} exists already, on site {site}"
-            )));
-        }
+        let store = new_store(&directory, id, &new.store)?;
+        let store_id = store.id.clone();
         if directory.user(new.user_name).is_some() {
             let name = new.user_name;
             return Err(AdminError::Invalid(format!("a user named {name} exists already")));
         }
-        let supplying = directory.store(new.supplying_store_id);
-        let store = Store {
-            id: store_id.clone(),
-            name: new.store_name.to_string(),
-            code: new.store_code.to_string(),
-            name_id: new.store_name_id.map(str::to_string).unwrap_or_else(new_hex_id),
-            site: id,
-            supplying_store_id: supplying.map(|s| s.id.clone()).unwrap_or_default(),
-            supplying_store_name_id: supplying.map(|s| s.name_id.clone()).unwrap_or_default(),
-        };
         let site = Site {
             id,
             name: new.site_name.to_string(),
@@ -217,6 +199,7 @@ pub fn list_sites(storage: &Storage, primary: SiteId) -> Result<Vec<Site>> {
 }
 
 /// What `store add` needs.
+#[derive(Debug, Clone, Copy)]
 pub struct NewStore<'a> {
     pub id: Option<&'a str>,
     pub name: &'a str,
@@ -233,29 +216,33 @@ pub fn add_store(storage: &Storage, primary: SiteId, new: NewStore<'_>) -> Resul
         .site_named(new.site)
         .cloned()
         .ok_or_else(|| AdminError::Invalid(format!("no site named {}", new.site)))?;
-    let id = new.id.map(str::to_string).unwrap_or_else(new_hex_id);
-    if let Some(existing) = directory.store(&id) {
-        return Err(AdminError::Invalid(format!(
-            "store {id} exists already, on site {}",
-            existing.site
-        )));
-    }
-    let supplying = directory.store(new.supplying_store_id);
-    let store = Store {
-        id: id.clone(),
-        name: new.name.to_string(),
-        code: new.code.to_string(),
-        name_id: new.name_id.map(str::to_string).unwrap_or_else(new_hex_id),
-        site: site.id,
-        supplying_store_id: supplying.map(|s| s.id.clone()).unwrap_or_default(),
-        supplying_store_name_id: supplying.map(|s| s.name_id.clone()).unwrap_or_default(),
-    };
-    site.stores.push(id);
+    let store = new_store(&directory, site.id, &new)?;
+    site.stores.push(store.id.clone());
     let mut batch = storage.batch();
     batch.put_store(&store);
     batch.put_site(&site);
     storage.commit(batch)?;
     Ok(store)
+}
+
+/// The store `new` describes, on `site`, checked against `directory`: its id must be free, and
+/// its supplier, if it names one that exists, is linked with its name.
+fn new_store(directory: &Directory, site: SiteId, new: &NewStore<'_>) -> Result<Store> {
+    let id = new.id.map(str::to_string).unwrap_or_else(new_hex_id);
+    if let Some(existing) = directory.store(&id) {
+        let on = existing.site;
+        return Err(AdminError::Invalid(format!("store {id} exists already, on site {on}")));
+    }
+    let supplying = directory.store(new.supplying_store_id);
+    Ok(Store {
+        id,
+        name: new.name.to_string(),
+        code: new.code.to_string(),
+        name_id: new.name_id.map(str::to_string).unwrap_or_else(new_hex_id),
+        site,
+        supplying_store_id: supplying.map(|s| s.id.clone()).unwrap_or_default(),
+        supplying_store_name_id: supplying.map(|s| s.name_id.clone()).unwrap_or_default(),
+    })
 }
 
 /// Adds (or replaces) a user who may log in to `stores`.
@@ -299,11 +286,14 @@ mod tests {
             site_name: site,
             site_password: "pw",
             site_id: None,
-            store_id: Some(store),
-            store_name: store,
-            store_code: "",
-            store_name_id: None,
-            supplying_store_id: supplier,
+            store: NewStore {
+                id: Some(store),
+                name: store,
+                code: "",
+                name_id: None,
+                site,
+                supplying_store_id: supplier,
+            },
             user_name: user,
             user_password: "pw",
             permissions: &[],

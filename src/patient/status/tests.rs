@@ -42,6 +42,17 @@ fn complete_source(pid: &str, source_stamp: u64, events: &[(&str, u64)], as_of: 
     state
 }
 
+/// The view of a patient with no ICN, no access time and no job.
+fn without_icn<'a>(jpid: &'a Jpid, sources: &'a [SourceSyncState]) -> PatientSyncView<'a> {
+    PatientSyncView {
+        jpid,
+        icn: None,
+        last_access_time: None,
+        sources,
+        jobs: &[],
+    }
+}
+
 #[test]
 fn status_of_a_fully_synced_patient_is_the_sample() {
     let jpid = Jpid::parse(JPID).unwrap();
@@ -111,13 +122,7 @@ fn status_detail_lists_every_event_and_every_source_before_any_metastamp() {
         stamp(20160706094600),
     );
     let sources = [state];
-    let view = PatientSyncView {
-        jpid: &jpid,
-        icn: None,
-        last_access_time: None,
-        sources: &sources,
-        jobs: &[],
-    };
+    let view = without_icn(&jpid, &sources);
     let detail = serde_json::to_value(status_detail(&view)).unwrap();
     let allergy = &detail["inProgress"]["sourceMetaStamp"]["9E7A"]["domainMetaStamp"]["allergy"];
     let expected_events = json!({
@@ -166,13 +171,7 @@ fn data_status_is_the_sample() {
         complete_source("HDR;10108V420871", 20160706094020, &[], 20160706094020),
         vler,
     ];
-    let view = PatientSyncView {
-        jpid: &jpid,
-        icn: None,
-        last_access_time: None,
-        sources: &sources,
-        jobs: &[],
-    };
+    let view = without_icn(&jpid, &sources);
     let expected = json!({
         "VISTA": {"9E7A": {"isSyncCompleted": true, "completedStamp": 20160706094004_u64},
                   "C877": {"isSyncCompleted": false, "hasError": false, "completedStamp": 0}},
@@ -187,13 +186,7 @@ fn data_status_is_the_sample() {
 fn data_status_keeps_vista_dod_and_vler_when_the_patient_lacks_them() {
     let jpid = Jpid::parse(JPID).unwrap();
     let dod_only = [complete_source("DOD;4325678", 20160706094020, &[], 20160706094020)];
-    let view = PatientSyncView {
-        jpid: &jpid,
-        icn: None,
-        last_access_time: None,
-        sources: &dod_only,
-        jobs: &[],
-    };
+    let view = without_icn(&jpid, &dod_only);
     let expected = json!({"VISTA": {}, "DOD": {"isSyncCompleted": true, "completedStamp": 20160706094020_u64},
         "VLER": {"isSyncCompleted": true}, "allSites": true});
     assert_eq!(serde_json::to_value(data_status(&view)).unwrap(), expected);
@@ -216,13 +209,7 @@ fn data_status_keeps_a_sites_last_complete_stamp_while_a_newer_one_is_awaited() 
         stamp(20160707000100),
     );
     let sources = [site];
-    let view = PatientSyncView {
-        jpid: &jpid,
-        icn: None,
-        last_access_time: None,
-        sources: &sources,
-        jobs: &[],
-    };
+    let view = without_icn(&jpid, &sources);
     let data = serde_json::to_value(data_status(&view)).unwrap();
     assert_eq!(
         data["VISTA"]["9E7A"],

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use satsync::admin::directory::{add_satellites, NewSatellite};
+use satsync::admin::directory::{add_satellites, NewSatellite, NewStore};
 use satsync::config::Config;
 use satsync::domain::ids::SiteId;
 use satsync::primary::Primary;
@@ -169,11 +169,14 @@ pub fn register_site(storage: &Storage, name: &str, id: Option<u32>, store: u64)
         site_name: name,
         site_password: &password,
         site_id: id,
-        store_id: Some(&store_id),
-        store_name: &format!("store of {name}"),
-        store_code: "",
-        store_name_id: Some(&store_name_id),
-        supplying_store_id: "",
+        store: NewStore {
+            id: Some(&store_id),
+            name: &format!("store of {name}"),
+            code: "",
+            name_id: Some(&store_name_id),
+            site: name,
+            supplying_store_id: "",
+        },
         user_name: &format!("user-{name}"),
         user_password: "user-pass",
         permissions: &every_permission,
