@@ -1,6 +1,7 @@
 //! The running primary: the configuration, the sync engine over its database, and the patient
-//! sync service, opened together. The server hands it to every handler, and the patient sync
-//! service reaches the sync engine through it (its requests to satellites are pushes).
+//! sync service, opened together. The server hands it to every handler; the patient sync
+//! service sees it as its [`crate::patient_sync::Host`] (the engine, through which its requests
+//! to satellites are pushes, and its own state), never as a whole.
 
 use crate::config::Config;
 use crate::domain::ids::SiteId;
@@ -46,5 +47,15 @@ impl Primary {
             engine,
             patients,
         })
+    }
+}
+
+impl crate::patient_sync::Host for Primary {
+    fn engine(&self) -> &SyncEngine {
+        &self.engine
+    }
+
+    fn patients(&self) -> &PatientSync {
+        &self.patients
     }
 }

@@ -6,12 +6,12 @@
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
+use super::Host;
 use crate::patient::ids::{Jpid, PatientId, SourcePid};
 use crate::patient::jobs::{unix_millis_now, JobRecord};
 use crate::patient::metastamp::{Metastamp, SourceSyncState};
 use crate::patient::stamp::StampTime;
 use crate::patient::{completion, SyncError};
-use crate::primary::Primary;
 use crate::store::{Batch, StoredPatientRecord};
 use crate::wire::patient::IngestItem;
 
@@ -42,8 +42,8 @@ pub struct Request {
 }
 
 /// Applies the items a satellite posted (each already checked to be its own patient's).
-pub fn ingest(primary: &Primary, items: &[IngestItem]) -> Result<(IngestOutcome, Vec<Request>)> {
-    let storage = primary.engine.storage();
+pub fn ingest(host: &dyn Host, items: &[IngestItem]) -> Result<(IngestOutcome, Vec<Request>)> {
+    let storage = host.engine().storage();
     let mut outcome = IngestOutcome::default();
     let mut patients: BTreeMap<Jpid, (PatientState, Vec<&IngestItem>)> = BTreeMap::new();
     for item in items {
@@ -63,15 +63,15 @@ pub fn ingest(primary: &Primary, items: &[IngestItem]) -> Result<(IngestOutcome,
     let (now, now_ms) = (StampTime::now(), unix_millis_now());
     for (patient, items) in patients.values_mut() {
         for item in items.iter() {
-            outcome.records += apply_item(primary, &mut batch, patient, item, now)?;
+            outcome.records += apply_item(host, &mut batch, patient, item, now)?;
             outcome.items += 1;
         }
-        requests.extend(ask_new_sources(primary, &mut batch, patient, now_ms));
-        finish(primary, &mut batch, patient, now_ms);
+        requests.extend(ask_new_sources(host, &mut batch, patient, now_ms));
+        finish(host, &mut batch, patient, now_ms);
     }
     storage.commit(batch)?;
     for jpid in patients.keys() {
-        primary.patients.waiters.notify(jpid);
+        host.patients().waiters.notify(jpid);
     }
     Ok((outcome, requests))
 }
@@ -79,13 +79,13 @@ pub fn ingest(primary: &Primary, items: &[IngestItem]) -> Result<(IngestOutcome,
 /// Applies a secondary source's answer to job `job_id` (or its failure, or "nothing here").
 /// An answer to a job that is over (timed out, or the patient cleared) changes nothing.
 pub fn secondary_answer(
-    primary: &Primary,
+    host: &dyn Host,
     jpid: &Jpid,
     pid: &SourcePid,
     job_id: &str,
     answer: std::result::Result<SourceAnswer, FetchError>,
 ) -> Result<Vec<Request>> {
-    let storage = primary.engine.storage();
+    let storage = host.engine().storage();
     let mut patient = PatientState::read(storage, jpid)?;
     if open_job(&patient.jobs, job_id).is_none() {
         return Ok(Vec::new());
@@ -94,7 +94,7 @@ pub fn secondary_answer(
     let mut batch = storage.batch();
     match answer {
         Ok(SourceAnswer::Data(item)) => {
-            apply_item(primary, &mut batch, &mut patient, &item, now)?;
+            apply_item(host, &mut batch, &mut patient, &item, now)?;
             let state = source_mut(&mut patient, pid);
             if state.error().is_none() && !completion::is_source_complete(state) {
                 let lacking = SyncError::new("incomplete", "the answer lacks records its metastamp lists");
@@ -113,16 +113,16 @@ pub fn secondary_answer(
         }
         Err(error) => source_mut(&mut patient, pid).record_error(error.to_sync_error(), now),
     }
-    let requests = ask_new_sources(primary, &mut batch, &mut patient, now_ms);
-    finish(primary, &mut batch, &mut patient, now_ms);
+    let requests = ask_new_sources(host, &mut batch, &mut patient, now_ms);
+    finish(host, &mut batch, &mut patient, now_ms);
     storage.commit(batch)?;
-    primary.patients.waiters.notify(jpid);
+    host.patients().waiters.notify(jpid);
     Ok(requests)
 }
 
 /// Fails job `job_id` with a time-out if it is still open `seconds` after it was asked.
-pub fn source_timed_out(primary: &Primary, jpid: &Jpid, pid: &SourcePid, job_id: &str, seconds: u64) -> Result<()> {
-    let storage = primary.engine.storage();
+pub fn source_timed_out(host: &dyn Host, jpid: &Jpid, pid: &SourcePid, job_id: &str, seconds: u64) -> Result<()> {
+    let storage = host.engine().storage();
     let mut patient = PatientState::read(storage, jpid)?;
     if open_job(&patient.jobs, job_id).is_none() {
         return Ok(());
@@ -131,9 +131,9 @@ pub fn source_timed_out(primary: &Primary, jpid: &Jpid, pid: &SourcePid, job_id:
     let message = format!("{} did not answer within {seconds} s", pid.source());
     source_mut(&mut patient, pid).record_error(SyncError::new("timeout", &message), now);
     let mut batch = storage.batch();
-    finish(primary, &mut batch, &mut patient, now_ms);
+    finish(host, &mut batch, &mut patient, now_ms);
     storage.commit(batch)?;
-    primary.patients.waiters.notify(jpid);
+    host.patients().waiters.notify(jpid);
     Ok(())
 }
 
@@ -155,13 +155,13 @@ pub fn write_plan(patients: &PatientSync, batch: &mut Batch<'_>, patient: &mut P
 /// One item: the identifiers it adds, its demographics, then the source's answer. Returns the
 /// records stored.
 fn apply_item(
-    primary: &Primary,
+    host: &dyn Host,
     batch: &mut Batch<'_>,
     patient: &mut PatientState,
     item: &IngestItem,
     now: StampTime,
 ) -> Result<usize> {
-    let storage = primary.engine.storage();
+    let storage = host.engine().storage();
     if !item.identifiers.is_empty() {
         patient.identifiers = associate(storage, batch, &patient.jpid, &patient.identifiers, &item.identifiers)?;
     }
@@ -215,16 +215,16 @@ fn source_mut<'p>(patient: &'p mut PatientState, pid: &SourcePid) -> &'p mut Sou
 
 /// While a load is open, a source the patient gained (an identifier an answer brought) is asked
 /// under it at once; otherwise the next load asks it.
-fn ask_new_sources(primary: &Primary, batch: &mut Batch<'_>, patient: &mut PatientState, now_ms: u64) -> Vec<Request> {
+fn ask_new_sources(host: &dyn Host, batch: &mut Batch<'_>, patient: &mut PatientState, now_ms: u64) -> Vec<Request> {
     let Some(root) = open_enterprise_job(&patient.jobs) else {
         return Vec::new();
     };
     let Ok(requested_by) = PatientId::parse(&root.patient_identifier.value) else {
         return Vec::new();
     };
-    let config = &primary.patients.config;
-    let sources = primary
-        .engine
+    let config = &host.patients().config;
+    let sources = host
+        .engine()
         .with_directory(|directory| source_pids(&patient.identifiers, config, directory));
     let new: Vec<SourcePid> = sources
         .into_iter()
@@ -236,10 +236,10 @@ fn ask_new_sources(primary: &Primary, batch: &mut Batch<'_>, patient: &mut Patie
         &new,
         &requested_by,
         &Forced::None,
-        primary.patients.limits(),
+        host.patients().limits(),
         now_ms,
     );
-    write_plan(&primary.patients, batch, patient, &plan);
+    write_plan(host.patients(), batch, patient, &plan);
     plan.requests
         .into_iter()
         .map(|(pid, job)| Request {
@@ -251,10 +251,10 @@ fn ask_new_sources(primary: &Primary, batch: &mut Batch<'_>, patient: &mut Patie
 }
 
 /// Closes the jobs the patient's new state finished, and writes its sources.
-fn finish(primary: &Primary, batch: &mut Batch<'_>, patient: &mut PatientState, now_ms: u64) {
+fn finish(host: &dyn Host, batch: &mut Batch<'_>, patient: &mut PatientState, now_ms: u64) {
     let closing = closing_records(&patient.jobs, &patient.sources, now_ms);
     for job in &closing {
-        batch.put_patient_job(&patient.jpid, job, primary.patients.next_micros());
+        batch.put_patient_job(&patient.jpid, job, host.patients().next_micros());
     }
     patient.jobs.extend(closing);
     for state in &patient.sources {

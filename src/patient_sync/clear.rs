@@ -3,11 +3,9 @@
 //! demographics, identifier associations) in one durable write. The satellites' own mSupply data
 //! lives in other column families and is not touched.
 
-use std::sync::Arc;
-
+use super::Shared;
 use crate::patient::ids::{PatientId, SourcePid};
 use crate::patient::jobs::{unix_millis_now, JobRecord, JobType};
-use crate::primary::Primary;
 use crate::wire::patient::not_found_message;
 
 use super::dispatch::tell_sites_to_stop;
@@ -15,8 +13,8 @@ use super::identity::known_jpid;
 use super::state::PatientState;
 use super::{on_writer, PatientSyncError, Result};
 
-pub async fn clear(primary: &Arc<Primary>, pid: PatientId) -> Result<()> {
-    let storage = primary.engine.storage();
+pub async fn clear(host: &Shared, pid: PatientId) -> Result<()> {
+    let storage = host.engine().storage();
     let Some(jpid) = known_jpid(storage, &pid)? else {
         return Err(PatientSyncError::NotFound(not_found_message(&pid.to_string())));
     };
@@ -30,15 +28,15 @@ pub async fn clear(primary: &Arc<Primary>, pid: PatientId) -> Result<()> {
         })
         .collect();
     let request = JobRecord::created(JobType::EnterpriseSync, &jpid, &pid, None, unix_millis_now());
-    tell_sites_to_stop(primary, &request, &sites).await?;
-    on_writer(primary, move |p| {
-        let storage = p.engine.storage();
+    tell_sites_to_stop(host, &request, &sites).await?;
+    on_writer(host, move |p| {
+        let storage = p.engine().storage();
         // Read again on the writer: an answer may have added identifiers meanwhile.
         let identifiers = storage.patient_identifiers(&jpid)?;
         let mut batch = storage.batch();
         batch.clear_patient(&jpid, &identifiers);
         storage.commit(batch)?;
-        p.patients.waiters.notify(&jpid);
+        p.patients().waiters.notify(&jpid);
         Ok(())
     })
     .await

@@ -5,13 +5,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 
+use super::{Host, Shared};
 use crate::domain::record::{PushedRecord, SyncRecord, SyncType};
 use crate::patient::ids::{random_uuid_v4, SourcePid};
 use crate::patient::jobs::JobRecord;
-use crate::primary::Primary;
 use crate::wire::patient::{sync_request_data, SYNC_REQUEST_CLEAR, SYNC_REQUEST_LOAD, SYNC_REQUEST_TABLE};
 
 use super::apply::{self, Request};
@@ -20,44 +19,44 @@ use super::{on_writer, Result};
 
 /// Sends `requests` and arms their time-outs. Boxed because an answer may name new sources,
 /// which are dispatched from the task that applied it.
-pub fn dispatch(primary: Arc<Primary>, requests: Vec<Request>) -> Pin<Box<dyn Future<Output = Result<()>> + Send>> {
+pub fn dispatch(host: Shared, requests: Vec<Request>) -> Pin<Box<dyn Future<Output = Result<()>> + Send>> {
     Box::pin(async move {
-        let timeout = Duration::from_secs(primary.patients.config.source_timeout_seconds);
+        let timeout = Duration::from_secs(host.patients().config.source_timeout_seconds);
         let mut to_sites = Vec::new();
         for request in requests {
-            match secondary_url(&request.pid, &primary.patients.config) {
+            match secondary_url(&request.pid, &host.patients().config) {
                 Some(url) => {
                     let url = url.to_string();
-                    tokio::spawn(fetch(primary.clone(), request, url, timeout));
+                    tokio::spawn(fetch(host.clone(), request, url, timeout));
                 }
                 None => {
-                    if let Some(record) = site_request(&primary, SYNC_REQUEST_LOAD, &request.job, &request.pid) {
+                    if let Some(record) = site_request(&*host, SYNC_REQUEST_LOAD, &request.job, &request.pid) {
                         to_sites.push(record);
                     }
-                    tokio::spawn(expire(primary.clone(), request, timeout));
+                    tokio::spawn(expire(host.clone(), request, timeout));
                 }
             }
         }
-        push(&primary, to_sites).await
+        push(&*host, to_sites).await
     })
 }
 
 /// Queues a `clear` to every satellite in `pids` (the others are ignored).
-pub async fn tell_sites_to_stop(primary: &Arc<Primary>, job: &JobRecord, pids: &[SourcePid]) -> Result<()> {
+pub async fn tell_sites_to_stop(host: &Shared, job: &JobRecord, pids: &[SourcePid]) -> Result<()> {
     let records = pids
         .iter()
-        .filter_map(|pid| site_request(primary, SYNC_REQUEST_CLEAR, job, pid))
+        .filter_map(|pid| site_request(&**host, SYNC_REQUEST_CLEAR, job, pid))
         .collect();
-    push(primary, records).await
+    push(&**host, records).await
 }
 
 /// The request record for the satellite `pid` names, when it exists and hosts a store.
 /// `action` is `SYNC_REQUEST_LOAD` or `SYNC_REQUEST_CLEAR`.
-fn site_request(primary: &Primary, action: &str, job: &JobRecord, pid: &SourcePid) -> Option<PushedRecord> {
+fn site_request(host: &dyn Host, action: &str, job: &JobRecord, pid: &SourcePid) -> Option<PushedRecord> {
     let SourcePid::Site { site, .. } = pid else {
         return None;
     };
-    let store = primary.engine.with_directory(|directory| {
+    let store = host.engine().with_directory(|directory| {
         let id = site_of_code(site, directory)?;
         directory.site(id)?.stores.first().cloned()
     })?;
@@ -79,30 +78,30 @@ fn site_request(primary: &Primary, action: &str, job: &JobRecord, pid: &SourcePi
     ))
 }
 
-async fn push(primary: &Primary, records: Vec<PushedRecord>) -> Result<()> {
+async fn push(host: &dyn Host, records: Vec<PushedRecord>) -> Result<()> {
     if records.is_empty() {
         return Ok(());
     }
-    let from = primary.engine.with_directory(|directory| directory.primary());
-    primary.engine.push(from, records).await?;
+    let from = host.engine().with_directory(|directory| directory.primary());
+    host.engine().push(from, records).await?;
     Ok(())
 }
 
-async fn fetch(primary: Arc<Primary>, request: Request, url: String, timeout: Duration) {
-    let answer = primary.patients.secondary.fetch(&url, &request.pid, timeout).await;
+async fn fetch(host: Shared, request: Request, url: String, timeout: Duration) {
+    let answer = host.patients().secondary.fetch(&url, &request.pid, timeout).await;
     let Request { jpid, pid, job } = request;
-    let applied = on_writer(&primary, move |p| {
+    let applied = on_writer(&host, move |p| {
         apply::secondary_answer(p, &jpid, &pid, &job.job_id, answer)
     })
     .await;
-    follow_up(primary, applied).await;
+    follow_up(host, applied).await;
 }
 
-async fn expire(primary: Arc<Primary>, request: Request, timeout: Duration) {
+async fn expire(host: Shared, request: Request, timeout: Duration) {
     tokio::time::sleep(timeout).await;
     let Request { jpid, pid, job } = request;
     let seconds = timeout.as_secs();
-    let expired = on_writer(&primary, move |p| {
+    let expired = on_writer(&host, move |p| {
         apply::source_timed_out(p, &jpid, &pid, &job.job_id, seconds)
     })
     .await;
@@ -111,9 +110,9 @@ async fn expire(primary: Arc<Primary>, request: Request, timeout: Duration) {
     }
 }
 
-async fn follow_up(primary: Arc<Primary>, applied: Result<Vec<Request>>) {
+async fn follow_up(host: Shared, applied: Result<Vec<Request>>) {
     let dispatched = match applied {
-        Ok(requests) => dispatch(primary, requests).await,
+        Ok(requests) => dispatch(host, requests).await,
         Err(error) => Err(error),
     };
     if let Err(error) = dispatched {

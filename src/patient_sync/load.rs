@@ -2,16 +2,15 @@
 //! ask the sources, then wait as the caller asked: not at all, for one source, or for all. The
 //! wait holds no thread (see [`super::waiters`]).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::{Host, Shared};
 use crate::patient::completion::{load_progress, LoadProgress};
 use crate::patient::ids::{Jpid, PatientId};
 use crate::patient::jobs::unix_millis_now;
 use crate::patient::Source;
-use crate::primary::Primary;
 use crate::wire::patient::NOT_YET_ACCESSIBLE;
 
 use super::apply::{write_plan, Request};
@@ -35,19 +34,19 @@ pub enum Wait {
 
 /// `GET load`: the `/status` data once the wait is over; `Failed` on an error where the caller
 /// waited, or when the wait limit passes.
-pub async fn load(primary: &Arc<Primary>, pid: PatientId, forced: Forced, wait: Wait) -> Result<Value> {
-    let (jpid, requests) = on_writer(primary, move |p| start(p, &pid, None, &forced, true)).await?;
-    dispatch(primary.clone(), requests).await?;
+pub async fn load(host: &Shared, pid: PatientId, forced: Forced, wait: Wait) -> Result<Value> {
+    let (jpid, requests) = on_writer(host, move |p| start(p, &pid, None, &forced, true)).await?;
+    dispatch(host.clone(), requests).await?;
     let priority = match &wait {
-        Wait::Not => return current_status(primary, &jpid),
+        Wait::Not => return current_status(&**host, &jpid),
         Wait::For(source) => Some(source.clone()),
         Wait::All => None,
     };
-    let limit = Duration::from_secs(primary.patients.config.wait_limit_seconds);
+    let limit = Duration::from_secs(host.patients().config.wait_limit_seconds);
     let deadline = tokio::time::Instant::now() + limit;
     loop {
-        let mut changed = primary.patients.waiters.subscribe(&jpid);
-        let patient = PatientState::read(primary.engine.storage(), &jpid)?;
+        let mut changed = host.patients().waiters.subscribe(&jpid);
+        let patient = PatientState::read(host.engine().storage(), &jpid)?;
         match load_progress(&patient.sources, priority.as_ref(), &patient.jobs) {
             LoadProgress::Done => return Ok(render(&patient, View::Status)),
             LoadProgress::Failed => return Err(PatientSyncError::Failed),
@@ -66,29 +65,22 @@ pub async fn load(primary: &Arc<Primary>, pid: PatientId, forced: Forced, wait: 
 /// `POST demographics-load`: keeps the demographics (decoded with `dob` as `birthDate`), starts
 /// the sync and answers at once. A patient no source serves is kept all the same: its
 /// demographics are what the primary knows of it.
-pub async fn demographics_load(
-    primary: &Arc<Primary>,
-    pid: PatientId,
-    demographics: Map<String, Value>,
-) -> Result<Value> {
-    let (jpid, requests) = on_writer(primary, move |p| {
-        start(p, &pid, Some(&demographics), &Forced::None, false)
-    })
-    .await?;
-    dispatch(primary.clone(), requests).await?;
-    current_status(primary, &jpid)
+pub async fn demographics_load(host: &Shared, pid: PatientId, demographics: Map<String, Value>) -> Result<Value> {
+    let (jpid, requests) = on_writer(host, move |p| start(p, &pid, Some(&demographics), &Forced::None, false)).await?;
+    dispatch(host.clone(), requests).await?;
+    current_status(&**host, &jpid)
 }
 
 /// Resolves or creates the patient and writes the load's plan, on the patient writer. With
 /// `needs_source`, a patient no source serves is refused (404) and nothing is written.
 fn start(
-    primary: &Primary,
+    host: &dyn Host,
     pid: &PatientId,
     demographics: Option<&Map<String, Value>>,
     forced: &Forced,
     needs_source: bool,
 ) -> Result<(Jpid, Vec<Request>)> {
-    let storage = primary.engine.storage();
+    let storage = host.engine().storage();
     let not_accessible = || PatientSyncError::NotFound(NOT_YET_ACCESSIBLE.to_string());
     let mut patient = match known_jpid(storage, pid)? {
         Some(jpid) => PatientState::read(storage, &jpid)?,
@@ -110,9 +102,9 @@ fn start(
             std::slice::from_ref(pid),
         )?;
     }
-    let config = &primary.patients.config;
-    let sources = primary
-        .engine
+    let config = &host.patients().config;
+    let sources = host
+        .engine()
         .with_directory(|directory| source_pids(&patient.identifiers, config, directory));
     if sources.is_empty() && needs_source {
         return Err(not_accessible());
@@ -125,12 +117,12 @@ fn start(
         &sources,
         pid,
         forced,
-        primary.patients.limits(),
+        host.patients().limits(),
         unix_millis_now(),
     );
-    write_plan(&primary.patients, &mut batch, &mut patient, &plan);
+    write_plan(host.patients(), &mut batch, &mut patient, &plan);
     storage.commit(batch)?;
-    primary.patients.waiters.notify(&patient.jpid);
+    host.patients().waiters.notify(&patient.jpid);
     let requests = plan
         .requests
         .into_iter()
@@ -143,7 +135,7 @@ fn start(
     Ok((patient.jpid, requests))
 }
 
-fn current_status(primary: &Primary, jpid: &Jpid) -> Result<Value> {
-    let patient = PatientState::read(primary.engine.storage(), jpid)?;
+fn current_status(host: &dyn Host, jpid: &Jpid) -> Result<Value> {
+    let patient = PatientState::read(host.engine().storage(), jpid)?;
     Ok(render(&patient, View::Status))
 }

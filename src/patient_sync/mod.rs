@@ -24,8 +24,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::config::PatientConfig;
-use crate::primary::Primary;
 use crate::store::StoreError;
+use crate::sync::SyncEngine;
 use secondary::SecondaryClient;
 use waiters::Waiters;
 
@@ -116,16 +116,26 @@ impl PatientSync {
     }
 }
 
+/// What the patient sync service runs on: the sync engine (its storage, and the queues its
+/// requests to satellites go through) and its own state. The running primary is one
+/// (`primary.rs`); patient sync knows nothing else of it, and imports nothing above itself.
+pub trait Host: Send + Sync + 'static {
+    fn engine(&self) -> &SyncEngine;
+    fn patients(&self) -> &PatientSync;
+}
+
+/// A host shared with the tasks that outlive a call (fetches, time-outs).
+pub type Shared = Arc<dyn Host>;
+
 /// Runs `work` on the patient writer (see [`writer`]), after every change asked for before.
 pub async fn on_writer<T: Send + 'static>(
-    primary: &Arc<Primary>,
-    work: impl FnOnce(&Primary) -> Result<T> + Send + 'static,
+    host: &Shared,
+    work: impl FnOnce(&dyn Host) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let held = primary.clone();
-    primary
-        .patients
+    let held = host.clone();
+    host.patients()
         .writer
-        .run(move || work(&held))
+        .run(move || work(&*held))
         .await
         .ok_or(PatientSyncError::Task)?
 }

@@ -3,12 +3,12 @@
 
 use serde_json::Value;
 
+use super::Host;
 use crate::domain::ids::SiteId;
 use crate::patient::ids::PatientId;
 use crate::patient::operational::{self, Initialisation, TableCounts};
 use crate::patient::stamp::StampTime;
 use crate::patient::status;
-use crate::primary::Primary;
 use crate::wire::patient::{no_operational_status_message, unsynced_message};
 
 use super::identity::{known_jpid, site_code};
@@ -24,8 +24,8 @@ pub enum View {
 }
 
 /// The `data` of a patient view; 404 with "pid … is unsynced" for a patient not kept.
-pub fn patient_view(primary: &Primary, pid: &PatientId, view: View) -> Result<Value> {
-    let storage = primary.engine.storage();
+pub fn patient_view(host: &dyn Host, pid: &PatientId, view: View) -> Result<Value> {
+    let storage = host.engine().storage();
     let Some(jpid) = known_jpid(storage, pid)? else {
         return Err(PatientSyncError::NotFound(unsynced_message(&pid.to_string())));
     };
@@ -45,8 +45,8 @@ pub fn render(patient: &PatientState, view: View) -> Value {
 
 /// The `data` of `/operational-status` for `site`: what its latest initial dump queued per
 /// table against what it has acknowledged. 404 when it never initialised.
-pub fn operational_status(primary: &Primary, site: SiteId) -> Result<Value> {
-    let Some(progress) = primary.engine.dump_progress(site) else {
+pub fn operational_status(host: &dyn Host, site: SiteId) -> Result<Value> {
+    let Some(progress) = host.engine().dump_progress(site) else {
         return Err(PatientSyncError::NotFound(no_operational_status_message(
             site_code(site).as_str(),
         )));

@@ -15,7 +15,7 @@ use crate::primary::Primary;
 use crate::wire::patient::{decode_ingest, ingest_data};
 
 use super::access::caller;
-use super::{Refusal, Reply};
+use super::{host, Refusal, Reply};
 use crate::api::error::ErrorCode;
 
 pub async fn ingest(primary: &Arc<Primary>, call: Call) -> Reply {
@@ -42,8 +42,8 @@ pub async fn ingest(primary: &Arc<Primary>, call: Call) -> Reply {
             ));
         }
     }
-    let (outcome, requests) = on_writer(primary, move |p| apply::ingest(p, &items)).await?;
-    dispatch(primary.clone(), requests).await?;
+    let (outcome, requests) = on_writer(&host(primary), move |p| apply::ingest(p, &items)).await?;
+    dispatch(host(primary), requests).await?;
     Ok((
         StatusCode::OK,
         ingest_data(outcome.items, outcome.records, outcome.ignored),

@@ -14,7 +14,7 @@ use crate::primary::Primary;
 use crate::wire::patient::{decode_demographics_load, invalid_flag_message};
 
 use super::access::caller;
-use super::{pid_parameter, Refusal, Reply};
+use super::{host, pid_parameter, Refusal, Reply};
 
 pub async fn load(primary: &Arc<Primary>, call: Call) -> Reply {
     let caller = caller(primary, &call.headers).await?;
@@ -38,7 +38,7 @@ pub async fn load(primary: &Arc<Primary>, call: Call) -> Reply {
         None => Wait::All,
     };
     caller.require_initialised(primary)?;
-    let status = service::load(primary, pid, forced.unwrap_or_default(), wait).await?;
+    let status = service::load(&host(primary), pid, forced.unwrap_or_default(), wait).await?;
     Ok((StatusCode::CREATED, status))
 }
 
@@ -66,6 +66,6 @@ pub async fn demographics_load(primary: &Arc<Primary>, call: Call) -> Reply {
     caller.require_initialised(primary)?;
     let body = call.body().await.map_err(Refusal::from)?;
     let request = decode_demographics_load(&body).map_err(Refusal::from)?;
-    let status = service::demographics_load(primary, request.patient, request.demographics).await?;
+    let status = service::demographics_load(&host(primary), request.patient, request.demographics).await?;
     Ok((StatusCode::CREATED, status))
 }

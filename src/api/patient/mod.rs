@@ -18,7 +18,7 @@ use crate::api::call::Call;
 use crate::api::error::{ErrorCode, Shape};
 use crate::patient::ids::PatientId;
 use crate::patient_sync::views::View;
-use crate::patient_sync::PatientSyncError;
+use crate::patient_sync::{PatientSyncError, Shared};
 use crate::primary::Primary;
 use crate::wire::patient::{envelope, error_body, load_error_body, malformed_pid_message, MISSING_PID};
 
@@ -87,6 +87,11 @@ impl From<PatientSyncError> for Refusal {
             }
         }
     }
+}
+
+/// The primary as the patient sync service sees it.
+fn host(primary: &Arc<Primary>) -> Shared {
+    primary.clone()
 }
 
 /// A successful reply's status and `data`.

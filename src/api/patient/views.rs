@@ -19,7 +19,7 @@ pub async fn patient(primary: &Arc<Primary>, call: Call, view: View) -> Reply {
     let caller = caller(primary, &call.headers).await?;
     caller.require(READ_PATIENT_RECORD)?;
     let pid = pid_parameter(&call)?;
-    Ok((StatusCode::OK, patient_view(primary, &pid, view)?))
+    Ok((StatusCode::OK, patient_view(&**primary, &pid, view)?))
 }
 
 /// The caller's own site; an administrator, or a user of that site, may name another with
@@ -49,5 +49,5 @@ pub async fn operational(primary: &Arc<Primary>, call: Call) -> Reply {
             named
         }
     };
-    Ok((StatusCode::OK, operational_status(primary, site)?))
+    Ok((StatusCode::OK, operational_status(&**primary, site)?))
 }
