@@ -47,15 +47,7 @@ async fn acknowledged_writes_survive_kill_9() {
     let data = dir.path().join("db");
     std::fs::create_dir_all(&data).unwrap();
     let logins = register_sites(&data, 3);
-    let config = dir.path().join("satsync.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n",
-            data.display()
-        ),
-    )
-    .unwrap();
+    let config = crate::support::write_config(&dir.path().join("satsync.toml"), &data, "");
 
     let server = spawn_server(&config);
     let (a, b, c) = (

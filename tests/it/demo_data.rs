@@ -128,16 +128,11 @@ async fn the_demo_prints_the_configured_patient_path() {
     use std::process::{Command, Stdio};
 
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("satsync.toml");
-    let data = dir.path().join("db");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n[patient]\nbase_path = \"/ehmp/sync\"\n",
-            data.display()
-        ),
-    )
-    .unwrap();
+    let config = crate::support::write_config(
+        &dir.path().join("satsync.toml"),
+        &dir.path().join("db"),
+        "[patient]\nbase_path = \"/ehmp/sync\"\n",
+    );
     /// The demo server, stopped however the test ends.
     struct Running(std::process::Child);
     impl Drop for Running {

@@ -203,19 +203,22 @@ pub fn database_size(dir: &Path) -> u64 {
         .sum()
 }
 
+/// Writes, at `path`, a configuration of a primary listening on an ephemeral port with its
+/// database in `data_dir`, followed by `more` (TOML); returns `path`.
+pub fn write_config(path: &Path, data_dir: &Path, more: &str) -> std::path::PathBuf {
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n{more}",
+        data_dir.display()
+    );
+    std::fs::write(path, text).unwrap();
+    path.to_path_buf()
+}
+
 /// Runs the `satsync` command line with a configuration whose database is `data_dir`; returns
 /// (success, stdout, stderr).
 pub fn satsync_cli(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
     std::fs::create_dir_all(data_dir).unwrap();
-    let config = data_dir.join("satsync-cli.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n",
-            data_dir.display()
-        ),
-    )
-    .unwrap();
+    let config = write_config(&data_dir.join("satsync-cli.toml"), data_dir, "");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_satsync"))
         .arg("--config")
         .arg(&config)
