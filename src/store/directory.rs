@@ -1,0 +1,92 @@
+//! The directory (sites, stores, users), the satellites' queue states and the skip log.
+
+use rocksdb::IteratorMode;
+
+use super::{cf, corrupt, keys, Batch, Result, Storage};
+use crate::domain::directory::{Directory, Site, Store, User};
+use crate::domain::ids::SiteId;
+
+impl Storage {
+    /// Every site, store and user.
+    pub fn load_directory(&self, primary: SiteId) -> Result<Directory> {
+        let mut directory = Directory::new(primary);
+        for item in self.db.iterator_cf(self.cf(cf::DIRECTORY), IteratorMode::Start) {
+            let (key, value) = item?;
+            let bad = |what: &str| corrupt(cf::DIRECTORY, what);
+            match key.first() {
+                Some(&keys::DIRECTORY_SITE) => {
+                    directory.put_site(serde_json::from_slice::<Site>(&value).map_err(|_| bad("site"))?)
+                }
+                Some(&keys::DIRECTORY_STORE) => {
+                    directory.put_store(serde_json::from_slice::<Store>(&value).map_err(|_| bad("store"))?)
+                }
+                Some(&keys::DIRECTORY_USER) => {
+                    directory.put_user(serde_json::from_slice::<User>(&value).map_err(|_| bad("user"))?)
+                }
+                _ => return Err(bad("unknown key kind")),
+            }
+        }
+        Ok(directory)
+    }
+
+    /// One satellite's stored queue state, undecoded.
+    pub fn site_queue(&self, site: SiteId) -> Result<Option<Vec<u8>>> {
+        Ok(self.db.get_cf(self.cf(cf::SITE_QUEUES), keys::site_queue_key(site))?)
+    }
+
+    /// Every stored satellite queue state, undecoded.
+    pub fn site_queues(&self) -> Result<Vec<(SiteId, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(cf::SITE_QUEUES), IteratorMode::Start) {
+            let (key, value) = item?;
+            let site = keys::parse_site_queue_key(&key).ok_or_else(|| corrupt(cf::SITE_QUEUES, "key"))?;
+            out.push((site, value.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// The skip log of `site`, oldest first.
+    pub fn skips(&self, site: SiteId) -> Result<Vec<String>> {
+        let mut entries = Vec::new();
+        self.scan_prefix(cf::META, &keys::skip_prefix(site), |_, value| {
+            entries.push(String::from_utf8(value.to_vec()).map_err(|_| corrupt(cf::META, "skip log entry"))?);
+            Ok(())
+        })?;
+        Ok(entries)
+    }
+}
+
+impl Batch<'_> {
+    /// One entry of the skip log (see [`keys::skip_key`]); `entry` is the operator-readable text.
+    pub fn put_skip(&mut self, site: SiteId, at_micros: u64, entry: &str) {
+        self.put(cf::META, keys::skip_key(site, at_micros), entry);
+    }
+
+    pub fn put_site_queue(&mut self, site: SiteId, state: &[u8]) {
+        self.put(cf::SITE_QUEUES, keys::site_queue_key(site), state);
+    }
+
+    pub fn put_site(&mut self, site: &Site) {
+        self.put(
+            cf::DIRECTORY,
+            keys::site_key(site.id),
+            serde_json::to_vec(site).expect("sites serialise"),
+        );
+    }
+
+    pub fn put_store(&mut self, store: &Store) {
+        self.put(
+            cf::DIRECTORY,
+            keys::store_key(&store.id),
+            serde_json::to_vec(store).expect("stores serialise"),
+        );
+    }
+
+    pub fn put_user(&mut self, user: &User) {
+        self.put(
+            cf::DIRECTORY,
+            keys::user_key(&user.name),
+            serde_json::to_vec(user).expect("users serialise"),
+        );
+    }
+}
