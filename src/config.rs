@@ -3,7 +3,7 @@
 //! Every key is documented in `configs/satsync.toml`. Loading has no side effects: it reads and
 //! checks, nothing else. The table catalogue (routing, dump order, mobile subset) and the field
 //! catalogue (every table's fields, types, defaults and v1 numbers) live in their own files so
-//! that operators can edit them without touching the server settings.
+//! that operators can edit them without touching the server settings. Depends on `domain` only.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //!
 //! Pure: no I/O, no RocksDB, and no API's JSON shapes (a record's row, the flat object of its
 //! fields, is read and written in `row`). Everything here can be unit- and property-tested
-//! without a server.
+//! without a server. Imports nothing else of the crate.
 
 pub mod credentials;
 pub mod directory;

@@ -7,6 +7,7 @@
 //!
 //! Pure: no I/O, no RocksDB, no HTTP. What will be stored derives serde, so `store/` can persist it
 //! as it is; handlers decode a request, act through the sync layer, and render with [`status`].
+//! Imports nothing else of the crate.
 
 pub mod completion;
 pub mod ids;

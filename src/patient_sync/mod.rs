@@ -7,6 +7,9 @@
 //! ([`writer`]: RocksDB's durable commit waits for the disk), committed in one batch before
 //! anyone is told. The sync core's writer is not involved, except to queue a
 //! `patient_sync_request` to a satellite, which is an ordinary push from the primary itself.
+//!
+//! It runs on a [`Host`] (the sync engine and its own state) and imports neither `primary`,
+//! `api` nor `http`.
 
 pub mod apply;
 pub mod clear;

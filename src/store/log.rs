@@ -147,7 +147,7 @@ pub struct Snapshot<'a> {
 
 impl Snapshot<'_> {
     /// The encoded log entries at `seqs` as they were when the snapshot was taken (decode them
-    /// with [`LogEntry::decode`], or read them in place with [`log_entry::record_view`]).
+    /// with [`LogEntry::decode`], or read them in place with [`super::log_entry::record_view`]).
     pub fn log_values(&self, seqs: &[u64]) -> Result<Vec<Option<Vec<u8>>>> {
         let mut options = rocksdb::ReadOptions::default();
         options.set_snapshot(&self.inner);

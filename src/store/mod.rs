@@ -7,7 +7,7 @@
 //! (with the migrations of older formats) and commits; the reads and writes are by what they
 //! touch: `log.rs` (the log), `indexes.rs` (record positions, pushes, joins, lookups),
 //! `directory.rs` (sites, stores, users, queue states, the skip log), `patient.rs` (patient
-//! sync's families).
+//! sync's families). Depends on `domain` and `patient` (the types it keeps), nothing above.
 
 pub mod cf;
 mod directory;

@@ -1,9 +1,9 @@
 //! Push, pull, acknowledge and initial dump: the sync core every API version shares.
 //!
 //! Reads (`count`, `list`, `find`) run on the caller's thread under a read lock. Every mutation
-//! goes to one writer thread ([`writer`]), which groups the commands waiting for it into one
+//! goes to one writer thread (`writer.rs`), which groups the commands waiting for it into one
 //! durable RocksDB write and then updates the in-memory state. A reply is sent only after the
-//! write is on disk. Must not depend on HTTP or on JSON shapes.
+//! write is on disk. Depends on `domain` and `store` only: no HTTP, no `wire`, no JSON shape.
 
 pub mod dump_progress;
 mod group;

@@ -1,5 +1,7 @@
 //! The formats on the wire ⇄ domain types. Nothing outside this module knows a JSON shape of the
-//! API; record `data` is carried as the raw bytes the satellite sent.
+//! API; record `data` is carried as the raw bytes the satellite sent. Depends on `domain` and
+//! `patient`, and reads the sync core's queued records (`sync::Outgoing`); never `store` (but in
+//! tests), `api` or `http`.
 
 pub mod admin;
 pub mod json;
