@@ -310,6 +310,9 @@ pub fn normalize(table: Option<&TableFields>, pushed: &[u8], rules: ValueRules) 
             whole: false,
         });
     };
+    if let Some(whole) = in_stored_form(table, pushed, rules) {
+        return Ok(Normal { data: None, whole });
+    }
     let mut values: Vec<Option<(Cow<'_, [u8]>, bool)>> = vec![None; table.fields.len()];
     let mut unknown: Vec<(&[u8], &[u8])> = Vec::new();
     // Whether the stored form differs from what was pushed (another name, a converted value, a
@@ -369,6 +372,28 @@ pub fn normalize(table: Option<&TableFields>, pushed: &[u8], rules: ValueRules) 
     }
     out.push(b'}');
     Ok(Normal { data: Some(out), whole })
+}
+
+/// Whether the pushed object is already the stored form of its first fields, in the catalogue's
+/// order (what a satellite that keeps whole rows pushes): then `Some` of whether it is the whole
+/// row, found without the bookkeeping of a full read. `None` as soon as anything differs (a key
+/// out of order, unknown or shared, a value not in its stored form, a value refused, bad JSON):
+/// the full read then decides, and reports the error if there is one.
+fn in_stored_form(table: &TableFields, pushed: &[u8], rules: ValueRules) -> Option<bool> {
+    let mut fields = table.fields.iter();
+    let mut count = 0;
+    for member in Members::new(pushed) {
+        let (key, token) = member.ok()?;
+        let field = fields.next()?;
+        if field.shared_key || field.name.as_bytes() != &key[1..key.len() - 1] {
+            return None;
+        }
+        match to_stored(field.kind, token, &field.default_json, rules).ok()? {
+            Cow::Borrowed(stored) if stored.as_ptr() == token.raw.as_ptr() => count += 1,
+            _ => return None,
+        }
+    }
+    Some(count == table.fields.len())
 }
 
 /// The fields a pushed key writes. Pushes usually list the fields in the catalogue's order, so
