@@ -7,7 +7,7 @@ use super::{Result, SyncEngine, SyncError};
 use crate::domain::dispensing::{DispensedLine, Dispensing, Join};
 use crate::domain::ids::key_form;
 use crate::domain::record::{PushedRecord, SyncRecord, SyncType};
-use crate::domain::row::{string_fields, text_row};
+use crate::domain::row::{text_fields, text_row};
 
 /// Invoice types and statuses that count as dispensed to the patient.
 const CUSTOMER_INVOICE: &str = "ci";
@@ -24,13 +24,16 @@ fn join_id(name_id: &str, store_id: &str) -> String {
     hex::encode_upper(&digest[..16])
 }
 
-/// A stored row, its fields read as text when asked for.
+/// A stored row's fields as text, read in one scan (a stored row holds each key once).
 #[derive(Default)]
-struct Row(Vec<u8>);
+struct Row(Vec<(String, Option<String>)>);
 
 impl Row {
     fn field(&self, name: &str) -> Option<String> {
-        string_fields(&self.0, &[name]).pop().and_then(|(_, value)| value)
+        self.0
+            .iter()
+            .find(|(field, _)| field == name)
+            .and_then(|(_, value)| value.clone())
     }
 
     /// The field's text; empty when it is missing.
@@ -57,7 +60,7 @@ impl SyncEngine {
         let entry = self.storage.current(table, id)?;
         Ok(entry
             .filter(|e| e.record.sync_type.leaves_record())
-            .map(|e| Row(e.record.data)))
+            .map(|e| Row(text_fields(&e.record.data))))
     }
 
     fn person(&self, table: &str, id: &str) -> Result<(String, String)> {

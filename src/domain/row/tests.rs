@@ -243,3 +243,16 @@ proptest::proptest! {
         proptest::prop_assert_eq!(unescape(members[0].1.raw).unwrap(), text);
     }
 }
+
+#[test]
+fn text_fields_reads_every_field_in_order_as_string_fields_reads_one() {
+    let data = br#"{"b":"x\"y","a":5,"c":null,"d":true,"e":{"k":1}}"#;
+    let all = text_fields(data);
+    let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["b", "a", "c", "d", "e"]);
+    for (name, value) in &all {
+        assert_eq!(string_fields(data, &[name]).pop().unwrap().1, *value, "{name}");
+    }
+    assert_eq!(all[0].1.as_deref(), Some("x\"y"));
+    assert!(text_fields(b"[1]").is_empty());
+}
