@@ -4,7 +4,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use satsync::admin::directory::{add_site, add_store, NewStore};
 use satsync::domain::ids::SiteId;
-use satsync::store::Storage;
+use satsync::store::Database;
 use satsync::sync::{Catalogues, ClientKind, SyncEngine};
 use satsync::wire::v2;
 
@@ -31,7 +31,7 @@ fn items(from: usize, count: usize) -> Vec<u8> {
 /// An engine over a fresh database with two sites and `records` central records pushed by the
 /// first; the second site is the reader.
 fn engine(dir: &std::path::Path, records: usize, runtime: &tokio::runtime::Runtime) -> (SyncEngine, SiteId, SiteId) {
-    let storage = Storage::open(dir, 256).unwrap();
+    let storage = Database::open(dir, 256).unwrap();
     let writer = add_site(&storage, PRIMARY, "writer", "pw", None).unwrap().id;
     let reader = add_site(&storage, PRIMARY, "reader", "pw", None).unwrap().id;
     let new = NewStore {
@@ -43,7 +43,8 @@ fn engine(dir: &std::path::Path, records: usize, runtime: &tokio::runtime::Runti
         supplying_store_id: "",
     };
     add_store(&storage, PRIMARY, new).unwrap();
-    let engine = SyncEngine::open(storage, Catalogues::builtin(), PRIMARY).unwrap();
+    let (storage, right) = storage.into_parts();
+    let engine = SyncEngine::open(storage, right, Catalogues::builtin(), PRIMARY).unwrap();
     for start in (0..records).step_by(1000) {
         let batch = v2::decode_push(&items(start, 1000.min(records - start)), usize::MAX).unwrap();
         runtime.block_on(engine.push(writer, batch)).unwrap();

@@ -11,7 +11,7 @@ use satsync::admin::{self, directory::NewStore};
 use satsync::config::Config;
 use satsync::domain::ids::SiteId;
 use satsync::primary::Primary;
-use satsync::store::Storage;
+use satsync::store::Database;
 use satsync::sync::ClientKind;
 
 #[global_allocator]
@@ -418,9 +418,9 @@ fn hash_password() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn open_storage(config: &Config) -> anyhow::Result<Storage> {
+fn open_storage(config: &Config) -> anyhow::Result<Database> {
     std::fs::create_dir_all(&config.storage.data_dir)?;
-    Storage::open(&config.storage.data_dir, config.storage.block_cache_mib).with_context(|| {
+    Database::open(&config.storage.data_dir, config.storage.block_cache_mib).with_context(|| {
         format!(
             "opening {} (is the server running on it?)",
             config.storage.data_dir.display()

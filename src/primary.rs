@@ -34,13 +34,13 @@ impl Primary {
     /// Opens the database named by `config` and starts the sync engine on it.
     pub fn open(config: Config) -> Result<Primary, ServeError> {
         std::fs::create_dir_all(&config.storage.data_dir)?;
-        let storage = Storage::open(&config.storage.data_dir, config.storage.block_cache_mib)?;
+        let (storage, right) = Storage::open(&config.storage.data_dir, config.storage.block_cache_mib)?;
         let catalogues = crate::sync::Catalogues::new(
             config.tables.clone(),
             config.fields.clone(),
             config.records.value_rules(),
         );
-        let engine = SyncEngine::open(storage, catalogues, SiteId(config.server.primary_site_id))?;
+        let engine = SyncEngine::open(storage, right, catalogues, SiteId(config.server.primary_site_id))?;
         let patients = PatientSync::new(config.patient.clone());
         Ok(Primary {
             config,

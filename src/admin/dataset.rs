@@ -12,7 +12,7 @@ use crate::domain::fields::FieldCatalogue;
 use crate::domain::ids::SiteId;
 use crate::domain::row;
 use crate::domain::values::ValueRules;
-use crate::store::Storage;
+use crate::store::{Database, DirectoryReads};
 
 /// The size of a data set (also the command-line flags of `satsync dataset` and the harness).
 #[derive(Debug, Clone, Copy, clap::Args)]
@@ -499,7 +499,7 @@ fn requisition_records(site: usize, count: usize, central: &Central, ids: &mut I
 
 /// Registers the data set's sites, stores and users in one write (the database must hold no
 /// sites), each positioned at the current end of the log.
-pub fn create_sites(storage: &Storage, primary: SiteId, spec: &DatasetSpec) -> Result<()> {
+pub fn create_sites(storage: &Database, primary: SiteId, spec: &DatasetSpec) -> Result<()> {
     if storage.load_directory(primary)?.sites().next().is_some() {
         return Err(AdminError::Invalid(
             "the data set is created on a database without sites".into(),

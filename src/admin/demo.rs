@@ -16,7 +16,7 @@ use super::directory::{add_satellites, declare_client, NewSatellite, NewStore, S
 use super::Result;
 use crate::domain::ids::SiteId;
 use crate::domain::permissions;
-use crate::store::Storage;
+use crate::store::Database;
 use crate::sync::ClientKind;
 
 /// Credentials of one demo satellite, for the operator to point a satellite at.
@@ -48,7 +48,7 @@ const DEMO_SITES: [(&str, ClientKind); 3] = [
 ];
 
 /// Registers the demo sites, stores and users.
-pub fn create_sites(storage: &Storage, primary: SiteId) -> Result<Vec<DemoSite>> {
+pub fn create_sites(storage: &Database, primary: SiteId) -> Result<Vec<DemoSite>> {
     let mut sites: Vec<DemoSite> = Vec::new();
     for (n, (title, client)) in DEMO_SITES.iter().enumerate() {
         let site_name = format!("demo{}", n + 1);

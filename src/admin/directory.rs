@@ -4,12 +4,12 @@ use super::{AdminError, Result};
 use crate::domain::credentials::PasswordHash;
 use crate::domain::directory::{Directory, Site, Store, User};
 use crate::domain::ids::{new_hex_id, SiteId};
-use crate::store::Storage;
+use crate::store::{Database, DirectoryReads, DirectoryWrites, LogReads};
 use crate::sync::site_queue::{ClientKind, SiteQueue};
 
 /// Registers a satellite. Its queue starts at the current end of the log: it receives changes
 /// from now on, and everything else through `initial_dump`.
-pub fn add_site(storage: &Storage, primary: SiteId, name: &str, password: &str, id: Option<u32>) -> Result<Site> {
+pub fn add_site(storage: &Database, primary: SiteId, name: &str, password: &str, id: Option<u32>) -> Result<Site> {
     let directory = storage.load_directory(primary)?;
     check_site_name(&directory, name)?;
     let id = SiteId(id.unwrap_or_else(|| next_free_site_id(&directory)));
@@ -58,7 +58,7 @@ pub struct Satellite {
 /// `site add`, `store add` and `user add` check theirs, against the directory and the satellites
 /// before it in `news`; nothing is written unless every one is valid. Their queues start at the
 /// current end of the log, as `site add`'s do.
-pub fn add_satellites(storage: &Storage, primary: SiteId, news: &[NewSatellite<'_>]) -> Result<Vec<Satellite>> {
+pub fn add_satellites(storage: &Database, primary: SiteId, news: &[NewSatellite<'_>]) -> Result<Vec<Satellite>> {
     let mut directory = storage.load_directory(primary)?;
     let start = SiteQueue::starting_at(storage.next_seq()? - 1).encode();
     let mut batch = storage.batch();
@@ -138,7 +138,7 @@ fn check_permissions(permissions: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn update_site(storage: &Storage, primary: SiteId, name: &str, change: impl FnOnce(&mut Site)) -> Result<Site> {
+fn update_site(storage: &Database, primary: SiteId, name: &str, change: impl FnOnce(&mut Site)) -> Result<Site> {
     let directory = storage.load_directory(primary)?;
     let mut site = directory
         .site_named(name)
@@ -155,7 +155,7 @@ fn update_site(storage: &Storage, primary: SiteId, name: &str, change: impl FnOn
 /// half of transfers, so those sent to its stores are routed to it as they are, never generated
 /// as a mobile half). A site's calls still tell the primary later: the first sync with another
 /// client changes it.
-pub fn declare_client(storage: &Storage, primary: SiteId, name: &str, client: ClientKind) -> Result<Site> {
+pub fn declare_client(storage: &Database, primary: SiteId, name: &str, client: ClientKind) -> Result<Site> {
     let directory = storage.load_directory(primary)?;
     let site = directory
         .site_named(name)
@@ -170,11 +170,11 @@ pub fn declare_client(storage: &Storage, primary: SiteId, name: &str, client: Cl
 }
 
 /// The client each site was declared or last seen with.
-pub fn site_client(storage: &Storage, site: SiteId) -> Result<ClientKind> {
+pub fn site_client(storage: &Database, site: SiteId) -> Result<ClientKind> {
     Ok(site_queue(storage, site)?.client)
 }
 
-fn site_queue(storage: &Storage, site: SiteId) -> Result<SiteQueue> {
+fn site_queue(storage: &Database, site: SiteId) -> Result<SiteQueue> {
     let bytes = storage
         .site_queue(site)?
         .ok_or_else(|| AdminError::Invalid(format!("site {site} has no queue")))?;
@@ -182,17 +182,17 @@ fn site_queue(storage: &Storage, site: SiteId) -> Result<SiteQueue> {
 }
 
 /// Forgets a site's hardware binding, so that the next machine to log in binds it again.
-pub fn reset_hardware(storage: &Storage, primary: SiteId, name: &str) -> Result<Site> {
+pub fn reset_hardware(storage: &Database, primary: SiteId, name: &str) -> Result<Site> {
     update_site(storage, primary, name, |site| site.hardware_id = None)
 }
 
-pub fn set_password(storage: &Storage, primary: SiteId, name: &str, password: &str) -> Result<Site> {
+pub fn set_password(storage: &Database, primary: SiteId, name: &str, password: &str) -> Result<Site> {
     update_site(storage, primary, name, |site| {
         site.password = PasswordHash::from_password(password)
     })
 }
 
-pub fn list_sites(storage: &Storage, primary: SiteId) -> Result<Vec<Site>> {
+pub fn list_sites(storage: &Database, primary: SiteId) -> Result<Vec<Site>> {
     let mut sites: Vec<Site> = storage.load_directory(primary)?.sites().cloned().collect();
     sites.sort_by_key(|s| s.id);
     Ok(sites)
@@ -210,7 +210,7 @@ pub struct NewStore<'a> {
 }
 
 /// Adds a store to a site (a store lives on exactly one site).
-pub fn add_store(storage: &Storage, primary: SiteId, new: NewStore<'_>) -> Result<Store> {
+pub fn add_store(storage: &Database, primary: SiteId, new: NewStore<'_>) -> Result<Store> {
     let directory = storage.load_directory(primary)?;
     let mut site = directory
         .site_named(new.site)
@@ -247,7 +247,7 @@ fn new_store(directory: &Directory, site: SiteId, new: &NewStore<'_>) -> Result<
 
 /// Adds (or replaces) a user who may log in to `stores`.
 pub fn add_user(
-    storage: &Storage,
+    storage: &Database,
     primary: SiteId,
     name: &str,
     password: &str,
@@ -303,7 +303,7 @@ mod tests {
     #[test]
     fn satellites_are_added_together_or_not_at_all() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = Storage::open(dir.path(), 8).unwrap();
+        let storage = Database::open(dir.path(), 8).unwrap();
         let primary = SiteId(1);
         let added = add_satellites(
             &storage,

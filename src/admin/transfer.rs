@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{AdminError, Result};
 use crate::domain::ids::SiteId;
-use crate::store::Storage;
+use crate::store::{LogReads, Storage};
 use crate::sync::SyncEngine;
 use crate::wire::v2;
 

@@ -12,7 +12,7 @@ use crate::patient::jobs::{unix_millis_now, JobRecord};
 use crate::patient::metastamp::{Metastamp, SourceSyncState};
 use crate::patient::stamp::StampTime;
 use crate::patient::{completion, SyncError};
-use crate::store::{Batch, StoredPatientRecord};
+use crate::store::{PatientWrites, StoredPatientRecord};
 use crate::wire::patient::IngestItem;
 
 use super::identity::{associate, known_jpid, source_pids};
@@ -58,7 +58,7 @@ pub fn ingest(host: &dyn Host, items: &[IngestItem]) -> Result<(IngestOutcome, V
             },
         }
     }
-    let mut batch = storage.batch();
+    let mut batch = PatientWrites::new();
     let mut requests = Vec::new();
     let (now, now_ms) = (StampTime::now(), unix_millis_now());
     for (patient, items) in patients.values_mut() {
@@ -69,7 +69,7 @@ pub fn ingest(host: &dyn Host, items: &[IngestItem]) -> Result<(IngestOutcome, V
         requests.extend(ask_new_sources(host, &mut batch, patient, now_ms));
         finish(host, &mut batch, patient, now_ms);
     }
-    storage.commit(batch)?;
+    host.engine().write_patient(batch)?;
     for jpid in patients.keys() {
         host.patients().waiters.notify(jpid);
     }
@@ -91,7 +91,7 @@ pub fn secondary_answer(
         return Ok(Vec::new());
     }
     let (now, now_ms) = (StampTime::now(), unix_millis_now());
-    let mut batch = storage.batch();
+    let mut batch = PatientWrites::new();
     match answer {
         Ok(SourceAnswer::Data(item)) => {
             apply_item(host, &mut batch, &mut patient, &item, now)?;
@@ -115,7 +115,7 @@ pub fn secondary_answer(
     }
     let requests = ask_new_sources(host, &mut batch, &mut patient, now_ms);
     finish(host, &mut batch, &mut patient, now_ms);
-    storage.commit(batch)?;
+    host.engine().write_patient(batch)?;
     host.patients().waiters.notify(jpid);
     Ok(requests)
 }
@@ -130,15 +130,15 @@ pub fn source_timed_out(host: &dyn Host, jpid: &Jpid, pid: &SourcePid, job_id: &
     let (now, now_ms) = (StampTime::now(), unix_millis_now());
     let message = format!("{} did not answer within {seconds} s", pid.source());
     source_mut(&mut patient, pid).record_error(SyncError::new("timeout", &message), now);
-    let mut batch = storage.batch();
+    let mut batch = PatientWrites::new();
     finish(host, &mut batch, &mut patient, now_ms);
-    storage.commit(batch)?;
+    host.engine().write_patient(batch)?;
     host.patients().waiters.notify(jpid);
     Ok(())
 }
 
 /// Writes a load's plan into `batch` and into `patient`.
-pub fn write_plan(patients: &PatientSync, batch: &mut Batch<'_>, patient: &mut PatientState, plan: &Plan) {
+pub fn write_plan(patients: &PatientSync, batch: &mut PatientWrites, patient: &mut PatientState, plan: &Plan) {
     for job in &plan.jobs {
         batch.put_patient_job(&patient.jpid, job, patients.next_micros());
         patient.jobs.push(job.clone());
@@ -156,7 +156,7 @@ pub fn write_plan(patients: &PatientSync, batch: &mut Batch<'_>, patient: &mut P
 /// records stored.
 fn apply_item(
     host: &dyn Host,
-    batch: &mut Batch<'_>,
+    batch: &mut PatientWrites,
     patient: &mut PatientState,
     item: &IngestItem,
     now: StampTime,
@@ -215,7 +215,12 @@ fn source_mut<'p>(patient: &'p mut PatientState, pid: &SourcePid) -> &'p mut Sou
 
 /// While a load is open, a source the patient gained (an identifier an answer brought) is asked
 /// under it at once; otherwise the next load asks it.
-fn ask_new_sources(host: &dyn Host, batch: &mut Batch<'_>, patient: &mut PatientState, now_ms: u64) -> Vec<Request> {
+fn ask_new_sources(
+    host: &dyn Host,
+    batch: &mut PatientWrites,
+    patient: &mut PatientState,
+    now_ms: u64,
+) -> Vec<Request> {
     let Some(root) = open_enterprise_job(&patient.jobs) else {
         return Vec::new();
     };
@@ -251,7 +256,7 @@ fn ask_new_sources(host: &dyn Host, batch: &mut Batch<'_>, patient: &mut Patient
 }
 
 /// Closes the jobs the patient's new state finished, and writes its sources.
-fn finish(host: &dyn Host, batch: &mut Batch<'_>, patient: &mut PatientState, now_ms: u64) {
+fn finish(host: &dyn Host, batch: &mut PatientWrites, patient: &mut PatientState, now_ms: u64) {
     let closing = closing_records(&patient.jobs, &patient.sources, now_ms);
     for job in &closing {
         batch.put_patient_job(&patient.jpid, job, host.patients().next_micros());

@@ -6,6 +6,7 @@
 use super::Shared;
 use crate::patient::ids::{PatientId, SourcePid};
 use crate::patient::jobs::{unix_millis_now, JobRecord, JobType};
+use crate::store::PatientWrites;
 use crate::wire::patient::not_found_message;
 
 use super::dispatch::tell_sites_to_stop;
@@ -33,9 +34,9 @@ pub async fn clear(host: &Shared, pid: PatientId) -> Result<()> {
         let storage = p.engine().storage();
         // Read again on the writer: an answer may have added identifiers meanwhile.
         let identifiers = storage.patient_identifiers(&jpid)?;
-        let mut batch = storage.batch();
+        let mut batch = PatientWrites::new();
         batch.clear_patient(&jpid, &identifiers);
-        storage.commit(batch)?;
+        p.engine().write_patient(batch)?;
         p.patients().waiters.notify(&jpid);
         Ok(())
     })

@@ -7,7 +7,7 @@ use crate::config::PatientConfig;
 use crate::domain::directory::Directory;
 use crate::domain::ids::SiteId;
 use crate::patient::ids::{Jpid, PatientId, SiteCode, SourcePid};
-use crate::store::{Batch, Storage};
+use crate::store::{PatientWrites, Storage};
 
 use super::{PatientSyncError, Result};
 
@@ -82,7 +82,7 @@ pub fn known_jpid(storage: &Storage, pid: &PatientId) -> Result<Option<Jpid>> {
 /// and both patients.
 pub fn associate(
     storage: &Storage,
-    batch: &mut Batch<'_>,
+    batch: &mut PatientWrites,
     jpid: &Jpid,
     current: &[PatientId],
     ids: &[PatientId],

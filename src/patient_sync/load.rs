@@ -11,6 +11,7 @@ use crate::patient::completion::{load_progress, LoadProgress};
 use crate::patient::ids::{Jpid, PatientId};
 use crate::patient::jobs::unix_millis_now;
 use crate::patient::Source;
+use crate::store::PatientWrites;
 use crate::wire::patient::NOT_YET_ACCESSIBLE;
 
 use super::apply::{write_plan, Request};
@@ -92,7 +93,7 @@ fn start(
             jobs: Vec::new(),
         },
     };
-    let mut batch = storage.batch();
+    let mut batch = PatientWrites::new();
     if !matches!(pid, PatientId::Jpid(_)) {
         patient.identifiers = associate(
             storage,
@@ -121,7 +122,7 @@ fn start(
         unix_millis_now(),
     );
     write_plan(host.patients(), &mut batch, &mut patient, &plan);
-    storage.commit(batch)?;
+    host.engine().write_patient(batch)?;
     host.patients().waiters.notify(&patient.jpid);
     let requests = plan
         .requests

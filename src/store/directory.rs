@@ -2,13 +2,13 @@
 
 use rocksdb::IteratorMode;
 
+use super::backend::{DirectoryReads, DirectoryWrites};
 use super::{cf, corrupt, keys, Batch, Result, Storage};
 use crate::domain::directory::{Directory, Site, Store, User};
 use crate::domain::ids::SiteId;
 
-impl Storage {
-    /// Every site, store and user.
-    pub fn load_directory(&self, primary: SiteId) -> Result<Directory> {
+impl DirectoryReads for Storage {
+    fn load_directory(&self, primary: SiteId) -> Result<Directory> {
         let mut directory = Directory::new(primary);
         for item in self.db.iterator_cf(self.cf(cf::DIRECTORY), IteratorMode::Start) {
             let (key, value) = item?;
@@ -29,13 +29,11 @@ impl Storage {
         Ok(directory)
     }
 
-    /// One satellite's stored queue state, undecoded.
-    pub fn site_queue(&self, site: SiteId) -> Result<Option<Vec<u8>>> {
+    fn site_queue(&self, site: SiteId) -> Result<Option<Vec<u8>>> {
         Ok(self.db.get_cf(self.cf(cf::SITE_QUEUES), keys::site_queue_key(site))?)
     }
 
-    /// Every stored satellite queue state, undecoded.
-    pub fn site_queues(&self) -> Result<Vec<(SiteId, Vec<u8>)>> {
+    fn site_queues(&self) -> Result<Vec<(SiteId, Vec<u8>)>> {
         let mut out = Vec::new();
         for item in self.db.iterator_cf(self.cf(cf::SITE_QUEUES), IteratorMode::Start) {
             let (key, value) = item?;
@@ -45,8 +43,7 @@ impl Storage {
         Ok(out)
     }
 
-    /// The skip log of `site`, oldest first.
-    pub fn skips(&self, site: SiteId) -> Result<Vec<String>> {
+    fn skips(&self, site: SiteId) -> Result<Vec<String>> {
         let mut entries = Vec::new();
         self.scan_prefix(cf::META, &keys::skip_prefix(site), |_, value| {
             entries.push(String::from_utf8(value.to_vec()).map_err(|_| corrupt(cf::META, "skip log entry"))?);
@@ -56,17 +53,17 @@ impl Storage {
     }
 }
 
-impl Batch<'_> {
-    /// One entry of the skip log (see [`keys::skip_key`]); `entry` is the operator-readable text.
-    pub fn put_skip(&mut self, site: SiteId, at_micros: u64, entry: &str) {
+impl DirectoryWrites for Batch<'_> {
+    /// Keyed by [`keys::skip_key`].
+    fn put_skip(&mut self, site: SiteId, at_micros: u64, entry: &str) {
         self.put(cf::META, keys::skip_key(site, at_micros), entry);
     }
 
-    pub fn put_site_queue(&mut self, site: SiteId, state: &[u8]) {
+    fn put_site_queue(&mut self, site: SiteId, state: &[u8]) {
         self.put(cf::SITE_QUEUES, keys::site_queue_key(site), state);
     }
 
-    pub fn put_site(&mut self, site: &Site) {
+    fn put_site(&mut self, site: &Site) {
         self.put(
             cf::DIRECTORY,
             keys::site_key(site.id),
@@ -74,7 +71,7 @@ impl Batch<'_> {
         );
     }
 
-    pub fn put_store(&mut self, store: &Store) {
+    fn put_store(&mut self, store: &Store) {
         self.put(
             cf::DIRECTORY,
             keys::store_key(&store.id),
@@ -82,7 +79,7 @@ impl Batch<'_> {
         );
     }
 
-    pub fn put_user(&mut self, user: &User) {
+    fn put_user(&mut self, user: &User) {
         self.put(
             cf::DIRECTORY,
             keys::user_key(&user.name),

@@ -4,10 +4,11 @@
 
 use rocksdb::IteratorMode;
 
+use super::backend::{LogReads, LogSnapshot, LogWrites};
 use super::{cf, corrupt, keys, Batch, LogEntry, Result, Storage};
 
-impl Storage {
-    pub fn next_seq(&self) -> Result<u64> {
+impl LogReads for Storage {
+    fn next_seq(&self) -> Result<u64> {
         match self.db.get_cf(self.cf(cf::META), keys::META_NEXT_SEQ)? {
             Some(bytes) => Ok(u64::from_be_bytes(
                 bytes.as_slice().try_into().map_err(|_| corrupt(cf::META, "next_seq"))?,
@@ -16,8 +17,7 @@ impl Storage {
         }
     }
 
-    /// Log entries that the last write superseded and the next write deletes.
-    pub fn gc_pending(&self) -> Result<Vec<u64>> {
+    fn gc_pending(&self) -> Result<Vec<u64>> {
         let bytes = self
             .db
             .get_cf(self.cf(cf::META), keys::META_GC_PENDING)?
@@ -28,21 +28,37 @@ impl Storage {
             .collect())
     }
 
-    pub fn log_entry(&self, seq: u64) -> Result<Option<LogEntry>> {
+    fn log_entry(&self, seq: u64) -> Result<Option<LogEntry>> {
         match self.db.get_pinned_cf(self.cf(cf::LOG), keys::log_key(seq))? {
             Some(bytes) => Ok(Some(decode_log_entry(seq, &bytes)?)),
             None => Ok(None),
         }
     }
 
-    /// A consistent view of the database as it is now, for reads that must not hold a lock.
-    pub fn snapshot(&self) -> Snapshot<'_> {
-        Snapshot {
-            storage: self,
-            inner: self.db.snapshot(),
+    fn scan_log(&self, mut visit: impl FnMut(u64, LogEntry)) -> Result<()> {
+        let superseded: std::collections::HashSet<u64> = self.gc_pending()?.into_iter().collect();
+        for item in self.db.iterator_cf(self.cf(cf::LOG), IteratorMode::Start) {
+            let (key, value) = item?;
+            let seq = keys::parse_log_key(&key).ok_or_else(|| corrupt(cf::LOG, "key"))?;
+            if superseded.contains(&seq) {
+                continue;
+            }
+            visit(seq, decode_log_entry(seq, &value)?);
         }
+        Ok(())
     }
 
+    /// One multi-get.
+    fn log_entries(&self, seqs: &[u64]) -> Result<Vec<Option<LogEntry>>> {
+        let values = self.log_values_by_key(seqs, &rocksdb::ReadOptions::default())?;
+        seqs.iter()
+            .zip(values)
+            .map(|(seq, v)| v.map(|b| decode_log_entry(*seq, &b)).transpose())
+            .collect()
+    }
+}
+
+impl Storage {
     /// The encoded log entries at `seqs`, in the same order (one multi-get).
     fn log_values_by_key(&self, seqs: &[u64], options: &rocksdb::ReadOptions) -> Result<Vec<Option<Vec<u8>>>> {
         let family = self.cf(cf::LOG);
@@ -86,69 +102,45 @@ impl Storage {
         iter.status()?;
         Ok(out)
     }
-
-    /// Calls `visit` for every current log entry in sequence order (entries already superseded
-    /// and waiting for deletion are skipped).
-    pub fn scan_log(&self, mut visit: impl FnMut(u64, LogEntry)) -> Result<()> {
-        let superseded: std::collections::HashSet<u64> = self.gc_pending()?.into_iter().collect();
-        for item in self.db.iterator_cf(self.cf(cf::LOG), IteratorMode::Start) {
-            let (key, value) = item?;
-            let seq = keys::parse_log_key(&key).ok_or_else(|| corrupt(cf::LOG, "key"))?;
-            if superseded.contains(&seq) {
-                continue;
-            }
-            visit(seq, decode_log_entry(seq, &value)?);
-        }
-        Ok(())
-    }
-
-    /// The log entries at `seqs`, in the same order: one multi-get.
-    pub fn log_entries(&self, seqs: &[u64]) -> Result<Vec<Option<LogEntry>>> {
-        let values = self.log_values_by_key(seqs, &rocksdb::ReadOptions::default())?;
-        seqs.iter()
-            .zip(values)
-            .map(|(seq, v)| v.map(|b| decode_log_entry(*seq, &b)).transpose())
-            .collect()
-    }
-
-    /// The current entry of a record, if it has one.
-    pub fn current(&self, table: &str, record_id: &str) -> Result<Option<LogEntry>> {
-        match self.record_seq(table, record_id)? {
-            Some(seq) => self.log_entry(seq),
-            None => Ok(None),
-        }
-    }
 }
 
-impl Batch<'_> {
-    pub fn put_log(&mut self, seq: u64, entry: &LogEntry) {
+impl LogWrites for Batch<'_> {
+    fn put_log(&mut self, seq: u64, entry: &LogEntry) {
         self.put(cf::LOG, keys::log_key(seq), entry.encode());
     }
 
-    pub fn delete_log(&mut self, seq: u64) {
+    fn delete_log(&mut self, seq: u64) {
         self.delete(cf::LOG, keys::log_key(seq));
     }
 
-    pub fn put_next_seq(&mut self, next: u64) {
+    fn put_next_seq(&mut self, next: u64) {
         self.put(cf::META, keys::META_NEXT_SEQ, next.to_be_bytes());
     }
 
-    pub fn put_gc_pending(&mut self, seqs: &[u64]) {
+    fn put_gc_pending(&mut self, seqs: &[u64]) {
         let bytes: Vec<u8> = seqs.iter().flat_map(|s| s.to_be_bytes()).collect();
         self.put(cf::META, keys::META_GC_PENDING, bytes);
     }
 }
 
-/// A point-in-time view of the database (see [`Storage::snapshot`]).
+/// A point-in-time view of the database (see [`super::SyncStorage::snapshot`]).
 pub struct Snapshot<'a> {
     storage: &'a Storage,
     inner: rocksdb::Snapshot<'a>,
 }
 
 impl Snapshot<'_> {
-    /// The encoded log entries at `seqs` as they were when the snapshot was taken (decode them
-    /// with [`LogEntry::decode`], or read them in place with [`super::log_entry::record_view`]).
-    pub fn log_values(&self, seqs: &[u64]) -> Result<Vec<Option<Vec<u8>>>> {
+    pub(super) fn new(storage: &Storage) -> Snapshot<'_> {
+        Snapshot {
+            storage,
+            inner: storage.db.snapshot(),
+        }
+    }
+}
+
+impl LogSnapshot for Snapshot<'_> {
+    /// Dense runs are read by one scan, others by one multi-get.
+    fn log_values(&self, seqs: &[u64]) -> Result<Vec<Option<Vec<u8>>>> {
         let mut options = rocksdb::ReadOptions::default();
         options.set_snapshot(&self.inner);
         if is_dense(seqs) {
@@ -177,6 +169,7 @@ mod tests {
     use super::*;
     use crate::domain::ids::SiteId;
     use crate::domain::record::{SyncRecord, SyncType};
+    use crate::store::SyncStorage;
 
     fn entry(seq: u64) -> LogEntry {
         LogEntry {
@@ -200,12 +193,12 @@ mod tests {
     #[test]
     fn dense_and_sparse_reads_agree() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = Storage::open(dir.path(), 8).unwrap();
+        let (storage, right) = Storage::open(dir.path(), 8).unwrap();
         let mut batch = storage.batch();
         for seq in (10..400).filter(|s| s % 5 != 0) {
             batch.put_log(seq, &entry(seq));
         }
-        storage.commit(batch).unwrap();
+        storage.commit(&right, batch).unwrap();
         let snapshot = storage.snapshot();
         let cases: Vec<Vec<u64>> = vec![
             (5..420).collect(),

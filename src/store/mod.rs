@@ -1,30 +1,39 @@
 //! The only code that knows RocksDB.
 //!
-//! [`Storage`] offers the narrow set of operations the sync layer needs (read an entry, read a
-//! record's position, write a [`Batch`] durably, scan the log at start-up); nothing above this
-//! module sees a RocksDB type. A second backend implements the same operations. Every key is built
-//! in [`keys`], every column family and all tuning is in [`cf`]. This file opens the database
-//! (with the migrations of older formats) and commits; the reads and writes are by what they
-//! touch: `log.rs` (the log), `indexes.rs` (record positions, pushes, joins, lookups),
+//! [`backend`] says, as traits, what the sync core asks of storage; [`Storage`], the embedded
+//! RocksDB, implements them, and nothing above this module sees a RocksDB type. Every key is
+//! built in [`keys`], every column family and all tuning is in [`cf`]. This file opens the
+//! database (with the migrations of older formats) and commits; the reads and writes are by what
+//! they touch: `log.rs` (the log), `indexes.rs` (record positions, pushes, joins, lookups),
 //! `directory.rs` (sites, stores, users, queue states, the skip log), `patient.rs` (patient
-//! sync's families). Depends on `domain` and `patient` (the types it keeps), nothing above.
+//! sync's families). `conformance.rs` is the suite any backend must pass. Depends on `domain`
+//! and `patient` (the types it keeps), nothing above.
 
+pub mod backend;
 pub mod cf;
+#[cfg(test)]
+mod conformance;
 mod directory;
 mod indexes;
 pub mod keys;
 mod log;
 pub mod log_entry;
+#[cfg(test)]
+mod memory;
 mod patient;
 
 use std::path::Path;
 
 use rocksdb::{Direction, IteratorMode, WriteBatch, WriteOptions, DB};
 
+pub use backend::{
+    DirectoryReads, DirectoryWrites, IndexReads, IndexWrites, LogReads, LogSnapshot, LogWrites, SyncBatch, SyncStorage,
+    WriteRight,
+};
 pub use indexes::seq_if_held_by;
 pub use log::Snapshot;
 pub use log_entry::LogEntry;
-pub use patient::StoredPatientRecord;
+pub use patient::{PatientWrites, StoredPatientRecord};
 
 /// The on-disk format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 2;
@@ -40,6 +49,9 @@ pub enum StoreError {
     /// A write could not be completed; nothing of it was applied.
     #[error("write failed: {0}")]
     WriteFailed(String),
+    /// A commit with the write right of another database; nothing was written.
+    #[error("a commit with another database's write right")]
+    NotTheWriter,
     /// A stored value could not be decoded.
     #[error("corrupt value in {family}: {detail}")]
     Corrupt { family: &'static str, detail: String },
@@ -50,14 +62,18 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// The embedded RocksDB backend.
 pub struct Storage {
     db: DB,
+    /// Which [`WriteRight`] commits here.
+    database: u64,
 }
 
 impl Storage {
-    /// Opens (or creates) the database in `path`, checking its format version.
-    pub fn open(path: &Path, block_cache_mib: usize) -> Result<Storage> {
+    /// Opens (or creates) the database in `path`, checking its format version; returns it with
+    /// the one right to commit to it.
+    pub fn open(path: &Path, block_cache_mib: usize) -> Result<(Storage, WriteRight)> {
         let (options, families) = cf::options(block_cache_mib)?;
         let db = DB::open_cf_descriptors(&options, path, families)?;
-        let storage = Storage { db };
+        let (right, database) = WriteRight::issue();
+        let storage = Storage { db, database };
         match storage.db.get_cf(storage.cf(cf::META), keys::META_FORMAT_VERSION)? {
             Some(bytes) => {
                 let found = u32::from_be_bytes(
@@ -67,7 +83,7 @@ impl Storage {
                         .map_err(|_| corrupt(cf::META, "format version"))?,
                 );
                 if found == 1 {
-                    storage.migrate_record_index()?;
+                    storage.migrate_record_index(&right)?;
                 } else if found != FORMAT_VERSION {
                     return Err(StoreError::FormatVersion { found });
                 }
@@ -79,10 +95,10 @@ impl Storage {
                     keys::META_FORMAT_VERSION,
                     FORMAT_VERSION.to_be_bytes(),
                 );
-                storage.commit(batch)?;
+                storage.commit(&right, batch)?;
             }
         }
-        Ok(storage)
+        Ok((storage, right))
     }
 
     /// Format 1 keyed `record_index` by (table, id) with the seq as value; format 2 keys it by
@@ -90,7 +106,7 @@ impl Storage {
     /// half-way leaves both kinds, and the next open finishes (old keys hold a 0 byte, ids do
     /// not). Where two tables held one id, the older record keeps it: the other stays in the log
     /// and in the queues, no longer found by id, and is named in a warning.
-    fn migrate_record_index(&self) -> Result<()> {
+    fn migrate_record_index(&self, right: &WriteRight) -> Result<()> {
         let family = self.cf(cf::RECORD_INDEX);
         let mut old: Vec<(Vec<u8>, u64)> = Vec::new();
         for item in self.db.iterator_cf(family, IteratorMode::Start) {
@@ -118,7 +134,7 @@ impl Storage {
                 }
                 batch.inner.delete_cf(family, key);
             }
-            self.commit(batch)?;
+            self.commit(right, batch)?;
         }
         let mut batch = self.batch();
         batch.inner.put_cf(
@@ -126,26 +142,11 @@ impl Storage {
             keys::META_FORMAT_VERSION,
             FORMAT_VERSION.to_be_bytes(),
         );
-        self.commit(batch)
+        self.commit(right, batch)
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
         self.db.cf_handle(name).expect("every column family is created on open")
-    }
-
-    pub fn batch(&self) -> Batch<'_> {
-        Batch {
-            storage: self,
-            inner: WriteBatch::default(),
-        }
-    }
-
-    /// Writes `batch` atomically and durably: when this returns, the WAL is on disk.
-    pub fn commit(&self, batch: Batch<'_>) -> Result<()> {
-        let mut options = WriteOptions::default();
-        options.set_sync(true);
-        self.db.write_opt(batch.inner, &options)?;
-        Ok(())
     }
 
     /// Compacts every column family fully. After a bulk load, so that the first satellites do
@@ -183,10 +184,78 @@ fn corrupt(family: &'static str, detail: &str) -> StoreError {
     }
 }
 
-/// Changes written together, atomically, by [`Storage::commit`].
+impl SyncStorage for Storage {
+    type Batch<'a> = Batch<'a>;
+    type Snapshot<'a> = Snapshot<'a>;
+
+    fn batch(&self) -> Batch<'_> {
+        Batch {
+            storage: self,
+            inner: WriteBatch::default(),
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot::new(self)
+    }
+
+    /// When this returns, the WAL is on disk.
+    fn commit(&self, right: &WriteRight, batch: Batch<'_>) -> Result<()> {
+        if !right.is_for(self.database) {
+            return Err(StoreError::NotTheWriter);
+        }
+        let mut options = WriteOptions::default();
+        options.set_sync(true);
+        self.db.write_opt(batch.inner, &options)?;
+        Ok(())
+    }
+}
+
+/// A database opened for the command line while no server runs: its storage and the right to
+/// commit to it, used together (a server's engine takes them apart, keeping the right in its
+/// writer).
+pub struct Database {
+    storage: Storage,
+    right: WriteRight,
+}
+
+impl Database {
+    pub fn open(path: &Path, block_cache_mib: usize) -> Result<Database> {
+        let (storage, right) = Storage::open(path, block_cache_mib)?;
+        Ok(Database { storage, right })
+    }
+
+    pub fn batch(&self) -> Batch<'_> {
+        self.storage.batch()
+    }
+
+    pub fn commit(&self, batch: Batch<'_>) -> Result<()> {
+        self.storage.commit(&self.right, batch)
+    }
+
+    pub fn into_parts(self) -> (Storage, WriteRight) {
+        (self.storage, self.right)
+    }
+}
+
+impl std::ops::Deref for Database {
+    type Target = Storage;
+
+    fn deref(&self) -> &Storage {
+        &self.storage
+    }
+}
+
+/// Changes written together, atomically, by [`SyncStorage::commit`].
 pub struct Batch<'a> {
     storage: &'a Storage,
     inner: WriteBatch,
+}
+
+impl SyncBatch for Batch<'_> {
+    fn put_patient_writes(&mut self, writes: PatientWrites) {
+        self.put_patient_changes(writes);
+    }
 }
 
 impl Batch<'_> {
@@ -210,7 +279,7 @@ mod tests {
     fn a_format_1_record_index_is_rekeyed_by_id() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let storage = Storage::open(dir.path(), 8).unwrap();
+            let (storage, right) = Storage::open(dir.path(), 8).unwrap();
             let family = storage.cf(cf::RECORD_INDEX);
             let mut batch = storage.batch();
             for (table, id, seq) in [
@@ -228,9 +297,9 @@ mod tests {
             batch
                 .inner
                 .put_cf(storage.cf(cf::META), keys::META_FORMAT_VERSION, 1u32.to_be_bytes());
-            storage.commit(batch).unwrap();
+            storage.commit(&right, batch).unwrap();
         }
-        let storage = Storage::open(dir.path(), 8).unwrap();
+        let (storage, _) = Storage::open(dir.path(), 8).unwrap();
         assert_eq!(
             storage.record_seq("item", "A1").unwrap(),
             Some(5),
@@ -255,7 +324,7 @@ mod tests {
         assert_eq!(old_keys, 0, "no key of the old form is left");
         drop(storage);
         let version = {
-            let storage = Storage::open(dir.path(), 8).unwrap();
+            let (storage, _) = Storage::open(dir.path(), 8).unwrap();
             storage
                 .db
                 .get_cf(storage.cf(cf::META), keys::META_FORMAT_VERSION)

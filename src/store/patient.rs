@@ -4,6 +4,9 @@
 //! Every `patient_data` key starts with the JPID, so clearing a patient is one range delete and
 //! can touch nothing else. Values are the patient model's own serde form (JSON), as the model
 //! defines it; this file only decides where each one lives (keys in [`keys`]).
+//!
+//! Patient sync reads here directly, and prepares its changes as [`PatientWrites`], which the
+//! sync writer commits (it holds the only write right).
 
 use serde_json::{Map, Value};
 
@@ -66,7 +69,7 @@ impl Storage {
     }
 
     /// Every job record of the patient, in the order they were written (see
-    /// [`Batch::put_patient_job`]).
+    /// [`PatientWrites::put_patient_job`]).
     pub fn patient_jobs(&self, jpid: &Jpid) -> Result<Vec<JobRecord>> {
         let mut jobs: Vec<JobRecord> = Vec::new();
         self.scan_prefix(cf::PATIENT_DATA, &keys::patient_jobs_prefix(jpid), |_, value| {
@@ -120,13 +123,48 @@ fn encode_json(value: &impl serde::Serialize) -> Vec<u8> {
     serde_json::to_vec(value).expect("patient values serialise")
 }
 
-impl Batch<'_> {
+/// Patient sync's changes to its families, prepared on its own thread and committed by the sync
+/// writer in its next group (see [`super::SyncBatch::put_patient_writes`]).
+#[derive(Debug, Default)]
+pub struct PatientWrites {
+    changes: Vec<Change>,
+}
+
+#[derive(Debug)]
+enum Change {
+    Put(&'static str, Vec<u8>, Vec<u8>),
+    Delete(&'static str, Vec<u8>),
+    /// Every key of the family that starts with the prefix.
+    DeletePrefix(&'static str, Vec<u8>),
+}
+
+impl PatientWrites {
+    pub fn new() -> PatientWrites {
+        PatientWrites::default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    fn put(&mut self, family: &'static str, key: Vec<u8>, value: impl Into<Vec<u8>>) {
+        self.changes.push(Change::Put(family, key, value.into()));
+    }
+
+    fn delete(&mut self, family: &'static str, key: Vec<u8>) {
+        self.changes.push(Change::Delete(family, key));
+    }
+
+    fn delete_prefix(&mut self, family: &'static str, prefix: Vec<u8>) {
+        self.changes.push(Change::DeletePrefix(family, prefix));
+    }
+
     /// Associates `id` with `jpid`: both the identifier → JPID entry and the JPID's own list of
     /// identifiers, which clear reads. Refusing an identifier that belongs to another JPID is the
     /// caller's check (a conflict), made before this write.
     pub fn put_patient_identifier(&mut self, id: &PatientId, jpid: &Jpid) {
         self.put(cf::PATIENT_IDS, keys::patient_id_key(id), jpid.as_str());
-        self.put(cf::PATIENT_IDS, keys::patient_jpid_id_key(jpid, id), []);
+        self.put(cf::PATIENT_IDS, keys::patient_jpid_id_key(jpid, id), Vec::new());
     }
 
     pub fn put_patient_source(&mut self, jpid: &Jpid, state: &SourceSyncState) {
@@ -178,14 +216,25 @@ impl Batch<'_> {
         for id in identifiers {
             self.delete(cf::PATIENT_IDS, keys::patient_id_key(id));
         }
-        self.delete_prefix(cf::PATIENT_IDS, &keys::patient_jpid_ids_prefix(jpid));
-        self.delete_prefix(cf::PATIENT_DATA, &keys::patient_data_prefix(jpid));
+        self.delete_prefix(cf::PATIENT_IDS, keys::patient_jpid_ids_prefix(jpid));
+        self.delete_prefix(cf::PATIENT_DATA, keys::patient_data_prefix(jpid));
     }
+}
 
-    fn delete_prefix(&mut self, family: &str, prefix: &[u8]) {
-        let end = keys::prefix_end(prefix).expect("patient prefixes are ASCII, so they have an end");
-        self.inner
-            .delete_range_cf(self.storage.cf(family), prefix, end.as_slice());
+impl Batch<'_> {
+    /// Adds patient sync's changes to this batch (a prefix deleted as one range delete).
+    pub(super) fn put_patient_changes(&mut self, writes: PatientWrites) {
+        for change in writes.changes {
+            match change {
+                Change::Put(family, key, value) => self.put(family, key, value),
+                Change::Delete(family, key) => self.delete(family, key),
+                Change::DeletePrefix(family, prefix) => {
+                    let end = keys::prefix_end(&prefix).expect("patient prefixes are ASCII, so they have an end");
+                    self.inner
+                        .delete_range_cf(self.storage.cf(family), prefix.as_slice(), end.as_slice());
+                }
+            }
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use super::site_queue::{ClientKind, SiteQueue};
 use super::SyncState;
 use crate::domain::directory::Site;
 use crate::domain::ids::{key_form, SiteId};
-use crate::store::{keys, seq_if_held_by, Batch, LogEntry, Result, Storage};
+use crate::store::{keys, seq_if_held_by, DirectoryWrites, IndexWrites, LogEntry, LogWrites, Result, SyncStorage};
 
 /// A change to the queue index, applied once the group is durable.
 pub enum IndexOp {
@@ -25,10 +25,10 @@ pub enum IndexOp {
 /// What storage holds of records, by record key: (seq, entry), or `None` when absent.
 type StoredRecords = HashMap<Vec<u8>, Option<(u64, LogEntry)>>;
 
-pub struct Group<'a> {
-    pub storage: &'a Storage,
+pub struct Group<'a, S: SyncStorage> {
+    pub storage: &'a S,
     pub state: &'a SyncState,
-    pub batch: Batch<'a>,
+    pub batch: S::Batch<'a>,
     pub next_seq: u64,
     /// Records written by this group: record key → (seq, entry).
     records: HashMap<Vec<u8>, (u64, LogEntry)>,
@@ -53,6 +53,15 @@ pub struct Group<'a> {
     pub sites: HashMap<SiteId, Site>,
 }
 
+/// What a group changes in memory once its batch is durable, and what the next group deletes.
+pub struct GroupOutcome {
+    pub next_seq: u64,
+    pub superseded: Vec<u64>,
+    pub index_ops: Vec<IndexOp>,
+    pub queues: HashMap<SiteId, SiteQueue>,
+    pub sites: HashMap<SiteId, Site>,
+}
+
 pub fn facts(entry: &LogEntry) -> EntryFacts {
     EntryFacts {
         table: entry.record.table.clone(),
@@ -62,8 +71,8 @@ pub fn facts(entry: &LogEntry) -> EntryFacts {
     }
 }
 
-impl<'a> Group<'a> {
-    pub fn new(storage: &'a Storage, state: &'a SyncState, next_seq: u64) -> Group<'a> {
+impl<'a, S: SyncStorage> Group<'a, S> {
+    pub fn new(storage: &'a S, state: &'a SyncState, next_seq: u64) -> Group<'a, S> {
         Group {
             storage,
             state,
@@ -82,6 +91,18 @@ impl<'a> Group<'a> {
             queues: HashMap::new(),
             sites: HashMap::new(),
         }
+    }
+
+    /// The batch to commit, and what to apply once it is durable.
+    pub fn finish(self) -> (S::Batch<'a>, GroupOutcome) {
+        let outcome = GroupOutcome {
+            next_seq: self.next_seq,
+            superseded: self.superseded,
+            index_ops: self.index_ops,
+            queues: self.queues,
+            sites: self.sites,
+        };
+        (self.batch, outcome)
     }
 
     /// The current log entry of a record, with its seq.
@@ -159,12 +180,10 @@ impl<'a> Group<'a> {
     /// entry. Storage does not change until the group commits, so these answers stay true; the
     /// group's own writes are still seen first, through the overlays.
     pub fn prefetch(&mut self, site: SiteId, records: &[(&str, &str, &str)]) -> Result<()> {
-        let pushed_keys: Vec<Vec<u8>> = records
-            .iter()
-            .map(|(sync_id, ..)| keys::pushed_key(site, sync_id))
-            .collect();
+        let sync_ids: Vec<&str> = records.iter().map(|(sync_id, ..)| *sync_id).collect();
+        let pushed = self.storage.pushed_many(site, &sync_ids)?;
+        let pushed_keys = sync_ids.iter().map(|sync_id| keys::pushed_key(site, sync_id));
         let record_keys: Vec<Vec<u8>> = records.iter().map(|(_, t, id)| keys::record_key(t, id)).collect();
-        let pushed = self.storage.pushed_many(&pushed_keys)?;
         let ids: Vec<&str> = records.iter().map(|(_, _, id)| *id).collect();
         let holders = self.storage.record_holders(&ids)?;
         // The one lookup per record answers both: the record's entry (when its own table holds
@@ -181,7 +200,7 @@ impl<'a> Group<'a> {
         }
         let found: Vec<u64> = seqs.iter().flatten().copied().collect();
         let mut entries = self.storage.log_entries(&found)?.into_iter();
-        self.stored_pushed.extend(pushed_keys.into_iter().zip(pushed));
+        self.stored_pushed.extend(pushed_keys.zip(pushed));
         for (key, seq) in record_keys.into_iter().zip(seqs) {
             let current = match seq {
                 Some(seq) => entries.next().flatten().map(|entry| (seq, entry)),
@@ -380,7 +399,7 @@ mod tests {
             queues: HashMap::new(),
         };
         let dir = tempfile::tempdir().unwrap();
-        let storage = Storage::open(dir.path(), 8).unwrap();
+        let (storage, _) = crate::store::Storage::open(dir.path(), 8).unwrap();
         let mut group = Group::new(&storage, &state, 5);
         group.index_ops = vec![
             // Item 2 changed: its old entry goes, the new one comes.

@@ -4,6 +4,8 @@
 //! goes to one writer thread (`writer.rs`), which groups the commands waiting for it into one
 //! durable RocksDB write and then updates the in-memory state. A reply is sent only after the
 //! write is on disk. Depends on `domain` and `store` only: no HTTP, no `wire`, no JSON shape.
+//! The engine is generic over the storage backend (`store::SyncStorage`); the embedded RocksDB
+//! one is the default.
 
 pub mod dump_progress;
 mod group;
@@ -31,7 +33,7 @@ use crate::domain::row;
 use crate::domain::tables::TableCatalogue;
 use crate::domain::values::ValueRules;
 use crate::store::log_entry::record_view;
-use crate::store::{Storage, StoreError};
+use crate::store::{IndexWrites, LogSnapshot, LogWrites, PatientWrites, Storage, StoreError, SyncStorage, WriteRight};
 pub use dump_progress::{DumpProgress, TableProgress};
 use index::QueueIndex;
 pub use lookups::Lookups;
@@ -160,17 +162,18 @@ impl Outgoing {
     }
 }
 
-pub struct SyncEngine {
-    storage: Arc<Storage>,
+pub struct SyncEngine<S: SyncStorage = Storage> {
+    storage: Arc<S>,
     state: Arc<RwLock<SyncState>>,
     catalogues: Arc<Catalogues>,
     writer: writer::WriterHandle,
 }
 
-impl SyncEngine {
+impl<S: SyncStorage> SyncEngine<S> {
     /// Opens the engine over `storage`: finishes any pending log clean-up, loads the directory
-    /// and queue states, rebuilds the queue index from the log, and starts the writer.
-    pub fn open(storage: Storage, catalogues: Catalogues, primary: SiteId) -> Result<SyncEngine> {
+    /// and queue states, rebuilds the queue index from the log, and starts the writer, which
+    /// takes the write right: from then on only it commits.
+    pub fn open(storage: S, right: WriteRight, catalogues: Catalogues, primary: SiteId) -> Result<SyncEngine<S>> {
         let pending = storage.gc_pending()?;
         if !pending.is_empty() {
             let mut batch = storage.batch();
@@ -178,7 +181,7 @@ impl SyncEngine {
                 batch.delete_log(*seq);
             }
             batch.put_gc_pending(&[]);
-            storage.commit(batch)?;
+            storage.commit(&right, batch)?;
         }
         let directory = storage.load_directory(primary)?;
         let mut index = QueueIndex::new(&directory);
@@ -199,17 +202,17 @@ impl SyncEngine {
         if build_lookups {
             let mut batch = storage.batch();
             batch.clear_lookups();
-            storage.commit(batch)?;
+            storage.commit(&right, batch)?;
             for chunk in found.chunks(10_000) {
                 let mut batch = storage.batch();
                 for (table, parent, id) in chunk {
                     batch.put_lookup(table, parent, id);
                 }
-                storage.commit(batch)?;
+                storage.commit(&right, batch)?;
             }
             let mut batch = storage.batch();
             batch.mark_lookups_built(&fingerprint);
-            storage.commit(batch)?;
+            storage.commit(&right, batch)?;
         }
         let mut queues = HashMap::new();
         for (site, bytes) in storage.site_queues()? {
@@ -227,7 +230,7 @@ impl SyncEngine {
             queues,
         }));
         let catalogues = Arc::new(catalogues);
-        let writer = writer::start(storage.clone(), state.clone(), catalogues.clone(), next_seq);
+        let writer = writer::start(storage.clone(), right, state.clone(), catalogues.clone(), next_seq);
         Ok(SyncEngine {
             storage,
             state,
@@ -236,9 +239,16 @@ impl SyncEngine {
         })
     }
 
-    /// The storage under the engine: patient sync keeps its own column families in it.
-    pub fn storage(&self) -> &Arc<Storage> {
+    /// The storage under the engine, to read: patient sync keeps its own data in it. Nothing
+    /// can commit through it (the writer holds the right): changes go through the engine.
+    pub fn storage(&self) -> &Arc<S> {
         &self.storage
+    }
+
+    /// Writes patient sync's changes durably, with the writer's next group. Blocks the calling
+    /// thread: for the patient writer, which runs outside the async runtime.
+    pub fn write_patient(&self, writes: PatientWrites) -> Result<()> {
+        self.writer.patient_writes_blocking(writes)
     }
 
     /// Runs `read` on the directory.
@@ -422,7 +432,7 @@ impl SyncEngine {
     /// Every entry the index named then exists in that snapshot: the writer commits a group
     /// before it updates the index, and deletes superseded entries only in the next group,
     /// after the index stopped naming them. So the lock is not held while reading.
-    fn load(&self, ids: &[OutgoingId], snapshot: &crate::store::Snapshot<'_>) -> Result<Vec<Outgoing>> {
+    fn load(&self, ids: &[OutgoingId], snapshot: &S::Snapshot<'_>) -> Result<Vec<Outgoing>> {
         let seqs: Vec<u64> = ids.iter().map(|id| id.seq()).collect();
         let values = snapshot.log_values(&seqs)?;
         let mut out = Vec::with_capacity(ids.len());

@@ -14,11 +14,12 @@ use super::{Outgoing, Result, SyncEngine};
 use crate::domain::ids::SiteId;
 use crate::domain::row::string_fields;
 use crate::domain::tables::RouteKind;
+use crate::store::SyncStorage;
 
 /// A line of the page and its header: (position in the page, header table, header id).
 type Line = (usize, String, String);
 
-impl SyncEngine {
+impl<S: SyncStorage> SyncEngine<S> {
     /// `records` (the page `ids` loaded), with each header still to come placed before its first
     /// line, and at most `limit` records: a line that no longer fits waits for the next page,
     /// after its header.

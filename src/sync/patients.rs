@@ -8,6 +8,7 @@ use crate::domain::dispensing::{DispensedLine, Dispensing, Join};
 use crate::domain::ids::key_form;
 use crate::domain::record::{PushedRecord, SyncRecord, SyncType};
 use crate::domain::row::{text_fields, text_row};
+use crate::store::SyncStorage;
 
 /// Invoice types and statuses that count as dispensed to the patient.
 const CUSTOMER_INVOICE: &str = "ci";
@@ -51,7 +52,7 @@ impl Row {
     }
 }
 
-impl SyncEngine {
+impl<S: SyncStorage> SyncEngine<S> {
     /// A stored record's current fields, if it exists and is not deleted.
     fn live(&self, table: &str, id: &str) -> Result<Option<Row>> {
         if id.is_empty() {

@@ -14,7 +14,7 @@ use crate::domain::routing::{audiences, Audience, RoutingFacts, RoutingLookup};
 use crate::domain::row::{self, string_fields, NewRow};
 use crate::domain::tables::{RouteKind, TableRoute};
 use crate::domain::values::{civil_from_days, ValueRules};
-use crate::store::{LogEntry, Result, StoreError};
+use crate::store::{LogEntry, Result, StoreError, SyncStorage};
 
 /// How far a move is followed: a header's lines, the records that follow those.
 const MAX_FOLLOW_DEPTH: usize = 3;
@@ -27,13 +27,13 @@ pub struct PushOutcome {
     pub repeated: usize,
 }
 
-struct Lookup<'a> {
-    group: &'a Group<'a>,
+struct Lookup<'a, 'g, S: SyncStorage> {
+    group: &'a Group<'g, S>,
     joined_stores: Vec<StoreKey>,
     parent_audiences: Option<Vec<Audience>>,
 }
 
-impl RoutingLookup for Lookup<'_> {
+impl<S: SyncStorage> RoutingLookup for Lookup<'_, '_, S> {
     fn store_named(&self, name_id: &str) -> Option<StoreKey> {
         self.group.state.directory.store_with_name_id(name_id).cloned()
     }
@@ -53,8 +53,8 @@ impl RoutingLookup for Lookup<'_> {
 
 /// The audiences of a record, and the value of `also` read in the same pass over its data (the
 /// field its lookup needs, so a push parses each record's data once).
-fn route_record(
-    group: &Group<'_>,
+fn route_record<S: SyncStorage>(
+    group: &Group<'_, S>,
     route: &TableRoute,
     record: &SyncRecord,
     also: Option<&str>,
@@ -104,8 +104,8 @@ fn route_record(
 
 /// Applies one push to the group. A push refused (an id another table holds) writes nothing:
 /// the other commands of the group commit as if it had not come.
-pub fn apply_push(
-    group: &mut Group<'_>,
+pub fn apply_push<S: SyncStorage>(
+    group: &mut Group<'_, S>,
     catalogues: &Catalogues,
     site: SiteId,
     records: Vec<PushedRecord>,
@@ -137,7 +137,11 @@ pub fn apply_push(
 /// Refuses a push that would give a record an id another table holds (or that gives one id to
 /// two tables): open-mSupply keys what it receives by id alone, and would lose one of the two.
 /// Records the site pushed before are not checked again (they are skipped).
-fn refuse_shared_ids(group: &Group<'_>, site: SiteId, records: &[PushedRecord]) -> super::Result<()> {
+fn refuse_shared_ids<S: SyncStorage>(
+    group: &Group<'_, S>,
+    site: SiteId,
+    records: &[PushedRecord],
+) -> super::Result<()> {
     // Ids (key form) new in this push → their table.
     let mut new_here: foldhash::HashMap<String, &str> = foldhash::HashMap::default();
     for (n, pushed) in records.iter().enumerate() {
@@ -168,8 +172,8 @@ fn refuse_shared_ids(group: &Group<'_>, site: SiteId, records: &[PushedRecord]) 
 /// Writes one change as its record's new state, from `origin`; returns its sequence number.
 /// For an insert or update, `record.data` holds the fields that change, in the stored form
 /// (`whole_row`: all of them, as a whole row).
-pub(super) fn apply_record(
-    group: &mut Group<'_>,
+pub(super) fn apply_record<S: SyncStorage>(
+    group: &mut Group<'_, S>,
     catalogues: &Catalogues,
     origin: SiteId,
     mut record: SyncRecord,
@@ -254,7 +258,11 @@ pub(super) fn apply_record(
 /// A store's row says which site hosts it, as the directory has it (open-mSupply counts a store
 /// as its own when `sync_id_remote_site` is its site id): whatever was pushed or imported, the
 /// directory decides. A store the directory does not know keeps its value.
-fn hosting_site_into_store_row(group: &Group<'_>, catalogues: &Catalogues, record: &mut SyncRecord) -> Result<()> {
+fn hosting_site_into_store_row<S: SyncStorage>(
+    group: &Group<'_, S>,
+    catalogues: &Catalogues,
+    record: &mut SyncRecord,
+) -> Result<()> {
     let Some(store) = group.state.directory.store(&record.record_id) else {
         return Ok(());
     };
@@ -304,8 +312,8 @@ fn join_of(route: &TableRoute, record: &SyncRecord) -> Option<(String, String)> 
 
 /// Routes the current state of `table` `id` again; if its audiences changed, writes it anew
 /// (from `origin`, or its own origin) and follows the records that follow it.
-fn reroute(
-    group: &mut Group<'_>,
+fn reroute<S: SyncStorage>(
+    group: &mut Group<'_, S>,
     catalogues: &Catalogues,
     table: &str,
     id: &str,
@@ -335,8 +343,8 @@ fn reroute(
 
 /// Routes again the records that follow `table` `id` (its lines, or the records that follow a
 /// name), found through the lookups.
-fn reroute_followers(
-    group: &mut Group<'_>,
+fn reroute_followers<S: SyncStorage>(
+    group: &mut Group<'_, S>,
     catalogues: &Catalogues,
     table: &str,
     id: &str,

@@ -1,4 +1,6 @@
-//! The writer thread: the only place that changes the log, the queues and the directory.
+//! The writer thread: the only place that changes the log, the queues and the directory, and the
+//! only holder of the database's [`WriteRight`]: patient sync's changes come here to be written
+//! too.
 //!
 //! It takes every command waiting (up to a bound), applies them in order to one [`Group`], writes
 //! the group with one synced RocksDB write, updates the in-memory state under the write lock, and
@@ -14,14 +16,14 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
 
 use super::dump_progress::{unix_seconds_now, DumpProgress};
-use super::group::{Group, IndexOp};
+use super::group::{Group, GroupOutcome, IndexOp};
 use super::push::{apply_push, PushOutcome};
 use super::queue_view::{acknowledge, QueueView};
 use super::site_queue::{ClientKind, DumpState, OutgoingId};
 use super::{Catalogues, Result, SyncError, SyncState};
 use crate::domain::ids::SiteId;
 use crate::domain::record::PushedRecord;
-use crate::store::{Storage, StoreError};
+use crate::store::{DirectoryWrites, LogWrites, PatientWrites, StoreError, SyncBatch, SyncStorage, WriteRight};
 
 /// Commands waiting beyond this make senders wait (back-pressure on pushes).
 const QUEUE_BOUND: usize = 1024;
@@ -64,6 +66,11 @@ enum Command {
         at_micros: u64,
         reply: oneshot::Sender<Result<()>>,
     },
+    /// Patient sync's changes, prepared on its own writer thread, written with the group.
+    PatientWrites {
+        writes: PatientWrites,
+        reply: oneshot::Sender<Result<()>>,
+    },
     /// Finish the commands sent before this one, then end. Sent by [`WriterHandle::stop`]:
     /// waiting for the channel to close instead would wait on every request still holding a
     /// sender, and a request suspended on the thread that stops never lets go of it.
@@ -81,8 +88,10 @@ pub struct WriterHandle {
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
-pub fn start(
-    storage: Arc<Storage>,
+/// Starts the writer thread, which takes the database's write right with it.
+pub fn start<S: SyncStorage>(
+    storage: Arc<S>,
+    right: WriteRight,
     state: Arc<RwLock<SyncState>>,
     catalogues: Arc<Catalogues>,
     next_seq: u64,
@@ -90,7 +99,7 @@ pub fn start(
     let (sender, receiver) = mpsc::channel(QUEUE_BOUND);
     let thread = std::thread::Builder::new()
         .name("satsync-writer".into())
-        .spawn(move || run(receiver, &storage, &state, &catalogues, next_seq))
+        .spawn(move || run(receiver, &*storage, &right, &state, &catalogues, next_seq))
         .expect("spawning the writer thread");
     WriterHandle {
         sender: Mutex::new(Some(sender)),
@@ -139,6 +148,17 @@ impl WriterHandle {
         .await
     }
 
+    /// Writes patient sync's changes with the next group, blocking this thread until they are
+    /// durable: for the patient writer, a plain thread outside the async runtime.
+    pub fn patient_writes_blocking(&self, writes: PatientWrites) -> Result<()> {
+        let sender = self.sender.lock().clone().ok_or(SyncError::WriterStopped)?;
+        let (reply, answer) = oneshot::channel();
+        sender
+            .blocking_send(Command::PatientWrites { writes, reply })
+            .map_err(|_| SyncError::WriterStopped)?;
+        answer.blocking_recv().map_err(|_| SyncError::WriterStopped)?
+    }
+
     pub async fn bind_hardware(&self, site: SiteId, hardware_id: String) -> Result<()> {
         self.send(|reply| Command::BindHardware {
             site,
@@ -166,9 +186,10 @@ impl WriterHandle {
     }
 }
 
-fn run(
+fn run<S: SyncStorage>(
     mut receiver: mpsc::Receiver<Command>,
-    storage: &Storage,
+    storage: &S,
+    right: &WriteRight,
     state: &RwLock<SyncState>,
     catalogues: &Catalogues,
     mut next_seq: u64,
@@ -209,22 +230,24 @@ fn run(
         }
         group.batch.put_gc_pending(&group.superseded);
         group.batch.put_next_seq(group.next_seq);
-        let Group {
-            batch,
-            next_seq: group_next,
-            superseded,
-            index_ops,
-            queues,
-            sites,
-            ..
-        } = group;
+        let (batch, outcome) = group.finish();
         let committed = match read_failure {
-            Some(cause) => Err(cause),
-            None => storage.commit(batch),
+            Some(cause) => {
+                drop(batch);
+                Err(cause)
+            }
+            None => storage.commit(right, batch),
         };
         drop(guard);
         match committed {
             Ok(()) => {
+                let GroupOutcome {
+                    next_seq: group_next,
+                    superseded,
+                    index_ops,
+                    queues,
+                    sites,
+                } = outcome;
                 let mut state = state.write();
                 for op in index_ops {
                     match op {
@@ -264,9 +287,13 @@ fn send_reply(reply: Reply) {
     }
 }
 
-fn apply(group: &mut Group<'_>, catalogues: &Catalogues, command: Command) -> Reply {
+fn apply<S: SyncStorage>(group: &mut Group<'_, S>, catalogues: &Catalogues, command: Command) -> Reply {
     match command {
         Command::Stop => unreachable!("the writer loop ends at a stop"),
+        Command::PatientWrites { writes, reply } => {
+            group.batch.put_patient_writes(writes);
+            Reply::Done(reply, Ok(()))
+        }
         Command::Push { site, records, reply } => Reply::Push(reply, apply_push(group, catalogues, site, records)),
         Command::Acknowledge { site, ids, reply } => {
             let mut queue = group.queue(site);
@@ -366,7 +393,7 @@ mod tests {
     #[test]
     fn stop_does_not_wait_for_requests_holding_the_channel() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = Arc::new(Storage::open(dir.path(), 8).unwrap());
+        let (storage, right) = crate::store::Storage::open(dir.path(), 8).unwrap();
         let directory = Directory::new(SiteId(1));
         let state = SyncState {
             index: QueueIndex::new(&directory),
@@ -374,7 +401,8 @@ mod tests {
             queues: Default::default(),
         };
         let handle = start(
-            storage,
+            Arc::new(storage),
+            right,
             Arc::new(RwLock::new(state)),
             Arc::new(Catalogues::builtin()),
             1,

@@ -111,7 +111,7 @@ async fn hardware_binding_is_kept_until_an_operator_resets_it() {
     let other = server.satellite(&logins[0], "v3").with_hardware(Some("tablet-2"));
     assert!(other.site().await.json["error"].is_string());
     server.stop().await;
-    let storage = satsync::store::Storage::open(dir.path(), 16).unwrap();
+    let storage = satsync::store::Database::open(dir.path(), 16).unwrap();
     satsync::admin::directory::reset_hardware(&storage, crate::support::PRIMARY, &logins[0].name).unwrap();
     drop(storage);
     let server = TestServer::start(dir.path()).await;

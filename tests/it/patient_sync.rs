@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::Full;
 use satsync::admin::directory::add_user;
-use satsync::store::Storage;
+use satsync::store::{Database, SyncStorage};
 use serde_json::{json, Value};
 
 use crate::support::client::{basic, http_client, send, HttpClient, Reply};
@@ -27,7 +27,7 @@ const OPERATIONAL: &str = "Operational data has not been fully synchronized for 
 /// Two satellites with the site codes of the spec (9E7A, C877), a clinician who may read and
 /// clear, and a clerk who may only read.
 fn register(dir: &Path) -> Vec<SiteLogin> {
-    let storage = Storage::open(dir, 16).unwrap();
+    let storage = Database::open(dir, 16).unwrap();
     let logins: Vec<SiteLogin> = [(0x9E7A_u32, "site-9e7a"), (0xC877, "site-c877")]
         .into_iter()
         .map(|(id, name)| register_site(&storage, name, Some(id), 0xA000 + u64::from(id)))

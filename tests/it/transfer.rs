@@ -22,7 +22,7 @@ async fn export_then_import_reproduces_the_records() {
     .await;
     server.stop().await;
 
-    let storage = satsync::store::Storage::open(dir.path(), 16).unwrap();
+    let storage = satsync::store::Database::open(dir.path(), 16).unwrap();
     let mut exported = Vec::new();
     assert_eq!(
         satsync::admin::transfer::export(&storage, None, &mut exported).unwrap(),
@@ -70,7 +70,7 @@ async fn export_then_import_reproduces_the_records() {
         (&serde_json::json!("1"), &serde_json::json!("0"))
     );
     let original = {
-        let storage = satsync::store::Storage::open(dir.path(), 16).unwrap();
+        let storage = satsync::store::Database::open(dir.path(), 16).unwrap();
         let mut out = Vec::new();
         satsync::admin::transfer::export(&storage, None, &mut out).unwrap();
         out

@@ -5,12 +5,19 @@ use crate::domain::ids::SiteId;
 use crate::domain::record::{SyncRecord, SyncType};
 use crate::patient::jobs::{JobState, JobType};
 use crate::patient::Source;
-use crate::store::LogEntry;
+use crate::store::{Database, DirectoryWrites, IndexWrites, LogEntry, LogReads, LogWrites, SyncBatch};
 
-fn open() -> (tempfile::TempDir, Storage) {
+fn open() -> (tempfile::TempDir, Database) {
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::open(dir.path(), 8).unwrap();
+    let storage = Database::open(dir.path(), 8).unwrap();
     (dir, storage)
+}
+
+/// Commits patient sync's changes as the sync writer does: in a batch of its own.
+fn commit(storage: &Database, writes: PatientWrites) {
+    let mut batch = storage.batch();
+    batch.put_patient_writes(writes);
+    storage.commit(batch).unwrap();
 }
 
 fn stamp(number: u64) -> StampTime {
@@ -37,8 +44,8 @@ fn record(n: u64) -> StoredPatientRecord {
 
 /// Writes one patient with every kind of key: identifiers, a source state, jobs, demographics,
 /// records.
-fn write_patient(storage: &Storage, jpid: &Jpid, ids: &[&str]) {
-    let mut batch = storage.batch();
+fn write_patient(storage: &Database, jpid: &Jpid, ids: &[&str]) {
+    let mut batch = PatientWrites::new();
     for id in ids {
         batch.put_patient_identifier(&pid(id), jpid);
     }
@@ -58,7 +65,7 @@ fn write_patient(storage: &Storage, jpid: &Jpid, ids: &[&str]) {
     );
     let demographics = json!({"givenNames": "PATIENT", "familyName": "EIGHT"});
     batch.put_patient_demographics(jpid, demographics.as_object().unwrap());
-    storage.commit(batch).unwrap();
+    commit(storage, batch);
 }
 
 /// Everything in one column family, for before/after comparisons.
@@ -142,16 +149,16 @@ fn jobs_come_back_in_write_order() {
         (300, hdr.moved_to(JobState::Completed, 4)),
     ];
     // In two batches, the later one first in code order but with later times.
-    let mut batch = storage.batch();
+    let mut batch = PatientWrites::new();
     for (at, job) in &written[2..] {
         batch.put_patient_job(&jpid, job, *at);
     }
-    storage.commit(batch).unwrap();
-    let mut batch = storage.batch();
+    commit(&storage, batch);
+    let mut batch = PatientWrites::new();
     for (at, job) in &written[..2] {
         batch.put_patient_job(&jpid, job, *at);
     }
-    storage.commit(batch).unwrap();
+    commit(&storage, batch);
     let expected: Vec<JobRecord> = written.iter().map(|(_, job)| job.clone()).collect();
     assert_eq!(storage.patient_jobs(&jpid).unwrap(), expected);
     assert!(storage.patient_jobs(&Jpid::generate()).unwrap().is_empty());
@@ -196,9 +203,9 @@ fn clear_removes_one_patient_and_nothing_else() {
 
     let identifiers = storage.patient_identifiers(&cleared).unwrap();
     assert_eq!(identifiers.len(), 3);
-    let mut batch = storage.batch();
+    let mut batch = PatientWrites::new();
     batch.clear_patient(&cleared, &identifiers);
-    storage.commit(batch).unwrap();
+    commit(&storage, batch);
 
     for id in ["9E7A;3", "10108V420871", "HDR;10108V420871"] {
         assert_eq!(storage.patient_jpid(&pid(id)).unwrap(), None, "{id}");

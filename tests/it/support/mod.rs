@@ -18,7 +18,7 @@ use satsync::admin::directory::{add_satellites, NewSatellite, NewStore};
 use satsync::config::Config;
 use satsync::domain::ids::SiteId;
 use satsync::primary::Primary;
-use satsync::store::Storage;
+use satsync::store::Database;
 use tokio::sync::oneshot;
 
 pub use client::Satellite;
@@ -113,7 +113,7 @@ impl TestServer {
     /// does.
     pub async fn demo(data_dir: &Path) -> (TestServer, Vec<satsync::admin::demo::DemoSite>) {
         use satsync::admin::demo;
-        let storage = Storage::open(data_dir, 16).unwrap();
+        let storage = Database::open(data_dir, 16).unwrap();
         let sites = demo::create_sites(&storage, PRIMARY).unwrap();
         drop(storage);
         let server = TestServer::start(data_dir).await;
@@ -151,7 +151,7 @@ impl Drop for TestServer {
 /// Registers `count` satellite sites (ids from 2), each hosting one store, and one user per
 /// store. Must run while no server is open on `data_dir`.
 pub fn register_sites(data_dir: &Path, count: usize) -> Vec<SiteLogin> {
-    let storage = Storage::open(data_dir, 16).unwrap();
+    let storage = Database::open(data_dir, 16).unwrap();
     (0..count)
         .map(|n| register_site(&storage, &format!("site{}", n + 2), None, 0xA000 + n as u64))
         .collect()
@@ -160,7 +160,7 @@ pub fn register_sites(data_dir: &Path, count: usize) -> Vec<SiteLogin> {
 /// Registers one satellite site named `name` (with the id given, or the next free one), hosting
 /// one store whose id is `store` in 32 hex digits, and a user `user-<name>` of that store who
 /// holds every permission.
-pub fn register_site(storage: &Storage, name: &str, id: Option<u32>, store: u64) -> SiteLogin {
+pub fn register_site(storage: &Database, name: &str, id: Option<u32>, store: u64) -> SiteLogin {
     let password = format!("pw-{name}");
     let store_id = format!("{store:032X}");
     let store_name_id = format!("{:032X}", store + 0x1000);
