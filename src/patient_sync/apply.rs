@@ -1,7 +1,7 @@
 //! Applying what sources answer: a satellite's ingested items, a secondary source's reply or
 //! failure, a source's time-out. Each runs on the patient writer (see [`super::on_writer`]), reads
-//! the patients it touches, changes them in one batch, closes the jobs the change finished,
-//! commits durably, and only then wakes the patients' waiters.
+//! the patients it touches, changes them in one `PatientWrites`, closes the jobs the change
+//! finished, has the sync writer commit it durably, and only then wakes the patients' waiters.
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;

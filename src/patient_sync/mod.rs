@@ -4,9 +4,10 @@
 //! they answer, and wakes the `load` calls waiting on a patient.
 //!
 //! Every change of patient state is a read-modify-write on one thread, the patient writer
-//! ([`writer`]: RocksDB's durable commit waits for the disk), committed in one batch before
-//! anyone is told. The sync core's writer is not involved, except to queue a
-//! `patient_sync_request` to a satellite, which is an ordinary push from the primary itself.
+//! ([`writer`]): it reads the patient, prepares its changes as one `PatientWrites`, and hands
+//! them to the sync core's writer (`SyncEngine::write_patient`, the one holder of the write
+//! right), waiting until they are durable before anyone is told. A `patient_sync_request` to a
+//! satellite is an ordinary push from the primary itself.
 //!
 //! It runs on a [`Host`] (the sync engine and its own state) and imports neither `primary`,
 //! `api` nor `http`.
