@@ -1,4 +1,5 @@
-//! The sync core through a real RocksDB: push of a 500-record batch (durable), pull of 500,
+//! The sync core through a real RocksDB: push of a 500-record batch (durable; items, and lines of
+//! one invoice), pull of 500,
 //! acknowledgement of 500 ids, and dump encoding with rayon at 1 and 2 threads.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -22,6 +23,19 @@ fn items(from: usize, count: usize) -> Vec<u8> {
         .map(|n| {
             format!(
                 r#"{{"SyncID":"{n:032X}","RecordType":"item","RecordID":"{n:032X}","SyncType":"U","StoreID":"","Data":{{"ID":"{n:032X}","code":"I{n}","item_name":"Item {n}","type_of":"general","default_pack_size":"1","outer_pack_size":"0","doses":"0","is_vaccine":"false","description":"","strength":"","catalogue_code":"","unit_ID":"0A1B2C3D4E5F60718293A4B5C6D7E8F9","category_ID":"","department_ID":"","cross_ref_item_ID":"","restricted_location_type_ID":"","VEN_category":"","universalcodes_code":"","volume_per_pack":"0","buy_price":"1.50"}}}}"#
+            )
+        })
+        .collect();
+    format!("[{}]", records.join(",")).into_bytes()
+}
+
+/// `count` lines of one invoice (new records: the writer completes them and indexes each under
+/// its invoice), as a satellite pushes a long invoice.
+fn lines_of_one_invoice(from: usize, count: usize) -> Vec<u8> {
+    let records: Vec<String> = (from..from + count)
+        .map(|n| {
+            format!(
+                r#"{{"SyncID":"{n:032X}","RecordType":"trans_line","RecordID":"{n:032X}","SyncType":"U","StoreID":"AAAA","Data":{{"ID":"{n:032X}","transaction_ID":"{from:032X}","item_ID":"0A1B2C3D4E5F60718293A4B5C6D7E8F9","store_ID":"AAAA","quantity":"1","line_number":"{n}"}}}}"#
             )
         })
         .collect();
@@ -85,6 +99,17 @@ fn sync(c: &mut Criterion) {
             || {
                 next += 500;
                 v2::decode_push(&items(next, 500), usize::MAX).unwrap()
+            },
+            |batch| runtime.block_on(engine.push(writer, batch)).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+
+    group.bench_function("push_500_lines_of_one_invoice", |b| {
+        b.iter_batched(
+            || {
+                next += 500;
+                v2::decode_push(&lines_of_one_invoice(next, 500), usize::MAX).unwrap()
             },
             |batch| runtime.block_on(engine.push(writer, batch)).unwrap(),
             BatchSize::SmallInput,

@@ -44,7 +44,9 @@ pub struct Group<'a, S: SyncStorage> {
     /// Of the ids a push asked about, those another table than the record's holds (rare).
     other_holders: HashMap<String, String>,
     joins: HashMap<(String, String), bool>,
-    /// Lookups this group added (`true`) or removed: (table, parent key form) → (id key form, present).
+    /// Lookups this group added (`true`) or removed: (table, parent key form) → every change
+    /// (id key form, present) in order; an id's last change counts. Appended, never searched
+    /// when noted: a push of 500 lines of one invoice notes 500 under one parent.
     lookups: HashMap<(String, String), Vec<(String, bool)>>,
     /// Log entries this group supersedes; deleted by the next group (see ARCHITECTURE.md).
     pub superseded: Vec<u64>,
@@ -237,26 +239,29 @@ impl<'a, S: SyncStorage> Group<'a, S> {
     }
 
     fn note_lookup(&mut self, table: &str, parent_id: &str, record_id: &str, present: bool) {
-        let changes = self
-            .lookups
+        self.lookups
             .entry((table.to_string(), key_form(parent_id)))
-            .or_default();
-        let id = key_form(record_id);
-        changes.retain(|(other, _)| *other != id);
-        changes.push((id, present));
+            .or_default()
+            .push((key_form(record_id), present));
     }
 
     /// The ids (key form) of the `table` records that refer to `parent_id`, this group's changes
-    /// included.
+    /// included: the stored ones this group did not change, then those this group left present,
+    /// in the order of their last change.
     pub fn children(&self, table: &str, parent_id: &str) -> Result<Vec<String>> {
         let mut ids = self.storage.lookup(table, parent_id)?;
         if let Some(changes) = self.lookups.get(&(table.to_string(), key_form(parent_id))) {
-            for (id, present) in changes {
-                ids.retain(|other| other != id);
-                if *present {
-                    ids.push(id.clone());
-                }
-            }
+            let last: HashMap<&str, usize> = changes
+                .iter()
+                .enumerate()
+                .map(|(n, (id, _))| (id.as_str(), n))
+                .collect();
+            ids.retain(|id| !last.contains_key(id.as_str()));
+            let present = changes
+                .iter()
+                .enumerate()
+                .filter(|(n, (id, present))| *present && last[id.as_str()] == *n);
+            ids.extend(present.map(|(_, (id, _))| id.clone()));
         }
         Ok(ids)
     }
@@ -365,6 +370,7 @@ mod tests {
     use crate::domain::directory::{Directory, Store};
     use crate::domain::ids::StoreKey;
     use crate::domain::routing::Audience;
+    use crate::store::{IndexWrites, SyncStorage};
     use crate::sync::index::QueueIndex;
 
     fn facts(table: &str, audience: Audience, exists: bool) -> EntryFacts {
@@ -374,6 +380,38 @@ mod tests {
             audiences: vec![audience],
             exists,
         }
+    }
+
+    /// A group's children of a parent: the stored ones it did not change, then those it left
+    /// present in the order of their last change; an id added and removed again is gone, one
+    /// removed and added again is back.
+    #[test]
+    fn children_are_the_stored_ones_with_the_groups_changes_applied() {
+        let directory = Directory::new(SiteId(1));
+        let state = SyncState {
+            index: QueueIndex::new(&directory),
+            directory,
+            queues: HashMap::new(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (storage, right) = crate::store::Storage::open(dir.path(), 8).unwrap();
+        let mut batch = storage.batch();
+        for line in ["L1", "L2", "L3"] {
+            batch.put_lookup("trans_line", "T1", line);
+        }
+        storage.commit(&right, batch).unwrap();
+        let mut group = Group::new(&storage, &state, 5);
+        group.put_lookup("trans_line", "t1", "L9");
+        group.delete_lookup("trans_line", "T1", "l2");
+        group.put_lookup("trans_line", "T1", "L8");
+        group.delete_lookup("trans_line", "T1", "L9");
+        group.put_lookup("trans_line", "T1", "L2");
+        group.put_lookup("trans_line", "T1", "L7");
+        group.delete_lookup("trans_line", "T1", "L3");
+        group.put_lookup("trans_line", "T2", "L6");
+        assert_eq!(group.children("trans_line", "T1").unwrap(), ["L1", "L8", "L2", "L7"]);
+        assert_eq!(group.children("trans_line", "T2").unwrap(), ["L6"]);
+        assert!(group.children("requisition_line", "T1").unwrap().is_empty());
     }
 
     /// A dump started in the same group as a push counts the push's changes, which the index
