@@ -29,6 +29,9 @@ fn items(from: usize, count: usize) -> Vec<u8> {
     format!("[{}]", records.join(",")).into_bytes()
 }
 
+/// A push body of `count` records numbered from `from`.
+type Records = fn(usize, usize) -> Vec<u8>;
+
 /// `count` lines of one invoice (new records: the writer completes them and indexes each under
 /// its invoice), as a satellite pushes a long invoice.
 fn lines_of_one_invoice(from: usize, count: usize) -> Vec<u8> {
@@ -94,27 +97,22 @@ fn sync(c: &mut Criterion) {
     });
 
     let mut next = 1_000_000;
-    group.bench_function("push_500_durable", |b| {
-        b.iter_batched(
-            || {
-                next += 500;
-                v2::decode_push(&items(next, 500), usize::MAX).unwrap()
-            },
-            |batch| runtime.block_on(engine.push(writer, batch)).unwrap(),
-            BatchSize::SmallInput,
-        )
-    });
-
-    group.bench_function("push_500_lines_of_one_invoice", |b| {
-        b.iter_batched(
-            || {
-                next += 500;
-                v2::decode_push(&lines_of_one_invoice(next, 500), usize::MAX).unwrap()
-            },
-            |batch| runtime.block_on(engine.push(writer, batch)).unwrap(),
-            BatchSize::SmallInput,
-        )
-    });
+    let pushes: [(&str, Records); 2] = [
+        ("push_500_durable", items),
+        ("push_500_lines_of_one_invoice", lines_of_one_invoice),
+    ];
+    for (name, records) in pushes {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    next += 500;
+                    v2::decode_push(&records(next, 500), usize::MAX).unwrap()
+                },
+                |batch| runtime.block_on(engine.push(writer, batch)).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+    }
 
     runtime
         .block_on(engine.initial_dump(reader, false, ClientKind::Current))
