@@ -56,6 +56,33 @@ pub struct Config {
     pub v5: V5Config,
     #[serde(default)]
     pub patient: PatientConfig,
+    #[serde(default)]
+    pub admin: AdminConfig,
+}
+
+/// The admin API: its own listener, so that it is never exposed where satellites connect.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Where the admin API listens; `"off"` serves none.
+    #[serde(deserialize_with = "listen_or_off")]
+    pub listen: Option<SocketAddr>,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 2049))),
+        }
+    }
+}
+
+fn listen_or_off<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<SocketAddr>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    if text == "off" {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
 /// The patient sync ("Group Sync") API: where it is served, how long it waits, and where the
@@ -348,6 +375,7 @@ impl Config {
             v1: V1Config::default(),
             v5: V5Config::default(),
             patient: PatientConfig::default(),
+            admin: AdminConfig::default(),
         }
     }
 
@@ -443,5 +471,21 @@ mod tests {
             )
         };
         assert_eq!(patient(&shipped.patient), patient(&defaults.patient));
+        assert_eq!(shipped.admin.listen, defaults.admin.listen);
+    }
+
+    #[test]
+    fn the_admin_listener_is_an_address_or_off() {
+        let load = |admin: &str| {
+            let text = format!("[server]\nlisten = \"127.0.0.1:1\"\n[storage]\ndata_dir = \"x\"\n{admin}");
+            toml::from_str::<Config>(&text).map(|c| c.admin.listen)
+        };
+        assert_eq!(load("").unwrap(), Some(SocketAddr::from(([127, 0, 0, 1], 2049))));
+        assert_eq!(load("[admin]\nlisten = \"off\"").unwrap(), None);
+        assert_eq!(
+            load("[admin]\nlisten = \"0.0.0.0:9\"").unwrap(),
+            Some(SocketAddr::from(([0, 0, 0, 0], 9)))
+        );
+        assert!(load("[admin]\nlisten = \"nowhere\"").is_err());
     }
 }

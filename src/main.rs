@@ -54,6 +54,9 @@ enum Command {
     /// Users who log in on satellites.
     #[command(subcommand)]
     User(UserCommand),
+    /// Operators: who may use the admin API.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
     /// A satellite's queue: see what blocks it, skip a record it cannot integrate.
     #[command(subcommand)]
     Queue(QueueCommand),
@@ -94,14 +97,6 @@ impl From<ClientArg> for ClientKind {
     }
 }
 
-fn client_name(client: ClientKind) -> &'static str {
-    match client {
-        ClientKind::Current => "mobile",
-        ClientKind::Mobile2017 => "mobile-2017",
-        ClientKind::OpenMsupply => "open-msupply",
-    }
-}
-
 #[derive(Subcommand)]
 enum SiteCommand {
     /// Register a satellite site.
@@ -137,6 +132,20 @@ enum SiteCommand {
         name: String,
         #[arg(long)]
         password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Add an operator. The password is never an argument (it would show in `ps` and in shell
+    /// history): it is asked for at a prompt when standard input is a terminal, otherwise read
+    /// from its first line, or from the environment variable `--password-env` names.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// The environment variable that holds the password.
+        #[arg(long)]
+        password_env: Option<String>,
     },
 }
 
@@ -270,12 +279,12 @@ fn main() -> anyhow::Result<()> {
                 }
                 SiteCommand::SetClient { name, client } => {
                     admin::directory::declare_client(&storage, primary, &name, client.into())?;
-                    println!("{name} runs {}", client_name(client.into()));
+                    println!("{name} runs {}", ClientKind::from(client).name());
                 }
                 SiteCommand::List => {
                     for site in admin::directory::list_sites(&storage, primary)? {
                         let hardware = site.hardware_id.as_deref().unwrap_or("-");
-                        let client = client_name(admin::directory::site_client(&storage, site.id)?);
+                        let client = admin::directory::site_client(&storage, site.id)?.name();
                         println!(
                             "{}\t{}\tstores: {}\thardware: {hardware}\tclient: {client}",
                             site.id,
@@ -326,6 +335,13 @@ fn main() -> anyhow::Result<()> {
             let storage = open_storage(&config)?;
             let user = admin::directory::add_user(&storage, primary, &name, &password, &stores, admin, &permissions)?;
             println!("added user {} ({})", user.name, user.id);
+            Ok(())
+        }
+        Command::Operator(OperatorCommand::Add { name, password_env }) => {
+            let password = read_password(password_env.as_deref(), &format!("password for operator {name}: "))?;
+            let storage = open_storage(&config)?;
+            admin::operators::add_operator(&storage, primary, &name, &password)?;
+            println!("added operator {name}");
             Ok(())
         }
         Command::Queue(command) => offline(&config, |app, runtime| queue_command(app, runtime, command)),
@@ -406,6 +422,25 @@ fn queue_command(app: &Primary, runtime: &tokio::runtime::Runtime, command: Queu
     Ok(())
 }
 
+/// A password from the environment variable `env` names, else from a prompt that does not echo
+/// (standard input a terminal), else from the first line of standard input (a script's pipe).
+fn read_password(env: Option<&str>, prompt: &str) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    let password = match env {
+        Some(variable) => std::env::var(variable).with_context(|| format!("reading the password from ${variable}"))?,
+        None if std::io::stdin().is_terminal() => rpassword::prompt_password(prompt)?,
+        None => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    if password.is_empty() {
+        anyhow::bail!("no password given");
+    }
+    Ok(password)
+}
+
 fn hash_password() -> anyhow::Result<()> {
     let mut password = String::new();
     std::io::stdin().read_line(&mut password)?;
@@ -471,25 +506,57 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
             .await
             .with_context(|| format!("binding {}", config.server.listen))?;
         let address = listener.local_addr()?;
+        let admin_listener = match config.admin.listen {
+            Some(listen) => Some(
+                tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| format!("binding the admin API to {listen} ([admin] listen)"))?,
+            ),
+            None => None,
+        };
         let app = Arc::new(Primary::open(config)?);
         // Tests and scripts read this line to learn the port.
         println!("satsync listening on http://{address}");
+        // One signal stops both listeners.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stopped_admin = stopped.clone();
+        let admin = match admin_listener {
+            Some(listener) => {
+                println!("satsync admin API on http://{}/admin/v1/", listener.local_addr()?);
+                let app = app.clone();
+                Some(tokio::spawn(satsync::http::run_admin(
+                    app,
+                    listener,
+                    wait_for(stopped_admin),
+                )))
+            }
+            None => None,
+        };
         if let Some(sites) = demo {
             print_demo(&address.to_string(), &app.config.patient.base_path, &sites);
         }
-        let shutdown = async {
+        tokio::spawn(async move {
             let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                 .expect("installing a SIGTERM handler");
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {},
                 _ = terminate.recv() => {},
             }
-        };
-        satsync::http::run(app.clone(), listener, shutdown).await?;
+            let _ = stop.send(true);
+        });
+        satsync::http::run(app.clone(), listener, wait_for(stopped)).await?;
+        if let Some(admin) = admin {
+            admin.await??;
+        }
         app.engine.shutdown();
         eprintln!("satsync stopped");
         Ok(())
     })
+}
+
+/// Completes once `stopped` says so (or its sender is gone).
+async fn wait_for(mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
 }
 
 fn print_demo(address: &str, patient_path: &str, sites: &[admin::demo::DemoSite]) {

@@ -39,7 +39,7 @@ pub async fn spawn(satsync: &Path, spec: &DatasetSpec) -> anyhow::Result<Spawned
     std::fs::write(
         &config,
         format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n",
+            "[admin]\nlisten = \"off\"\n[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n",
             data_dir.display()
         ),
     )?;

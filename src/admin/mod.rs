@@ -1,4 +1,4 @@
-//! Operator actions on a primary's database: sites, stores and users, bulk import and export,
+//! Operator actions on a primary's database: sites, stores, users and operators, bulk import and export,
 //! unblocking a satellite's queue, and the demo data set. They open the database directly, so the server must not be running on it
 //! (RocksDB allows one process at a time and says so if it is). Depends on `sync`, `store`,
 //! `wire` and `domain`; never on `api` or `http`.
@@ -6,6 +6,7 @@
 pub mod dataset;
 pub mod demo;
 pub mod directory;
+pub mod operators;
 pub mod queue;
 pub mod transfer;
 

@@ -25,6 +25,17 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((name.to_string(), secret.to_string()))
 }
 
+/// The operator the request is authenticated as: HTTP Basic with the operator's plain password.
+/// Only operators: a site's or a user's credentials are refused like wrong ones.
+pub fn authenticate_operator(engine: &SyncEngine, headers: &HeaderMap) -> Result<String, ApiError> {
+    let (name, password) = basic_credentials(headers).ok_or(ApiError::Unauthorized)?;
+    let secret = client_secret(&password);
+    engine
+        .with_directory(|d| d.operator(&name).is_some_and(|o| o.password.verify(&secret)))
+        .then_some(name)
+        .ok_or(ApiError::Unauthorized)
+}
+
 /// The site the request is authenticated as; binds it to its hardware id on first use.
 pub async fn authenticate_site(engine: &SyncEngine, headers: &HeaderMap) -> Result<SiteId, ApiError> {
     let (name, secret) = basic_credentials(headers).ok_or(ApiError::Unauthorized)?;

@@ -2,9 +2,10 @@
 //!
 //! Each layer's errors convert into [`ApiError`] (the sync core's, the decoders', the patient
 //! API's own), whose [`ErrorCode`] is one of a closed set. [`ErrorCode::status`] is the only place
-//! a status is chosen, for each of the three shapes errors are answered in ([`Shape`]): where the
+//! a status is chosen, for each of the four shapes errors are answered in ([`Shape`]): where the
 //! APIs differ, the table says so and why. The renderers are `ApiError::body` (v1 to v4),
-//! `ApiError::v5_response` (v5, v6) and the patient API's envelope (`wire::patient`).
+//! `ApiError::v5_response` (v5, v6), `ApiError::admin_response` (the admin API) and the patient
+//! API's envelope (`wire::patient`).
 
 use http::StatusCode;
 
@@ -49,6 +50,8 @@ pub enum Shape {
     V5,
     /// The patient API's envelope: `{"data":{"error":{"code","message"}},"status"}`.
     Patient,
+    /// The admin API's: `{"error":{"code","message"}}`, the code [`ErrorCode::name`].
+    Admin,
 }
 
 impl ErrorCode {
@@ -72,6 +75,25 @@ impl ErrorCode {
             ErrorCode::VersionIncompatible | ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::Initialising | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The code's own name, as the admin API answers it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::HardwareMismatch => "hardware_mismatch",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::RecordRefused => "record_refused",
+            ErrorCode::VersionIncompatible => "version_incompatible",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::Initialising => "initialising",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
         }
     }
 
@@ -165,6 +187,15 @@ impl ApiError {
             crate::wire::v5::error_body(code.v5_code(), &self.to_string()),
         )
     }
+
+    /// The status and body in the admin API's shape, `{"error":{"code":…,"message":…}}`.
+    pub fn admin_response(&self) -> (StatusCode, Vec<u8>) {
+        let code = self.code();
+        (
+            code.status(Shape::Admin),
+            crate::wire::admin::error_body(code.name(), &self.to_string()),
+        )
+    }
 }
 
 impl From<crate::sync::SyncError> for ApiError {
@@ -221,12 +252,14 @@ mod tests {
     #[test]
     fn the_apis_differ_only_where_mobile_needs_a_200() {
         for code in EVERY_CODE {
-            let (sync, v5, patient) = (
+            let (sync, v5, patient, admin) = (
                 code.status(Shape::Sync),
                 code.status(Shape::V5),
                 code.status(Shape::Patient),
+                code.status(Shape::Admin),
             );
             assert_eq!(v5, patient, "{code:?}");
+            assert_eq!(v5, admin, "{code:?}");
             let mobile_reads_it = matches!(code, ErrorCode::HardwareMismatch | ErrorCode::RecordRefused);
             assert_eq!(sync == StatusCode::OK, mobile_reads_it, "{code:?}");
             if !mobile_reads_it {
@@ -235,6 +268,8 @@ mod tests {
             assert!(v5.is_client_error() || v5.is_server_error(), "{code:?}: {v5}");
         }
         assert_eq!(ErrorCode::HardwareMismatch.status(Shape::V5), StatusCode::UNAUTHORIZED);
+        let names: std::collections::HashSet<&str> = EVERY_CODE.iter().map(|c| c.name()).collect();
+        assert_eq!(names.len(), EVERY_CODE.len(), "every code has a name of its own");
         assert_eq!(
             ErrorCode::Unavailable.status(Shape::Patient),
             StatusCode::SERVICE_UNAVAILABLE

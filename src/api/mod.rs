@@ -1,8 +1,10 @@
-//! One folder per API surface, one thin file per endpoint: authenticate → decode (`wire`) → act
+//! One folder per API surface (the satellites' sync APIs, the patient API, the operators' admin
+//! API), one thin file per endpoint: authenticate → decode (`wire`) → act
 //! (`sync`) → encode (`wire`); and what they share: the request ([`call`]), what a route names
 //! ([`endpoint`]), authentication ([`auth`]) and the error table ([`error`]). No business rule
 //! and no storage type here, and no import of `http`, which calls these handlers.
 
+pub mod admin;
 pub mod auth;
 pub mod call;
 pub mod endpoint;

@@ -46,6 +46,15 @@ pub struct User {
     pub permissions: Vec<String>,
 }
 
+/// A person who administers the primary through its admin API: never a site or a satellite
+/// user (their credentials open nothing there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operator {
+    pub name: String,
+    /// Of the plain password, as [`PasswordHash::from_password`] keeps it.
+    pub password: PasswordHash,
+}
+
 impl Site {
     #[cfg(test)]
     pub fn for_test(id: SiteId, stores: &[&str]) -> Site {
@@ -83,6 +92,7 @@ pub struct Directory {
     stores: HashMap<StoreKey, Store>,
     store_by_name_id: HashMap<String, StoreKey>,
     users: HashMap<String, User>,
+    operators: HashMap<String, Operator>,
 }
 
 impl Directory {
@@ -94,6 +104,7 @@ impl Directory {
             stores: HashMap::new(),
             store_by_name_id: HashMap::new(),
             users: HashMap::new(),
+            operators: HashMap::new(),
         }
     }
 
@@ -153,6 +164,14 @@ impl Directory {
 
     pub fn user(&self, name: &str) -> Option<&User> {
         self.users.get(name)
+    }
+
+    pub fn put_operator(&mut self, operator: Operator) {
+        self.operators.insert(operator.name.clone(), operator);
+    }
+
+    pub fn operator(&self, name: &str) -> Option<&Operator> {
+        self.operators.get(name)
     }
 
     /// The store keys a site hosts.

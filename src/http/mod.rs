@@ -1,6 +1,8 @@
 //! The hyper server: accepts connections (bounded, with a header time-out), routes each request
 //! through the one route table to the API handlers, and writes their responses, an error in the
-//! shape of the API its path is under. No business rule lives here. `http` calls `api`; nothing
+//! shape of the API its path is under. Two surfaces, each on its own listener: the satellites'
+//! (the sync APIs and the patient API, [`run`]) and the operators' (the admin API, [`run_admin`]);
+//! neither serves the other's paths. No business rule lives here. `http` calls `api`; nothing
 //! in `api` or below imports `http`.
 
 pub mod router;
@@ -28,11 +30,40 @@ use crate::primary::{Primary, ServeError};
 /// A client has this long to send a request's headers (slow or stalled clients are dropped).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Serves `primary` on `listener` until `shutdown` completes, then lets open requests finish.
+/// What a listener serves.
+#[derive(Debug, Clone, Copy)]
+enum Surface {
+    /// The sync APIs and the patient API.
+    Satellites,
+    /// The admin API.
+    Admin,
+}
+
+/// Serves the satellites' APIs of `primary` on `listener` until `shutdown` completes, then lets
+/// open requests finish.
 pub async fn run(
     primary: Arc<Primary>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    serve(primary, listener, shutdown, Surface::Satellites).await
+}
+
+/// Serves the admin API of `primary` on `listener` (the operators' own address) until
+/// `shutdown` completes.
+pub async fn run_admin(
+    primary: Arc<Primary>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    serve(primary, listener, shutdown, Surface::Admin).await
+}
+
+async fn serve(
+    primary: Arc<Primary>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+    surface: Surface,
 ) -> Result<(), ServeError> {
     let connections = Arc::new(Semaphore::new(primary.config.server.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -56,7 +87,13 @@ pub async fn run(
         let primary = primary.clone();
         let service = service_fn(move |request| {
             let primary = primary.clone();
-            async move { Ok::<_, std::convert::Infallible>(handle(&primary, request).await) }
+            async move {
+                let response = match surface {
+                    Surface::Satellites => handle(&primary, request).await,
+                    Surface::Admin => handle_admin(&primary, request).await,
+                };
+                Ok::<_, std::convert::Infallible>(response)
+            }
         });
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
@@ -102,6 +139,12 @@ async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<
         }
         (Err(error), _) => json_response(error.status(), error.body()),
     }
+}
+
+async fn handle_admin(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let call = Call::new(request, primary.config.limits.max_body_bytes);
+    let (status, body) = crate::api::admin::handle(primary, call).await;
+    json_response(status, body)
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {

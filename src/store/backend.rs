@@ -18,7 +18,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{LogEntry, PatientWrites, Result};
-use crate::domain::directory::{Directory, Site, Store, User};
+use crate::domain::directory::{Directory, Operator, Site, Store, User};
 use crate::domain::ids::SiteId;
 
 /// The right to commit to one opened database. There is one per open, and nothing outside
@@ -98,9 +98,9 @@ pub trait IndexReads {
     fn patient_stores(&self, name_id: &str) -> Result<Vec<String>>;
 }
 
-/// Sites, stores and users; the satellites' queue states; the skip log.
+/// Sites, stores, users and operators; the satellites' queue states; the skip log.
 pub trait DirectoryReads {
-    /// Every site, store and user.
+    /// Every site, store, user and operator.
     fn load_directory(&self, primary: SiteId) -> Result<Directory>;
     /// One satellite's stored queue state, undecoded.
     fn site_queue(&self, site: SiteId) -> Result<Option<Vec<u8>>>;
@@ -141,6 +141,7 @@ pub trait DirectoryWrites {
     fn put_site(&mut self, site: &Site);
     fn put_store(&mut self, store: &Store);
     fn put_user(&mut self, user: &User);
+    fn put_operator(&mut self, operator: &Operator);
 }
 
 /// Changes written together, atomically, by [`SyncStorage::commit`].

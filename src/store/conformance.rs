@@ -12,7 +12,7 @@ use std::path::Path;
 use super::backend::{DirectoryWrites, IndexWrites, LogSnapshot, LogWrites, SyncBatch, SyncStorage, WriteRight};
 use super::{LogEntry, StoreError};
 use crate::domain::credentials::PasswordHash;
-use crate::domain::directory::{Site, Store, User};
+use crate::domain::directory::{Operator, Site, Store, User};
 use crate::domain::ids::{SiteId, StoreKey};
 use crate::domain::record::{SyncRecord, SyncType};
 use crate::domain::routing::Audience;
@@ -101,6 +101,13 @@ fn user(name: &str) -> User {
     }
 }
 
+fn operator(name: &str) -> Operator {
+    Operator {
+        name: name.to_string(),
+        password: password(),
+    }
+}
+
 fn sorted(mut ids: Vec<String>) -> Vec<String> {
     ids.sort();
     ids
@@ -120,6 +127,7 @@ fn write_one_of_each<S: SyncStorage>(storage: &S, right: &WriteRight) {
     batch.put_site(&site(2));
     batch.put_store(&store(2));
     batch.put_user(&user("nurse"));
+    batch.put_operator(&operator("ops"));
     batch.put_site_queue(SiteId(2), &[1, 2, 3]);
     batch.put_skip(SiteId(2), 1_000, "{\"skipped\":1}");
     batch.put_next_seq(7);
@@ -171,6 +179,9 @@ fn assert_one_of_each<S: SyncStorage>(storage: &S) {
     assert_eq!(directory.site(SiteId(2)), Some(&site(2)));
     assert_eq!(directory.store("S2"), Some(&store(2)));
     assert_eq!(directory.user("nurse"), Some(&user("nurse")));
+    assert_eq!(directory.operator("ops"), Some(&operator("ops")));
+    assert_eq!(directory.user("ops"), None, "an operator is not a user");
+    assert_eq!(directory.operator("nurse"), None, "nor a user an operator");
     assert_eq!(storage.site_queue(SiteId(2)).unwrap(), Some(vec![1, 2, 3]));
     assert_eq!(storage.site_queues().unwrap(), vec![(SiteId(2), vec![1, 2, 3])]);
     assert_eq!(storage.skips(SiteId(2)).unwrap(), vec!["{\"skipped\":1}".to_string()]);

@@ -4,7 +4,7 @@ use rocksdb::IteratorMode;
 
 use super::backend::{DirectoryReads, DirectoryWrites};
 use super::{cf, corrupt, keys, Batch, Result, Storage};
-use crate::domain::directory::{Directory, Site, Store, User};
+use crate::domain::directory::{Directory, Operator, Site, Store, User};
 use crate::domain::ids::SiteId;
 
 impl DirectoryReads for Storage {
@@ -22,6 +22,9 @@ impl DirectoryReads for Storage {
                 }
                 Some(&keys::DIRECTORY_USER) => {
                     directory.put_user(serde_json::from_slice::<User>(&value).map_err(|_| bad("user"))?)
+                }
+                Some(&keys::DIRECTORY_OPERATOR) => {
+                    directory.put_operator(serde_json::from_slice::<Operator>(&value).map_err(|_| bad("operator"))?)
                 }
                 _ => return Err(bad("unknown key kind")),
             }
@@ -84,6 +87,14 @@ impl DirectoryWrites for Batch<'_> {
             cf::DIRECTORY,
             keys::user_key(&user.name),
             serde_json::to_vec(user).expect("users serialise"),
+        );
+    }
+
+    fn put_operator(&mut self, operator: &Operator) {
+        self.put(
+            cf::DIRECTORY,
+            keys::operator_key(&operator.name),
+            serde_json::to_vec(operator).expect("operators serialise"),
         );
     }
 }

@@ -110,6 +110,7 @@ pub fn parse_site_queue_key(key: &[u8]) -> Option<SiteId> {
 pub const DIRECTORY_SITE: u8 = b's';
 pub const DIRECTORY_STORE: u8 = b't';
 pub const DIRECTORY_USER: u8 = b'u';
+pub const DIRECTORY_OPERATOR: u8 = b'o';
 
 pub fn site_key(site: SiteId) -> [u8; 5] {
     let mut key = [DIRECTORY_SITE, 0, 0, 0, 0];
@@ -125,6 +126,12 @@ pub fn store_key(store_id: &str) -> Vec<u8> {
 
 pub fn user_key(name: &str) -> Vec<u8> {
     let mut key = vec![DIRECTORY_USER];
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+pub fn operator_key(name: &str) -> Vec<u8> {
+    let mut key = vec![DIRECTORY_OPERATOR];
     key.extend_from_slice(name.as_bytes());
     key
 }

@@ -17,7 +17,7 @@ use super::backend::{
     WriteRight,
 };
 use super::{LogEntry, PatientWrites, Result, StoreError};
-use crate::domain::directory::{Directory, Site, Store, User};
+use crate::domain::directory::{Directory, Operator, Site, Store, User};
 use crate::domain::ids::{key_form, SiteId};
 
 /// Everything a database holds; ids in key form wherever the contract says they are one id.
@@ -36,6 +36,7 @@ struct Tables {
     sites: BTreeMap<SiteId, Site>,
     stores: BTreeMap<String, Store>,
     users: BTreeMap<String, User>,
+    operators: BTreeMap<String, Operator>,
     queues: BTreeMap<SiteId, Vec<u8>>,
     skips: BTreeMap<(SiteId, u64), String>,
     patient_writes: usize,
@@ -159,6 +160,10 @@ impl DirectoryReads for MemoryStorage {
         tables.sites.values().for_each(|s| directory.put_site(s.clone()));
         tables.stores.values().for_each(|s| directory.put_store(s.clone()));
         tables.users.values().for_each(|u| directory.put_user(u.clone()));
+        tables
+            .operators
+            .values()
+            .for_each(|o| directory.put_operator(o.clone()));
         Ok(directory)
     }
 
@@ -305,6 +310,13 @@ impl DirectoryWrites for MemoryBatch {
         let user = user.clone();
         self.change(move |t| {
             t.users.insert(user.name.clone(), user);
+        });
+    }
+
+    fn put_operator(&mut self, operator: &Operator) {
+        let operator = operator.clone();
+        self.change(move |t| {
+            t.operators.insert(operator.name.clone(), operator);
         });
     }
 }

@@ -347,6 +347,12 @@ impl<S: SyncStorage> SyncEngine<S> {
         self.writer.bind_hardware(site, hardware_id.to_string()).await
     }
 
+    /// The client `site` syncs with, as its queue state says.
+    pub fn client(&self, site: SiteId) -> ClientKind {
+        let state = self.state.read_recursive();
+        state.queues.get(&site).map(|q| q.client).unwrap_or_default()
+    }
+
     pub fn initialisation(&self, site: SiteId) -> Initialisation {
         let state = self.state.read_recursive();
         match state.queues.get(&site) {

@@ -38,6 +38,15 @@ pub enum ClientKind {
 }
 
 impl ClientKind {
+    /// How operators name it (the command line's `--client`, the admin API).
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientKind::Current => "mobile",
+            ClientKind::Mobile2017 => "mobile-2017",
+            ClientKind::OpenMsupply => "open-msupply",
+        }
+    }
+
     fn code(self) -> u8 {
         match self {
             ClientKind::Current => 0,

@@ -1,10 +1,47 @@
 //! What the primary writes for its operators: the skip log's entries (one JSON object per record
-//! an operator removed from a satellite's queue, kept and printed as written).
+//! an operator removed from a satellite's queue, kept and printed as written), and the admin
+//! API's replies (sites as operators see them, errors).
 
+use serde::Serialize;
 use serde_json::json;
 
 use crate::domain::ids::SiteId;
 use crate::domain::record::RecordView;
+
+/// A site as the admin API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteSummary {
+    pub id: u32,
+    pub name: String,
+    /// The ids of the stores it hosts.
+    pub stores: Vec<String>,
+    /// The app it syncs with, as far as the primary knows: `mobile`, `mobile-2017`,
+    /// `open-msupply`.
+    pub client: &'static str,
+    /// The hardware id it is bound to (`msupply-site-uuid`), none before its first sync or after
+    /// a reset.
+    pub hardware_id: Option<String>,
+    /// `new` (never initialised), `initialising` or `initialised`.
+    pub initialisation: &'static str,
+    /// Records waiting in its queue.
+    pub queued: u64,
+}
+
+/// `{"sites":[…]}`.
+pub fn sites_body(sites: &[SiteSummary]) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "sites": sites })).expect("site summaries serialise")
+}
+
+pub fn site_body(site: &SiteSummary) -> Vec<u8> {
+    serde_json::to_vec(site).expect("site summaries serialise")
+}
+
+/// `{"error":{"code":…,"message":…}}`.
+pub fn error_body(code: &str, message: &str) -> Vec<u8> {
+    json!({"error": {"code": code, "message": message}})
+        .to_string()
+        .into_bytes()
+}
 
 /// The skip log's entry for `record`, skipped from `site`'s queue at `at_unix_seconds`.
 pub fn skip_log_entry(

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod admin_api;
 mod bad_input;
 mod config_files;
 mod crash_durability;

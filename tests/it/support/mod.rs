@@ -19,7 +19,7 @@ use satsync::config::Config;
 use satsync::domain::ids::SiteId;
 use satsync::primary::Primary;
 use satsync::store::Database;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 
 pub use client::Satellite;
 
@@ -47,13 +47,15 @@ impl From<&satsync::admin::demo::DemoSite> for SiteLogin {
     }
 }
 
-/// A primary running in this process, stopped when dropped.
+/// A primary running in this process, stopped when dropped: the satellites' listener at
+/// `address`, the admin API's at `admin_address`.
 pub struct TestServer {
     pub address: SocketAddr,
+    pub admin_address: SocketAddr,
     pub data_dir: PathBuf,
     pub primary: Arc<Primary>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    stop: Option<watch::Sender<bool>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl TestServer {
@@ -65,25 +67,40 @@ impl TestServer {
     pub async fn start_with(data_dir: &Path, adjust: impl FnOnce(&mut Config)) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
+        let admin_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let admin_address = admin_listener.local_addr().unwrap();
         let mut config = Config::for_data_dir(address, data_dir.to_path_buf());
+        config.admin.listen = Some(admin_address);
         adjust(&mut config);
         let primary = Arc::new(Primary::open(config).unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
+        let (stop, stopped) = watch::channel(false);
+        let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
         let serving = primary.clone();
-        let task = tokio::spawn(async move {
-            satsync::http::run(serving, listener, async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
+        let satellites = tokio::spawn(satsync::http::run(serving, listener, until_stopped(stopped.clone())));
+        let serving = primary.clone();
+        let admin = tokio::spawn(satsync::http::run_admin(
+            serving,
+            admin_listener,
+            until_stopped(stopped),
+        ));
+        let tasks = [satellites, admin]
+            .into_iter()
+            .map(|task| tokio::spawn(async move { task.await.unwrap().unwrap() }))
+            .collect();
         TestServer {
             address,
+            admin_address,
             data_dir: data_dir.to_path_buf(),
             primary,
             stop: Some(stop),
-            task: Some(task),
+            tasks,
         }
+    }
+
+    pub fn admin_url(&self) -> String {
+        format!("http://{}", self.admin_address)
     }
 
     pub fn base_url(&self) -> String {
@@ -130,9 +147,9 @@ impl TestServer {
 
     async fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
-        if let Some(task) = self.task.take() {
+        for task in self.tasks.drain(..) {
             task.await.unwrap();
         }
         self.primary.engine.shutdown();
@@ -142,7 +159,7 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
         self.primary.engine.shutdown();
     }
@@ -203,11 +220,11 @@ pub fn database_size(dir: &Path) -> u64 {
         .sum()
 }
 
-/// Writes, at `path`, a configuration of a primary listening on an ephemeral port with its
-/// database in `data_dir`, followed by `more` (TOML); returns `path`.
+/// Writes, at `path`, a configuration of a primary listening on an ephemeral port (its admin API
+/// on another) with its database in `data_dir`, followed by `more` (TOML); returns `path`.
 pub fn write_config(path: &Path, data_dir: &Path, more: &str) -> std::path::PathBuf {
     let text = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n{more}",
+        "[admin]\nlisten = \"127.0.0.1:0\"\n[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n{more}",
         data_dir.display()
     );
     std::fs::write(path, text).unwrap();

@@ -1,0 +1,50 @@
+//! The admin API under `/admin/v1/`, served on its own listener (`[admin] listen`) and nowhere
+//! else. Every call authenticates an operator with HTTP Basic (the plain password; operators are
+//! a namespace of their own: no site's or user's credentials open it) before anything else, so
+//! an unauthenticated caller learns nothing, not even which paths exist. Replies and errors are
+//! `wire::admin`'s shapes, statuses from the one error table (`Shape::Admin`).
+
+mod sites;
+
+use std::sync::Arc;
+
+use http::{Method, StatusCode};
+
+use super::auth::authenticate_operator;
+use super::call::Call;
+use super::error::ApiError;
+use crate::primary::Primary;
+
+/// Where every admin endpoint lives.
+pub const PREFIX: &str = "/admin/v1/";
+
+/// Answers one call of the admin API: its status and JSON body.
+pub async fn handle(primary: &Arc<Primary>, call: Call) -> (StatusCode, Vec<u8>) {
+    match serve(primary, &call) {
+        Ok(body) => (StatusCode::OK, body),
+        Err(error) => error.admin_response(),
+    }
+}
+
+fn serve(primary: &Primary, call: &Call) -> Result<Vec<u8>, ApiError> {
+    authenticate_operator(&primary.engine, &call.headers)?;
+    let not_found = || ApiError::NotFound(call.path.clone());
+    let rest = call.path.strip_prefix(PREFIX).ok_or_else(not_found)?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let segments: Vec<String> = rest
+        .split('/')
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let only = |method: Method| {
+        if call.method == method {
+            Ok(())
+        } else {
+            Err(ApiError::MethodNotAllowed(call.method.to_string()))
+        }
+    };
+    match segments.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["sites"] => only(Method::GET).map(|()| sites::list(&primary.engine)),
+        ["sites", name] => only(Method::GET).and_then(|()| sites::show(&primary.engine, name)),
+        _ => Err(not_found()),
+    }
+}
