@@ -1,6 +1,8 @@
 //! Operator actions on a primary's database: sites, stores, users and operators, bulk import and export,
-//! unblocking a satellite's queue, and the demo data set. They open the database directly, so the server must not be running on it
-//! (RocksDB allows one process at a time and says so if it is). Depends on `sync`, `store`,
+//! unblocking a satellite's queue, and the demo data set. Those that take a `Database` open it
+//! directly, so the server must not be running on it (RocksDB allows one process at a time and
+//! says so if it is); those that take the `SyncEngine` (the queue's) serve the command line and
+//! the admin API of a running server alike. Depends on `sync`, `store`,
 //! `wire` and `domain`; never on `api` or `http`.
 
 pub mod dataset;

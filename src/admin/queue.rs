@@ -6,31 +6,10 @@ use super::{AdminError, Result};
 use crate::domain::ids::SiteId;
 use crate::sync::{Outgoing, SyncEngine};
 use crate::wire::admin::skip_log_entry;
+pub use crate::wire::admin::Queued;
 
-/// One queued record, as an operator reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Queued {
-    pub sync_id: String,
-    pub table: String,
-    pub record_id: String,
-    pub sync_type: &'static str,
-    pub store_id: String,
-    /// Size of the record's data, in bytes (a record too large to integrate shows here).
-    pub data_bytes: usize,
-}
-
-impl Queued {
-    fn of(outgoing: &Outgoing) -> Queued {
-        let r = outgoing.record();
-        Queued {
-            sync_id: outgoing.sync_id().to_string(),
-            table: r.table.to_string(),
-            record_id: r.record_id.to_string(),
-            sync_type: r.sync_type.code(),
-            store_id: r.store_id.to_string(),
-            data_bytes: r.data.len(),
-        }
-    }
+fn queued(outgoing: &Outgoing) -> Queued {
+    Queued::of(outgoing.sync_id(), &outgoing.record())
 }
 
 fn site_named(engine: &SyncEngine, name: &str) -> Result<SiteId> {
@@ -44,7 +23,7 @@ fn site_named(engine: &SyncEngine, name: &str) -> Result<SiteId> {
 pub fn head(engine: &SyncEngine, site_name: &str, limit: usize) -> Result<(u64, Vec<Queued>)> {
     let site = site_named(engine, site_name)?;
     let records = engine.list(site, limit)?;
-    Ok((engine.count(site), records.iter().map(Queued::of).collect()))
+    Ok((engine.count(site), records.iter().map(queued).collect()))
 }
 
 /// Removes the record `sync_id` from the named site's queue, logging `reason`.
@@ -58,7 +37,7 @@ pub async fn skip(engine: &SyncEngine, site_name: &str, sync_id: &str, reason: &
             skip_log_entry(at, site, sync_id, record, reason)
         })
         .await?;
-    let skipped = Queued::of(&skipped);
+    let skipped = queued(&skipped);
     tracing::warn!(site = site_name, sync_id, table = %skipped.table, record_id = %skipped.record_id, reason, "record skipped by an operator");
     Ok(skipped)
 }

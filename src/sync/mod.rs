@@ -122,6 +122,14 @@ impl SyncState {
     }
 }
 
+/// What an operator changes of a site.
+#[derive(Debug, Clone)]
+pub enum SiteChange {
+    /// Forget its hardware binding (after a reinstall on other hardware).
+    ResetHardware,
+    Password(crate::domain::credentials::PasswordHash),
+}
+
 /// Where a site stands with its initialisation (the v5 `site` call reports it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Initialisation {
@@ -340,6 +348,11 @@ impl<S: SyncStorage> SyncEngine<S> {
     /// The skip log of `site` (JSON objects, oldest first).
     pub fn skips(&self, site: SiteId) -> Result<Vec<String>> {
         Ok(self.storage.skips(site)?)
+    }
+
+    /// Changes `site` as an operator asks, durably, through the writer like any change.
+    pub async fn change_site(&self, site: SiteId, change: SiteChange) -> Result<()> {
+        self.writer.change_site(site, change).await
     }
 
     /// Binds `site` to `hardware_id` if it is not bound yet; refuses a different binding.

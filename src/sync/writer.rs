@@ -20,7 +20,7 @@ use super::group::{Group, GroupOutcome, IndexOp};
 use super::push::{apply_push, PushOutcome};
 use super::queue_view::{acknowledge, QueueView};
 use super::site_queue::{ClientKind, DumpState, OutgoingId};
-use super::{Catalogues, Result, SyncError, SyncState};
+use super::{Catalogues, Result, SiteChange, SyncError, SyncState};
 use crate::domain::ids::SiteId;
 use crate::domain::record::PushedRecord;
 use crate::store::{DirectoryWrites, LogWrites, PatientWrites, StoreError, SyncBatch, SyncStorage, WriteRight};
@@ -56,6 +56,12 @@ enum Command {
     BindHardware {
         site: SiteId,
         hardware_id: String,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// An operator changes a site.
+    ChangeSite {
+        site: SiteId,
+        change: SiteChange,
         reply: oneshot::Sender<Result<()>>,
     },
     /// An operator removes one record from one satellite's queue, logged in the same write.
@@ -157,6 +163,10 @@ impl WriterHandle {
             .blocking_send(Command::PatientWrites { writes, reply })
             .map_err(|_| SyncError::WriterStopped)?;
         answer.blocking_recv().map_err(|_| SyncError::WriterStopped)?
+    }
+
+    pub async fn change_site(&self, site: SiteId, change: SiteChange) -> Result<()> {
+        self.send(|reply| Command::ChangeSite { site, change, reply }).await
     }
 
     pub async fn bind_hardware(&self, site: SiteId, hardware_id: String) -> Result<()> {
@@ -375,6 +385,20 @@ fn apply<S: SyncStorage>(group: &mut Group<'_, S>, catalogues: &Catalogues, comm
                         Ok(())
                     }
                 },
+            };
+            Reply::Done(reply, result)
+        }
+        Command::ChangeSite { site, change, reply } => {
+            let result = match group.site(site) {
+                None => Err(SyncError::UnknownSite(site)),
+                Some(mut changed) => {
+                    match change {
+                        SiteChange::ResetHardware => changed.hardware_id = None,
+                        SiteChange::Password(password) => changed.password = password,
+                    }
+                    group.set_site(changed);
+                    Ok(())
+                }
             };
             Reply::Done(reply, result)
         }

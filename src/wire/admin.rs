@@ -27,6 +27,70 @@ pub struct SiteSummary {
     pub queued: u64,
 }
 
+/// One queued record, as an operator reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Queued {
+    pub sync_id: String,
+    pub table: String,
+    pub record_id: String,
+    pub sync_type: &'static str,
+    pub store_id: String,
+    /// Size of the record's data, in bytes (a record too large to integrate shows here).
+    pub data_bytes: usize,
+}
+
+impl Queued {
+    pub fn of(sync_id: &str, record: &RecordView<'_>) -> Queued {
+        Queued {
+            sync_id: sync_id.to_string(),
+            table: record.table.to_string(),
+            record_id: record.record_id.to_string(),
+            sync_type: record.sync_type.code(),
+            store_id: record.store_id.to_string(),
+            data_bytes: record.data.len(),
+        }
+    }
+}
+
+/// `{"count":…,"head":[…]}`: how many records a site has queued, and the first of them.
+pub fn queue_body(count: u64, head: &[Queued]) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "count": count, "head": head })).expect("queued records serialise")
+}
+
+/// `{"skipped":{…}}`.
+pub fn skipped_body(skipped: &Queued) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "skipped": skipped })).expect("queued records serialise")
+}
+
+/// `{"skips":[…]}`, each entry the object the skip log keeps.
+pub fn skips_body(entries: &[String]) -> Vec<u8> {
+    let entries: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|entry| serde_json::from_str(entry).unwrap_or_else(|_| serde_json::Value::String(entry.clone())))
+        .collect();
+    serde_json::to_vec(&json!({ "skips": entries })).expect("skip log entries serialise")
+}
+
+/// What `POST …/queue/skip` asks.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkipRequest {
+    pub sync_id: String,
+    pub reason: String,
+}
+
+/// What `PUT …/password` asks.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    pub password: String,
+}
+
+/// A request body of the admin API, or what is wrong with it.
+pub fn decode_request<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, super::DecodeError> {
+    serde_json::from_slice(body).map_err(|error| super::DecodeError::Malformed(format!("the request body: {error}")))
+}
+
 /// `{"sites":[…]}`.
 pub fn sites_body(sites: &[SiteSummary]) -> Vec<u8> {
     serde_json::to_vec(&json!({ "sites": sites })).expect("site summaries serialise")

@@ -216,3 +216,155 @@ async fn the_command_line_adds_operators_from_a_pipe_or_the_environment_never_an
     }
     server.stop().await;
 }
+
+async fn send_json(url: &str, method: &str, path: &str, authorization: &str, body: &str) -> Reply {
+    let request = http::Request::builder()
+        .method(method)
+        .uri(format!("{url}{path}"))
+        .header("Authorization", authorization)
+        .header("Content-Type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    send(&http_client(), request).await
+}
+
+/// An operator finds what heads a satellite's queue, skips the record it cannot integrate (the
+/// satellite's next pull goes past it, the skip log names it), frees the binding of a reinstalled
+/// tablet and changes the site's password, all on the running server; bad input changes nothing.
+#[tokio::test]
+async fn an_operator_unblocks_a_satellite_and_rebinds_it_while_it_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = register_sites(dir.path(), 1);
+    {
+        let storage = satsync::store::Database::open(dir.path(), 16).unwrap();
+        satsync::admin::operators::add_operator(&storage, PRIMARY, OPERATOR, PASSWORD).unwrap();
+    }
+    let server = TestServer::start(dir.path()).await;
+    server.import(&(1..=3).map(unit).collect::<Vec<_>>().join("\n")).await;
+    let (admin, operator) = (server.admin_url(), plain_basic(OPERATOR, PASSWORD));
+    let site = format!("/admin/v1/sites/{}", logins[0].name);
+
+    let queue = call(&admin, "GET", &format!("{site}/queue?limit=2"), Some(&operator)).await;
+    assert_eq!(queue.status, 200, "{}", queue.raw);
+    assert_eq!(queue.json["count"], 3);
+    let head = queue.json["head"].as_array().unwrap();
+    assert_eq!(head.len(), 2);
+    assert_eq!(head[0]["table"], "unit");
+    let poison = head[0]["sync_id"].as_str().unwrap().to_string();
+    let poison_id = head[0]["record_id"].as_str().unwrap().to_string();
+
+    let skip = |body: String| {
+        let (admin, operator, path) = (admin.clone(), operator.clone(), format!("{site}/queue/skip"));
+        async move { send_json(&admin, "POST", &path, &operator, &body).await }
+    };
+    for (body, status, why) in [
+        ("{".to_string(), 400, "malformed JSON"),
+        (format!(r#"{{"sync_id":"{poison}"}}"#), 400, "no reason"),
+        (
+            format!(r#"{{"sync_id":"{poison}","reason":"  "}}"#),
+            400,
+            "a blank reason",
+        ),
+        (
+            format!(r#"{{"sync_id":{poison:?},"reason":"x","extra":1}}"#),
+            400,
+            "an unknown key",
+        ),
+        (
+            r#"{"sync_id":"0123","reason":"x"}"#.to_string(),
+            404,
+            "a SyncID not queued",
+        ),
+    ] {
+        let refused = skip(body).await;
+        assert_eq!(refused.status, status, "{why}: {}", refused.raw);
+    }
+    let nowhere = send_json(&admin, "POST", "/admin/v1/sites/nowhere/queue/skip", &operator, "{}").await;
+    assert_eq!((nowhere.status, error_code(&nowhere)), (404, "not_found"));
+    let bad_limit = call(&admin, "GET", &format!("{site}/queue?limit=many"), Some(&operator)).await;
+    assert_eq!((bad_limit.status, error_code(&bad_limit)), (400, "bad_request"));
+    let still = call(&admin, "GET", &format!("{site}/queue?limit=2"), Some(&operator)).await;
+    assert_eq!(still.json, queue.json, "refused skips changed nothing");
+
+    let skipped = skip(format!(r#"{{"sync_id":"{poison}","reason":"breaks the batch"}}"#)).await;
+    assert_eq!(skipped.status, 200, "{}", skipped.raw);
+    assert_eq!(skipped.json["skipped"]["record_id"], poison_id.as_str());
+    let satellite = server.satellite(&logins[0], "v3").with_hardware(Some("tablet-1"));
+    let pulled = satellite.drain(10).await;
+    let pulled_ids: Vec<&str> = pulled.iter().map(|r| r["RecordID"].as_str().unwrap()).collect();
+    assert_eq!(pulled_ids.len(), 2, "{pulled_ids:?}");
+    assert!(
+        !pulled_ids.contains(&poison_id.as_str()),
+        "the satellite goes past the skipped record"
+    );
+    let skips = call(&admin, "GET", &format!("{site}/skips"), Some(&operator)).await;
+    let entries = skips.json["skips"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["record_id"], poison_id.as_str());
+    assert_eq!(entries[0]["reason"], format!("breaks the batch (operator {OPERATOR})"));
+
+    // A reinstalled tablet: refused until the operator frees the binding.
+    let reinstalled = server.satellite(&logins[0], "v3").with_hardware(Some("tablet-2"));
+    assert!(reinstalled.site().await.json["error"].is_string());
+    let reset = call(&admin, "POST", &format!("{site}/reset-hardware"), Some(&operator)).await;
+    assert_eq!(
+        (reset.status, &reset.json["hardware_id"]),
+        (200, &Value::Null),
+        "{}",
+        reset.raw
+    );
+    assert_eq!(reinstalled.site().await.json["SiteID"], logins[0].id);
+    let get_reset = call(&admin, "GET", &format!("{site}/reset-hardware"), Some(&operator)).await;
+    assert_eq!(get_reset.status, 405);
+
+    // A new password: the old one no longer logs in; a bad request changes nothing.
+    for body in ["{}", r#"{"password":""}"#, "not json"] {
+        let refused = send_json(&admin, "PUT", &format!("{site}/password"), &operator, body).await;
+        assert_eq!((refused.status, error_code(&refused)), (400, "bad_request"), "{body}");
+    }
+    assert_eq!(
+        reinstalled.site().await.json["SiteID"],
+        logins[0].id,
+        "the old password still works"
+    );
+    let changed = send_json(
+        &admin,
+        "PUT",
+        &format!("{site}/password"),
+        &operator,
+        r#"{"password":"a new site password"}"#,
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.raw);
+    assert!(
+        !changed.raw.contains("a new site password"),
+        "the password is never echoed"
+    );
+    assert!(
+        reinstalled.site().await.json["error"].is_string(),
+        "the old password is refused"
+    );
+    let mut renewed = logins[0].clone();
+    renewed.password = "a new site password".to_string();
+    let renewed = server.satellite(&renewed, "v3").with_hardware(Some("tablet-2"));
+    assert_eq!(renewed.site().await.json["SiteID"], logins[0].id);
+    server.stop().await;
+
+    // All of it was durable: after a restart, the skip, the binding and the password hold.
+    let server = TestServer::start(dir.path()).await;
+    let admin = server.admin_url();
+    let skips = call(&admin, "GET", &format!("{site}/skips"), Some(&operator)).await;
+    assert_eq!(skips.json["skips"].as_array().unwrap().len(), 1);
+    let shown = call(&admin, "GET", &site, Some(&operator)).await;
+    assert_eq!(shown.json["hardware_id"], "tablet-2");
+    assert_eq!(renewed_site(&server, &logins[0]).await, logins[0].id);
+    server.stop().await;
+}
+
+/// The site id a satellite with the site's new password and the reinstalled tablet is answered.
+async fn renewed_site(server: &TestServer, login: &crate::support::SiteLogin) -> Value {
+    let mut renewed = login.clone();
+    renewed.password = "a new site password".to_string();
+    let satellite = server.satellite(&renewed, "v3").with_hardware(Some("tablet-2"));
+    satellite.site().await.json["SiteID"].clone()
+}

@@ -4,6 +4,7 @@
 //! an unauthenticated caller learns nothing, not even which paths exist. Replies and errors are
 //! `wire::admin`'s shapes, statuses from the one error table (`Shape::Admin`).
 
+mod queue;
 mod sites;
 
 use std::sync::Arc;
@@ -20,16 +21,17 @@ pub const PREFIX: &str = "/admin/v1/";
 
 /// Answers one call of the admin API: its status and JSON body.
 pub async fn handle(primary: &Arc<Primary>, call: Call) -> (StatusCode, Vec<u8>) {
-    match serve(primary, &call) {
+    match serve(primary, call).await {
         Ok(body) => (StatusCode::OK, body),
         Err(error) => error.admin_response(),
     }
 }
 
-fn serve(primary: &Primary, call: &Call) -> Result<Vec<u8>, ApiError> {
-    authenticate_operator(&primary.engine, &call.headers)?;
-    let not_found = || ApiError::NotFound(call.path.clone());
-    let rest = call.path.strip_prefix(PREFIX).ok_or_else(not_found)?;
+async fn serve(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> {
+    let operator = authenticate_operator(&primary.engine, &call.headers)?;
+    let path = call.path.clone();
+    let not_found = || ApiError::NotFound(path.clone());
+    let rest = path.strip_prefix(PREFIX).ok_or_else(not_found)?;
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     let segments: Vec<String> = rest
         .split('/')
@@ -42,9 +44,30 @@ fn serve(primary: &Primary, call: &Call) -> Result<Vec<u8>, ApiError> {
             Err(ApiError::MethodNotAllowed(call.method.to_string()))
         }
     };
+    let engine = &primary.engine;
     match segments.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["sites"] => only(Method::GET).map(|()| sites::list(&primary.engine)),
-        ["sites", name] => only(Method::GET).and_then(|()| sites::show(&primary.engine, name)),
+        ["sites"] => only(Method::GET).map(|()| sites::list(engine)),
+        ["sites", name] => only(Method::GET).and_then(|()| sites::show(engine, name)),
+        ["sites", name, "reset-hardware"] => {
+            only(Method::POST)?;
+            sites::reset_hardware(engine, &operator, name).await
+        }
+        ["sites", name, "password"] => {
+            only(Method::PUT)?;
+            let name = name.to_string();
+            sites::set_password(engine, &operator, &name, &call.body().await?).await
+        }
+        ["sites", name, "queue"] => {
+            only(Method::GET)?;
+            let limit = queue::limit(&call.query, primary.config.limits.max_pull_limit)?;
+            queue::head(primary, name, limit).await
+        }
+        ["sites", name, "queue", "skip"] => {
+            only(Method::POST)?;
+            let name = name.to_string();
+            queue::skip(engine, &operator, &name, &call.body().await?).await
+        }
+        ["sites", name, "skips"] => only(Method::GET).and_then(|()| queue::skips(engine, name)),
         _ => Err(not_found()),
     }
 }
