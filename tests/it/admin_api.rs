@@ -12,7 +12,7 @@ use http_body_util::Full;
 use serde_json::Value;
 
 use crate::support::client::{basic, http_client, send, Reply};
-use crate::support::{register_sites, write_config, TestServer, PRIMARY};
+use crate::support::{register_sites, write_config, SiteLogin, TestServer, PRIMARY};
 
 const OPERATOR: &str = "ops";
 const PASSWORD: &str = "a long secret";
@@ -43,16 +43,23 @@ fn unit(n: u32) -> String {
     )
 }
 
+/// A server with `sites` satellite sites, the operator, and three central records imported
+/// after the sites were added.
+async fn with_operator_and_units(dir: &Path, sites: usize) -> (TestServer, Vec<SiteLogin>) {
+    let logins = register_sites(dir, sites);
+    {
+        let storage = satsync::store::Database::open(dir, 16).unwrap();
+        satsync::admin::operators::add_operator(&storage, PRIMARY, OPERATOR, PASSWORD).unwrap();
+    }
+    let server = TestServer::start(dir).await;
+    server.import(&(1..=3).map(unit).collect::<Vec<_>>().join("\n")).await;
+    (server, logins)
+}
+
 #[tokio::test]
 async fn operators_see_the_sites_and_nobody_else_gets_in() {
     let dir = tempfile::tempdir().unwrap();
-    let logins = register_sites(dir.path(), 2);
-    {
-        let storage = satsync::store::Database::open(dir.path(), 16).unwrap();
-        satsync::admin::operators::add_operator(&storage, PRIMARY, OPERATOR, PASSWORD).unwrap();
-    }
-    let server = TestServer::start(dir.path()).await;
-    server.import(&(1..=3).map(unit).collect::<Vec<_>>().join("\n")).await;
+    let (server, logins) = with_operator_and_units(dir.path(), 2).await;
     let tablet = server.satellite(&logins[0], "v3").with_hardware(Some("tablet-1"));
     assert_eq!(
         tablet.site().await.json["SiteID"],
@@ -234,13 +241,7 @@ async fn send_json(url: &str, method: &str, path: &str, authorization: &str, bod
 #[tokio::test]
 async fn an_operator_unblocks_a_satellite_and_rebinds_it_while_it_serves() {
     let dir = tempfile::tempdir().unwrap();
-    let logins = register_sites(dir.path(), 1);
-    {
-        let storage = satsync::store::Database::open(dir.path(), 16).unwrap();
-        satsync::admin::operators::add_operator(&storage, PRIMARY, OPERATOR, PASSWORD).unwrap();
-    }
-    let server = TestServer::start(dir.path()).await;
-    server.import(&(1..=3).map(unit).collect::<Vec<_>>().join("\n")).await;
+    let (server, logins) = with_operator_and_units(dir.path(), 1).await;
     let (admin, operator) = (server.admin_url(), plain_basic(OPERATOR, PASSWORD));
     let site = format!("/admin/v1/sites/{}", logins[0].name);
 
@@ -344,10 +345,7 @@ async fn an_operator_unblocks_a_satellite_and_rebinds_it_while_it_serves() {
         reinstalled.site().await.json["error"].is_string(),
         "the old password is refused"
     );
-    let mut renewed = logins[0].clone();
-    renewed.password = "a new site password".to_string();
-    let renewed = server.satellite(&renewed, "v3").with_hardware(Some("tablet-2"));
-    assert_eq!(renewed.site().await.json["SiteID"], logins[0].id);
+    assert_eq!(renewed_site(&server, &logins[0]).await, logins[0].id);
     server.stop().await;
 
     // All of it was durable: after a restart, the skip, the binding and the password hold.
@@ -362,7 +360,7 @@ async fn an_operator_unblocks_a_satellite_and_rebinds_it_while_it_serves() {
 }
 
 /// The site id a satellite with the site's new password and the reinstalled tablet is answered.
-async fn renewed_site(server: &TestServer, login: &crate::support::SiteLogin) -> Value {
+async fn renewed_site(server: &TestServer, login: &SiteLogin) -> Value {
     let mut renewed = login.clone();
     renewed.password = "a new site password".to_string();
     let satellite = server.satellite(&renewed, "v3").with_hardware(Some("tablet-2"));
