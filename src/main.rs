@@ -1,6 +1,7 @@
 //! The satsync command line: run the primary, load the demo data, administer sites, stores and
 //! users, import and export records.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -99,12 +100,13 @@ impl From<ClientArg> for ClientKind {
 
 #[derive(Subcommand)]
 enum SiteCommand {
-    /// Register a satellite site.
+    /// Register a satellite site. Its password is read as `operator add` reads one.
     Add {
         #[arg(long)]
         name: String,
+        /// The environment variable that holds the password (else a prompt, or standard input).
         #[arg(long)]
-        password: String,
+        password_env: Option<String>,
         #[arg(long)]
         id: Option<u32>,
         /// The client the site runs, when known before it first syncs (an open-mSupply site's
@@ -126,12 +128,13 @@ enum SiteCommand {
         #[arg(long)]
         name: String,
     },
-    /// Change a site's password.
+    /// Change a site's password (read as `operator add` reads one).
     SetPassword {
         #[arg(long)]
         name: String,
+        /// The environment variable that holds the password (else a prompt, or standard input).
         #[arg(long)]
-        password: String,
+        password_env: Option<String>,
     },
 }
 
@@ -199,12 +202,13 @@ enum StoreCommand {
 
 #[derive(Subcommand)]
 enum UserCommand {
-    /// Add or replace a user.
+    /// Add or replace a user. The password is read as `operator add` reads one.
     Add {
         #[arg(long)]
         name: String,
+        /// The environment variable that holds the password (else a prompt, or standard input).
         #[arg(long)]
-        password: String,
+        password_env: Option<String>,
         /// A store the user may log in to (repeat for several).
         #[arg(long = "store")]
         stores: Vec<String>,
@@ -267,10 +271,11 @@ fn main() -> anyhow::Result<()> {
             match command {
                 SiteCommand::Add {
                     name,
-                    password,
+                    password_env,
                     id,
                     client,
                 } => {
+                    let password = read_password(password_env.as_deref(), &format!("password for site {name}: "))?;
                     let site = admin::directory::add_site(&storage, primary, &name, &password, id)?;
                     if let Some(client) = client {
                         admin::directory::declare_client(&storage, primary, &name, client.into())?;
@@ -297,7 +302,8 @@ fn main() -> anyhow::Result<()> {
                     admin::directory::reset_hardware(&storage, primary, &name)?;
                     println!("hardware binding of {name} reset");
                 }
-                SiteCommand::SetPassword { name, password } => {
+                SiteCommand::SetPassword { name, password_env } => {
+                    let password = read_password(password_env.as_deref(), &format!("new password for site {name}: "))?;
                     admin::directory::set_password(&storage, primary, &name, &password)?;
                     println!("password of {name} changed");
                 }
@@ -327,11 +333,12 @@ fn main() -> anyhow::Result<()> {
         }
         Command::User(UserCommand::Add {
             name,
-            password,
+            password_env,
             stores,
             admin,
             permissions,
         }) => {
+            let password = read_password(password_env.as_deref(), &format!("password for user {name}: "))?;
             let storage = open_storage(&config)?;
             let user = admin::directory::add_user(&storage, primary, &name, &password, &stores, admin, &permissions)?;
             println!("added user {} ({})", user.name, user.id);
@@ -515,23 +522,24 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
             None => None,
         };
         let app = Arc::new(Primary::open(config)?);
-        // Tests and scripts read this line to learn the port.
-        println!("satsync listening on http://{address}");
+        // Tests and scripts read the first line to learn the port, and may close the pipe then:
+        // the lines go out in one write, and a closed standard output does not stop the server.
+        let mut banner = format!("satsync listening on http://{address}\n");
+        if let Some(listener) = &admin_listener {
+            banner.push_str(&format!(
+                "satsync admin API on http://{}/admin/v1/\n",
+                listener.local_addr()?
+            ));
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+        drop(out);
         // One signal stops both listeners.
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let stopped_admin = stopped.clone();
-        let admin = match admin_listener {
-            Some(listener) => {
-                println!("satsync admin API on http://{}/admin/v1/", listener.local_addr()?);
-                let app = app.clone();
-                Some(tokio::spawn(satsync::http::run_admin(
-                    app,
-                    listener,
-                    wait_for(stopped_admin),
-                )))
-            }
-            None => None,
-        };
+        let admin = admin_listener.map(|listener| {
+            let app = app.clone();
+            tokio::spawn(satsync::http::run_admin(app, listener, wait_for(stopped.clone())))
+        });
         if let Some(sites) = demo {
             print_demo(&address.to_string(), &app.config.patient.base_path, &sites);
         }

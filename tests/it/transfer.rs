@@ -2,7 +2,7 @@
 //! command line administers sites, stores and users.
 
 use crate::support::data::{batch, item, record};
-use crate::support::{register_sites, satsync_cli, TestServer, PRIMARY};
+use crate::support::{register_sites, satsync_cli, satsync_cli_input, TestServer, PRIMARY};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_then_import_reproduces_the_records() {
@@ -84,7 +84,9 @@ fn command_line_administers_sites_stores_and_users() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("db");
     let run = |args: &[&str]| satsync_cli(&data_dir, args);
-    assert!(run(&["site", "add", "--name", "north", "--password", "pw"]).0);
+    // Passwords come on standard input, never as arguments.
+    let with_password = |args: &[&str]| satsync_cli_input(&data_dir, args, "pw\n");
+    assert!(with_password(&["site", "add", "--name", "north"]).0);
     assert!(
         run(&[
             "store",
@@ -98,43 +100,43 @@ fn command_line_administers_sites_stores_and_users() {
         ])
         .0
     );
-    assert!(
-        run(&[
-            "user",
-            "add",
-            "--name",
-            "nurse",
-            "--password",
-            "pw",
-            "--store",
-            "ABCDEF"
-        ])
-        .0
-    );
-    let (ok, _, stderr) = run(&["site", "add", "--name", "north", "--password", "pw"]);
+    assert!(with_password(&["user", "add", "--name", "nurse", "--store", "ABCDEF"]).0);
+    let (ok, _, stderr) = with_password(&["site", "add", "--name", "north"]);
     assert!(!ok && stderr.contains("exists already"), "{stderr}");
-    let (ok, _, stderr) = run(&["user", "add", "--name", "x", "--password", "pw", "--store", "NOPE"]);
+    let (ok, _, stderr) = with_password(&["user", "add", "--name", "x", "--store", "NOPE"]);
     assert!(!ok && stderr.contains("no store NOPE"), "{stderr}");
-    assert!(run(&["site", "set-password", "--name", "north", "--password", "new"]).0);
+    let (ok, _, stderr) = run(&["site", "add", "--name", "south"]);
+    assert!(
+        !ok && stderr.contains("no password given"),
+        "no password on standard input: {stderr}"
+    );
+    let (ok, _, stderr) = run(&["site", "add", "--name", "south", "--password", "pw"]);
+    assert!(
+        !ok && stderr.contains("--password"),
+        "a password is never an argument: {stderr}"
+    );
+    let new_password = satsync_cli_input(&data_dir, &["site", "set-password", "--name", "north"], "new\n");
+    assert!(new_password.0, "{}", new_password.2);
+    {
+        use satsync::domain::credentials::client_secret;
+        use satsync::store::DirectoryReads;
+        let storage = satsync::store::Database::open(&data_dir, 16).unwrap();
+        let directory = storage.load_directory(PRIMARY).unwrap();
+        let north = directory.site_named("north").unwrap();
+        assert!(
+            north.password.verify(&client_secret("new")),
+            "the piped password is the site's"
+        );
+        let nurse = directory.user("nurse").unwrap();
+        assert!(nurse.password.verify(&client_secret("pw")), "and the user's");
+    }
     assert!(run(&["site", "reset-hardware", "--name", "north"]).0);
     let (ok, listing, _) = run(&["site", "list"]);
     assert!(ok);
     assert!(listing.contains("2\tnorth\tstores: ABCDEF"), "{listing}");
     assert!(listing.contains("client: mobile\n"), "{listing}");
     // A site declared open-mSupply before it first syncs, and declared back.
-    assert!(
-        run(&[
-            "site",
-            "add",
-            "--name",
-            "oms",
-            "--password",
-            "pw",
-            "--client",
-            "open-msupply"
-        ])
-        .0
-    );
+    assert!(with_password(&["site", "add", "--name", "oms", "--client", "open-msupply"]).0);
     let (_, listing, _) = run(&["site", "list"]);
     assert!(
         listing.contains("\toms\t") && listing.contains("client: open-msupply"),

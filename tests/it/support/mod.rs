@@ -234,14 +234,26 @@ pub fn write_config(path: &Path, data_dir: &Path, more: &str) -> std::path::Path
 /// Runs the `satsync` command line with a configuration whose database is `data_dir`; returns
 /// (success, stdout, stderr).
 pub fn satsync_cli(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
+    satsync_cli_input(data_dir, args, "")
+}
+
+/// [`satsync_cli`] with `input` on the command's standard input (a password, as a script pipes it).
+pub fn satsync_cli_input(data_dir: &Path, args: &[&str], input: &str) -> (bool, String, String) {
+    use std::io::Write;
+    use std::process::Stdio;
     std::fs::create_dir_all(data_dir).unwrap();
     let config = write_config(&data_dir.join("satsync-cli.toml"), data_dir, "");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_satsync"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_satsync"))
         .arg("--config")
         .arg(&config)
         .args(args)
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).to_string(),
