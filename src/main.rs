@@ -14,6 +14,13 @@ use satsync::domain::ids::SiteId;
 use satsync::primary::Primary;
 use satsync::store::Database;
 use satsync::sync::ClientKind;
+use serde_json::Value;
+
+mod cli {
+    pub mod remote;
+}
+
+use cli::remote::{held_by_a_server, segment, Remote};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -267,7 +274,11 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Site(command) => {
-            let storage = open_storage(&config)?;
+            let storage = match open_storage(&config) {
+                Ok(storage) => storage,
+                Err(error) if held_by_a_server(&error) => return site_command_remote(&config, command, error),
+                Err(error) => return Err(error),
+            };
             match command {
                 SiteCommand::Add {
                     name,
@@ -351,7 +362,21 @@ fn main() -> anyhow::Result<()> {
             println!("added operator {name}");
             Ok(())
         }
-        Command::Queue(command) => offline(&config, |app, runtime| queue_command(app, runtime, command)),
+        Command::Queue(command) => match Primary::open(config.clone()) {
+            Ok(app) => {
+                let runtime = tokio::runtime::Runtime::new()?;
+                let result = queue_command(&app, &runtime, command);
+                app.engine.shutdown();
+                result
+            }
+            Err(error) => {
+                let error = anyhow::Error::from(error);
+                if !held_by_a_server(&error) {
+                    return Err(error);
+                }
+                queue_command_remote(&Remote::connect(&config)?, command)
+            }
+        },
         Command::Import { file } => {
             let size = std::fs::metadata(&file)
                 .with_context(|| format!("reading {}", file.display()))?
@@ -422,6 +447,86 @@ fn queue_command(app: &Primary, runtime: &tokio::runtime::Runtime, command: Queu
         }
         QueueCommand::Skipped { site } => {
             for entry in queue::skipped(&app.engine, &site)? {
+                println!("{entry}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The site commands the admin API covers, on the running server that holds the database; the
+/// others need it stopped. Output as with the server stopped.
+fn site_command_remote(config: &Config, command: SiteCommand, held: anyhow::Error) -> anyhow::Result<()> {
+    match command {
+        SiteCommand::List => {
+            let reply = Remote::connect(config)?.get("/sites")?;
+            for site in reply["sites"].as_array().into_iter().flatten() {
+                let stores: Vec<&str> = site["stores"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                println!(
+                    "{}\t{}\tstores: {}\thardware: {}\tclient: {}",
+                    site["id"],
+                    site["name"].as_str().unwrap_or_default(),
+                    stores.join(","),
+                    site["hardware_id"].as_str().unwrap_or("-"),
+                    site["client"].as_str().unwrap_or_default(),
+                );
+            }
+        }
+        SiteCommand::ResetHardware { name } => {
+            Remote::connect(config)?.post(&format!("/sites/{}/reset-hardware", segment(&name)), None)?;
+            println!("hardware binding of {name} reset");
+        }
+        SiteCommand::SetPassword { name, password_env } => {
+            let remote = Remote::connect(config)?;
+            let password = read_password(password_env.as_deref(), &format!("new password for site {name}: "))?;
+            remote.put(
+                &format!("/sites/{}/password", segment(&name)),
+                serde_json::json!({ "password": password }),
+            )?;
+            println!("password of {name} changed");
+        }
+        _ => return Err(held.context("the admin API cannot do this yet: stop the server first")),
+    }
+    Ok(())
+}
+
+/// The queue commands on the running server, through its admin API; output as offline.
+fn queue_command_remote(remote: &Remote, command: QueueCommand) -> anyhow::Result<()> {
+    let text = |value: &Value| value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
+    match command {
+        QueueCommand::Show { site, limit } => {
+            let reply = remote.get(&format!("/sites/{}/queue?limit={limit}", segment(&site)))?;
+            let head = reply["head"].as_array().cloned().unwrap_or_default();
+            println!(
+                "{} records queued for {site}; the first {}:",
+                reply["count"],
+                head.len()
+            );
+            println!("SyncID\ttable\trecord\ttype\tstore\tdata bytes");
+            for q in head {
+                let fields = ["sync_id", "table", "record_id", "sync_type", "store_id", "data_bytes"];
+                println!("{}", fields.map(|f| text(&q[f])).join("\t"));
+            }
+        }
+        QueueCommand::Skip { site, sync_id, reason } => {
+            let body = serde_json::json!({ "sync_id": sync_id, "reason": reason });
+            let reply = remote.post(&format!("/sites/{}/queue/skip", segment(&site)), Some(body))?;
+            let q = &reply["skipped"];
+            println!(
+                "skipped {} {} ({}) for {site}; the record stays on the primary and in other queues",
+                text(&q["table"]),
+                text(&q["record_id"]),
+                text(&q["sync_id"])
+            );
+        }
+        QueueCommand::Skipped { site } => {
+            let reply = remote.get(&format!("/sites/{}/skips", segment(&site)))?;
+            for entry in reply["skips"].as_array().into_iter().flatten() {
                 println!("{entry}");
             }
         }

@@ -2,9 +2,7 @@
 //! the sites as they stand, errors in its own shape; operators added with the command line,
 //! their password never an argument.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use base64::Engine;
 use bytes::Bytes;
@@ -12,7 +10,7 @@ use http_body_util::Full;
 use serde_json::Value;
 
 use crate::support::client::{basic, http_client, send, Reply};
-use crate::support::{register_sites, write_config, SiteLogin, TestServer, PRIMARY};
+use crate::support::{register_sites, run_satsync, write_config, SiteLogin, TestServer, PRIMARY};
 
 const OPERATOR: &str = "ops";
 const PASSWORD: &str = "a long secret";
@@ -147,28 +145,17 @@ async fn operators_see_the_sites_and_nobody_else_gets_in() {
     server.stop().await;
 }
 
-/// Runs `satsync operator add --name <name> [more]` on `data_dir`, with `stdin` as its input.
+/// Runs `satsync operator add --name <name> [more]` on `data_dir`, with `stdin` as its input;
+/// returns whether it succeeded and all it printed.
 fn operator_add(data_dir: &Path, name: &str, more: &[&str], stdin: &str, env: &[(&str, &str)]) -> (bool, String) {
     let config = write_config(&data_dir.join("operator-cli.toml"), data_dir, "");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_satsync"))
-        .arg("--config")
-        .arg(&config)
-        .args(["operator", "add", "--name", name])
-        .args(more)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), printed)
+    let args: Vec<&str> = ["operator", "add", "--name", name]
+        .iter()
+        .chain(more)
+        .copied()
+        .collect();
+    let (ok, stdout, stderr) = run_satsync(&config, &args, stdin, env);
+    (ok, stdout + &stderr)
 }
 
 #[tokio::test]
@@ -365,4 +352,120 @@ async fn renewed_site(server: &TestServer, login: &SiteLogin) -> Value {
     renewed.password = "a new site password".to_string();
     let satellite = server.satellite(&renewed, "v3").with_hardware(Some("tablet-2"));
     satellite.site().await.json["SiteID"].clone()
+}
+
+/// Runs the command line against `server`'s database, as an operator would on its machine:
+/// the database is held, so the command goes through the admin API the configuration names.
+fn cli_on(
+    server_dir: &Path,
+    admin: std::net::SocketAddr,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &str,
+) -> (bool, String, String) {
+    let more = format!("[admin]\nlisten = \"{admin}\"\n");
+    let config = write_config(&server_dir.join("operator-remote.toml"), server_dir, &more);
+    run_satsync(&config, args, stdin, env)
+}
+
+/// With the server running, the command line's queue and site commands go through the admin
+/// API and print what they print with the server stopped; without an operator, or with a wrong
+/// password, they are refused and change nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_works_through_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, logins) = with_operator_and_units(dir.path(), 2).await;
+    let site = logins[0].name.as_str();
+    let (admin, data) = (server.admin_address, dir.path().to_path_buf());
+    let operator = [("SATSYNC_OPERATOR", OPERATOR), ("SATSYNC_OPERATOR_PASSWORD", PASSWORD)];
+    // Off the test's runtime: the server it runs answers the command meanwhile.
+    let run = |args: &[&str], env: Vec<(&'static str, &'static str)>, stdin: &'static str| {
+        let (data, args) = (data.clone(), args.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli_on(&data, admin, &args, &env, stdin)
+        })
+    };
+
+    let (ok, _, stderr) = run(&["site", "list"], vec![], "").await.unwrap();
+    assert!(
+        !ok && stderr.contains("SATSYNC_OPERATOR"),
+        "no operator named: {stderr}"
+    );
+    let wrong = vec![
+        ("SATSYNC_OPERATOR", OPERATOR),
+        ("SATSYNC_OPERATOR_PASSWORD", "a wrong one!"),
+    ];
+    let (ok, _, stderr) = run(&["site", "list"], wrong, "").await.unwrap();
+    assert!(!ok && stderr.contains("Invalid username or password"), "{stderr}");
+    let (ok, _, stderr) = run(&["site", "add", "--name", "new"], operator.to_vec(), "pw\n")
+        .await
+        .unwrap();
+    assert!(!ok && stderr.contains("stop the server first"), "{stderr}");
+
+    let (ok, listed_live, stderr) = run(&["site", "list"], operator.to_vec(), "").await.unwrap();
+    assert!(ok, "{stderr}");
+    assert!(
+        listed_live.contains(&format!("{}\t{site}\tstores: {}", logins[0].id, logins[0].store_id)),
+        "{listed_live}"
+    );
+    let (ok, shown, stderr) = run(
+        &["queue", "show", "--site", "site2", "--limit", "2"],
+        operator.to_vec(),
+        "",
+    )
+    .await
+    .unwrap();
+    assert!(ok, "{stderr}");
+    assert!(
+        shown.starts_with("3 records queued for site2; the first 2:\n"),
+        "{shown}"
+    );
+    let poison = shown.lines().nth(2).unwrap().split('\t').next().unwrap().to_string();
+    let skip = [
+        "queue",
+        "skip",
+        "--site",
+        "site2",
+        "--sync-id",
+        &poison,
+        "--reason",
+        "breaks the batch",
+    ];
+    let (ok, skipped, stderr) = run(&skip, operator.to_vec(), "").await.unwrap();
+    assert!(ok && skipped.starts_with("skipped unit "), "{skipped} {stderr}");
+    let (ok, log_live, _) = run(&["queue", "skipped", "--site", "site2"], operator.to_vec(), "")
+        .await
+        .unwrap();
+    assert!(ok && log_live.contains("breaks the batch"), "{log_live}");
+    let (ok, out, stderr) = run(&["site", "reset-hardware", "--name", "site2"], operator.to_vec(), "")
+        .await
+        .unwrap();
+    assert!(ok && out == "hardware binding of site2 reset\n", "{out} {stderr}");
+    let (ok, out, stderr) = run(
+        &["site", "set-password", "--name", "site2"],
+        operator.to_vec(),
+        "a new one\n",
+    )
+    .await
+    .unwrap();
+    assert!(ok && out == "password of site2 changed\n", "{out} {stderr}");
+    let mut renewed = logins[0].clone();
+    renewed.password = "a new one".to_string();
+    assert_eq!(
+        server.satellite(&renewed, "v3").site().await.json["SiteID"],
+        logins[0].id
+    );
+    // As the server leaves it (the satellite just bound its tablet again).
+    let (ok, listed_live, _) = run(&["site", "list"], operator.to_vec(), "").await.unwrap();
+    assert!(ok && listed_live.contains("\thardware: hw-site2\t"), "{listed_live}");
+    server.stop().await;
+
+    // The same commands with the server stopped print the same.
+    let (ok, listed_offline, _) = run(&["site", "list"], vec![], "").await.unwrap();
+    assert!(ok);
+    assert_eq!(listed_offline, listed_live);
+    let (ok, log_offline, _) = run(&["queue", "skipped", "--site", "site2"], vec![], "").await.unwrap();
+    assert!(ok);
+    assert_eq!(log_offline, log_live);
 }

@@ -221,10 +221,16 @@ pub fn database_size(dir: &Path) -> u64 {
 }
 
 /// Writes, at `path`, a configuration of a primary listening on an ephemeral port (its admin API
-/// on another) with its database in `data_dir`, followed by `more` (TOML); returns `path`.
+/// on another, unless `more` has an `[admin]` of its own) with its database in `data_dir`,
+/// followed by `more` (TOML); returns `path`.
 pub fn write_config(path: &Path, data_dir: &Path, more: &str) -> std::path::PathBuf {
+    let admin = if more.contains("[admin]") {
+        ""
+    } else {
+        "[admin]\nlisten = \"127.0.0.1:0\"\n"
+    };
     let text = format!(
-        "[admin]\nlisten = \"127.0.0.1:0\"\n[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n{more}",
+        "{admin}[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n{more}",
         data_dir.display()
     );
     std::fs::write(path, text).unwrap();
@@ -239,14 +245,24 @@ pub fn satsync_cli(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
 
 /// [`satsync_cli`] with `input` on the command's standard input (a password, as a script pipes it).
 pub fn satsync_cli_input(data_dir: &Path, args: &[&str], input: &str) -> (bool, String, String) {
-    use std::io::Write;
-    use std::process::Stdio;
     std::fs::create_dir_all(data_dir).unwrap();
     let config = write_config(&data_dir.join("satsync-cli.toml"), data_dir, "");
+    run_satsync(&config, args, input, &[])
+}
+
+/// Runs the `satsync` command line with `config`, `input` on its standard input and `env` set
+/// (the operator variables of the admin API unset unless `env` sets them); returns
+/// (success, stdout, stderr).
+pub fn run_satsync(config: &Path, args: &[&str], input: &str, env: &[(&str, &str)]) -> (bool, String, String) {
+    use std::io::Write;
+    use std::process::Stdio;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_satsync"))
         .arg("--config")
-        .arg(&config)
+        .arg(config)
         .args(args)
+        .env_remove("SATSYNC_OPERATOR")
+        .env_remove("SATSYNC_OPERATOR_PASSWORD")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,0 +1,112 @@
+//! The command line's way to a running primary: its admin API, at the configuration's
+//! `[admin] listen`, as an operator. Used when the database is held by a running server (RocksDB
+//! lets one process open it), for the commands the API covers; their output is the same as with
+//! the server stopped.
+//!
+//! The operator is named by `SATSYNC_OPERATOR`; the password comes from
+//! `SATSYNC_OPERATOR_PASSWORD`, else from a prompt when standard input is a terminal (never an
+//! argument, and never standard input otherwise: a command may be reading a site's password there).
+
+use anyhow::{bail, Context};
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use serde_json::Value;
+
+use satsync::config::Config;
+
+pub const OPERATOR_VARIABLE: &str = "SATSYNC_OPERATOR";
+pub const PASSWORD_VARIABLE: &str = "SATSYNC_OPERATOR_PASSWORD";
+
+/// The admin API of the primary running on the configuration's database.
+pub struct Remote {
+    base: String,
+    authorization: String,
+    runtime: tokio::runtime::Runtime,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl Remote {
+    /// The admin API `config` names, as the operator the environment names.
+    pub fn connect(config: &Config) -> anyhow::Result<Remote> {
+        let Some(listen) = config.admin.listen else {
+            bail!("the server is running and its admin API is off ([admin] listen): stop it first");
+        };
+        let operator = std::env::var(OPERATOR_VARIABLE).with_context(|| {
+            format!("the server is running: name an operator of its admin API in ${OPERATOR_VARIABLE}")
+        })?;
+        let password = match std::env::var(PASSWORD_VARIABLE) {
+            Ok(password) => password,
+            Err(_) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+                rpassword::prompt_password(format!("password of operator {operator}: "))?
+            }
+            Err(_) => bail!("give the operator's password in ${PASSWORD_VARIABLE}"),
+        };
+        let pair = format!("{operator}:{password}");
+        // A wildcard listen address is reached on loopback.
+        let host = if listen.ip().is_unspecified() {
+            std::net::SocketAddr::from(([127, 0, 0, 1], listen.port()))
+        } else {
+            listen
+        };
+        Ok(Remote {
+            base: format!("http://{host}/admin/v1"),
+            authorization: format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)),
+            runtime: tokio::runtime::Builder::new_current_thread().enable_all().build()?,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        })
+    }
+
+    /// `GET` of `path` (under `/admin/v1`), its JSON reply.
+    pub fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.call("GET", path, None)
+    }
+
+    pub fn post(&self, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        self.call("POST", path, body)
+    }
+
+    pub fn put(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        self.call("PUT", path, Some(body))
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let request = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header(http::header::AUTHORIZATION, &self.authorization)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))?;
+        let (status, bytes) = self.runtime.block_on(async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .with_context(|| format!("reaching the admin API at {}", self.base))?;
+            let status = response.status();
+            let bytes = response.into_body().collect().await?.to_bytes();
+            anyhow::Ok((status, bytes))
+        })?;
+        let reply: Value = serde_json::from_slice(&bytes).context("the admin API's reply is not JSON")?;
+        if !status.is_success() {
+            let message = reply["error"]["message"].as_str().unwrap_or("no message");
+            bail!("the admin API refused: {message} ({status})");
+        }
+        Ok(reply)
+    }
+}
+
+/// A site's name as one path segment.
+pub fn segment(name: &str) -> String {
+    utf8_percent_encode(name, NON_ALPHANUMERIC).to_string()
+}
+
+/// Whether opening the database failed because another process (a running server) holds it.
+pub fn held_by_a_server(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| cause.to_string().contains("lock"))
+}
