@@ -157,6 +157,12 @@ enum OperatorCommand {
         #[arg(long)]
         password_env: Option<String>,
     },
+    /// Issue a bearer token to an operator (for scripts and monitoring), printed this once;
+    /// only its hash is kept.
+    Token {
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -360,6 +366,13 @@ fn main() -> anyhow::Result<()> {
             let storage = open_storage(&config)?;
             admin::operators::add_operator(&storage, primary, &name, &password)?;
             println!("added operator {name}");
+            Ok(())
+        }
+        Command::Operator(OperatorCommand::Token { name }) => {
+            let storage = open_storage(&config)?;
+            let token = admin::operators::issue_token(&storage, primary, &name)?;
+            eprintln!("a bearer token for operator {name}, shown this once (Authorization: Bearer <token>):");
+            println!("{token}");
             Ok(())
         }
         Command::Queue(command) => match Primary::open(config.clone()) {

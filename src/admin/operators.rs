@@ -30,6 +30,7 @@ pub fn add_operator(storage: &Database, primary: SiteId, name: &str, password: &
     let operator = Operator {
         name: name.to_string(),
         password: PasswordHash::from_password(password),
+        tokens: Vec::new(),
     };
     let mut batch = storage.batch();
     batch.put_operator(&operator);
@@ -37,17 +38,39 @@ pub fn add_operator(storage: &Database, primary: SiteId, name: &str, password: &
     Ok(operator)
 }
 
+/// Issues a new bearer token to the operator `name` and returns its text, which is shown this
+/// once: only a salted hash of its secret is kept. Earlier tokens stay valid.
+pub fn issue_token(storage: &Database, primary: SiteId, name: &str) -> Result<String> {
+    let mut operator = storage
+        .load_directory(primary)?
+        .operator(name)
+        .cloned()
+        .ok_or_else(|| AdminError::Invalid(format!("there is no operator {name}")))?;
+    let secret = hex::encode(rand::random::<[u8; 32]>());
+    operator.tokens.push(PasswordHash::from_password(&secret));
+    let mut batch = storage.batch();
+    batch.put_operator(&operator);
+    storage.commit(batch)?;
+    Ok(operator.token(&secret))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::credentials::client_secret;
 
-    #[test]
-    fn an_operator_is_added_once_with_a_hashed_password_and_checked_names() {
+    /// A fresh database with the operator `ops`, password "a long secret".
+    fn with_operator() -> (tempfile::TempDir, Database, SiteId) {
         let dir = tempfile::tempdir().unwrap();
         let storage = Database::open(dir.path(), 8).unwrap();
         let primary = SiteId(1);
         add_operator(&storage, primary, "ops", "a long secret").unwrap();
+        (dir, storage, primary)
+    }
+
+    #[test]
+    fn an_operator_is_added_once_with_a_hashed_password_and_checked_names() {
+        let (_dir, storage, primary) = with_operator();
         let directory = storage.load_directory(primary).unwrap();
         let kept = directory.operator("ops").unwrap();
         assert!(kept.password.verify(&client_secret("a long secret")));
@@ -70,5 +93,32 @@ mod tests {
         }
         let directory = storage.load_directory(primary).unwrap();
         assert!(directory.operator("new").is_none() && directory.operator("").is_none());
+    }
+
+    #[test]
+    fn a_token_is_shown_once_and_kept_hashed() {
+        let (_dir, storage, primary) = with_operator();
+        let (first, second) = (
+            issue_token(&storage, primary, "ops").unwrap(),
+            issue_token(&storage, primary, "ops").unwrap(),
+        );
+        assert_ne!(first, second);
+        let kept = storage
+            .load_directory(primary)
+            .unwrap()
+            .operator("ops")
+            .unwrap()
+            .clone();
+        assert_eq!(kept.tokens.len(), 2);
+        for token in [&first, &second] {
+            let (name, secret) = Operator::split_token(token).unwrap();
+            assert_eq!(name, "ops");
+            assert!(kept.tokens.iter().any(|t| t.verify(&client_secret(secret))));
+            assert!(kept.tokens.iter().all(|t| t.hash != *secret));
+        }
+        assert!(matches!(
+            issue_token(&storage, primary, "nobody"),
+            Err(AdminError::Invalid(_))
+        ));
     }
 }

@@ -6,6 +6,7 @@ use http::HeaderMap;
 use super::error::ApiError;
 use crate::config::V1Config;
 use crate::domain::credentials::client_secret;
+use crate::domain::directory::Operator;
 use crate::domain::ids::SiteId;
 use crate::sync::SyncEngine;
 
@@ -25,15 +26,34 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((name.to_string(), secret.to_string()))
 }
 
-/// The operator the request is authenticated as: HTTP Basic with the operator's plain password.
-/// Only operators: a site's or a user's credentials are refused like wrong ones.
+/// The operator the request is authenticated as: HTTP Basic with the operator's plain password,
+/// or `Bearer` with a token issued to the operator. Only operators: a site's or a user's
+/// credentials are refused like wrong ones.
 pub fn authenticate_operator(engine: &SyncEngine, headers: &HeaderMap) -> Result<String, ApiError> {
-    let (name, password) = basic_credentials(headers).ok_or(ApiError::Unauthorized)?;
-    let secret = client_secret(&password);
-    engine
-        .with_directory(|d| d.operator(&name).is_some_and(|o| o.password.verify(&secret)))
-        .then_some(name)
-        .ok_or(ApiError::Unauthorized)
+    let (name, secret, by_token) = match bearer_token(headers) {
+        Some(token) => {
+            let (name, secret) = Operator::split_token(token).ok_or(ApiError::Unauthorized)?;
+            (name.to_string(), secret.to_string(), true)
+        }
+        None => {
+            let (name, password) = basic_credentials(headers).ok_or(ApiError::Unauthorized)?;
+            (name, password, false)
+        }
+    };
+    let secret = client_secret(&secret);
+    let known = engine.with_directory(|d| match d.operator(&name) {
+        Some(operator) if by_token => operator.tokens.iter().any(|token| token.verify(&secret)),
+        Some(operator) => operator.password.verify(&secret),
+        None => false,
+    });
+    known.then_some(name).ok_or(ApiError::Unauthorized)
+}
+
+/// The token of `Authorization: Bearer <token>`.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// The site the request is authenticated as; binds it to its hardware id on first use.

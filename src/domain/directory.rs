@@ -53,6 +53,24 @@ pub struct Operator {
     pub name: String,
     /// Of the plain password, as [`PasswordHash::from_password`] keeps it.
     pub password: PasswordHash,
+    /// Of the secret part of each bearer token issued to the operator (see [`Operator::token`]).
+    #[serde(default)]
+    pub tokens: Vec<PasswordHash>,
+}
+
+impl Operator {
+    /// The bearer token text for a secret: the operator's name, a dot, the secret. The name
+    /// tells whose tokens to check; only the secret's hash is kept.
+    pub fn token(&self, secret: &str) -> String {
+        format!("{}.{secret}", self.name)
+    }
+
+    /// (operator name, secret) of a bearer token's text.
+    pub fn split_token(token: &str) -> Option<(&str, &str)> {
+        token
+            .rsplit_once('.')
+            .filter(|(name, secret)| !name.is_empty() && !secret.is_empty())
+    }
 }
 
 impl Site {

@@ -105,6 +105,7 @@ fn operator(name: &str) -> Operator {
     Operator {
         name: name.to_string(),
         password: password(),
+        tokens: vec![password()],
     }
 }
 

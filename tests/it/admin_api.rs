@@ -469,3 +469,41 @@ async fn the_command_line_works_through_a_running_server() {
     assert!(ok);
     assert_eq!(log_offline, log_live);
 }
+
+/// A bearer token, issued by the command line and shown once, opens the admin API for its
+/// operator; altered, or under another name, or used as a password, it opens nothing.
+#[tokio::test]
+async fn a_bearer_token_opens_the_admin_api_for_its_operator_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("db");
+    std::fs::create_dir_all(&data).unwrap();
+    let (added, printed) = operator_add(&data, OPERATOR, &[], &format!("{PASSWORD}\n"), &[]);
+    assert!(added, "{printed}");
+    let config = write_config(&data.join("token-cli.toml"), &data, "");
+    let (ok, token, stderr) = run_satsync(&config, &["operator", "token", "--name", OPERATOR], "", &[]);
+    assert!(ok, "{stderr}");
+    let token = token.trim().to_string();
+    let (ok, _, _) = run_satsync(&config, &["operator", "token", "--name", "nobody"], "", &[]);
+    assert!(!ok, "no token for an operator that does not exist");
+
+    let server = TestServer::start(&data).await;
+    let admin = server.admin_url();
+    let bearer = |token: &str| format!("Bearer {token}");
+    let reply = call(&admin, "GET", "/admin/v1/sites", Some(&bearer(&token))).await;
+    assert_eq!(reply.status, 200, "{}", reply.raw);
+    let (_, secret) = token.rsplit_once('.').unwrap();
+    let mut altered = token.clone();
+    altered.pop();
+    altered.push(if token.ends_with('0') { '1' } else { '0' });
+    for (authorization, why) in [
+        (bearer(&altered), "an altered token"),
+        (bearer(&format!("other.{secret}")), "its secret under another name"),
+        (bearer(secret), "its secret alone"),
+        (plain_basic(OPERATOR, secret), "its secret as the password"),
+        (bearer(""), "an empty token"),
+    ] {
+        let refused = call(&admin, "GET", "/admin/v1/sites", Some(&authorization)).await;
+        assert_eq!(refused.status, 401, "{why}");
+    }
+    server.stop().await;
+}
