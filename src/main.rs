@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use satsync::admin::{self, directory::NewStore};
 use satsync::config::Config;
 use satsync::domain::ids::SiteId;
+use satsync::http::Surface;
 use satsync::primary::Primary;
 use satsync::store::Database;
 use satsync::sync::ClientKind;
@@ -376,12 +377,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Queue(command) => match Primary::open(config.clone()) {
-            Ok(app) => {
-                let runtime = tokio::runtime::Runtime::new()?;
-                let result = queue_command(&app, &runtime, command);
-                app.engine.shutdown();
-                result
-            }
+            Ok(app) => run_offline(app, |app, runtime| queue_command(app, runtime, command)),
             Err(error) => {
                 let error = anyhow::Error::from(error);
                 if !held_by_a_server(&error) {
@@ -430,7 +426,14 @@ fn offline<T>(
     config: &Config,
     work: impl FnOnce(&Primary, &tokio::runtime::Runtime) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let app = Primary::open(config.clone())?;
+    run_offline(Primary::open(config.clone())?, work)
+}
+
+/// [`offline`]'s run and stop, on a primary already opened.
+fn run_offline<T>(
+    app: Primary,
+    work: impl FnOnce(&Primary, &tokio::runtime::Runtime) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     let runtime = tokio::runtime::Runtime::new()?;
     let result = work(&app, &runtime);
     app.engine.shutdown();
@@ -656,7 +659,12 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let admin = admin_listener.map(|listener| {
             let app = app.clone();
-            tokio::spawn(satsync::http::run_admin(app, listener, wait_for(stopped.clone())))
+            tokio::spawn(satsync::http::run(
+                app,
+                listener,
+                wait_for(stopped.clone()),
+                Surface::Admin,
+            ))
         });
         if let Some(sites) = demo {
             print_demo(&address.to_string(), &app.config.patient.base_path, &sites);
@@ -670,7 +678,7 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
             }
             let _ = stop.send(true);
         });
-        satsync::http::run(app.clone(), listener, wait_for(stopped)).await?;
+        satsync::http::run(app.clone(), listener, wait_for(stopped), Surface::Satellites).await?;
         if let Some(admin) = admin {
             admin.await??;
         }

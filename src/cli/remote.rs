@@ -106,7 +106,11 @@ pub fn segment(name: &str) -> String {
     utf8_percent_encode(name, NON_ALPHANUMERIC).to_string()
 }
 
-/// Whether opening the database failed because another process (a running server) holds it.
+/// Whether opening the database failed because another process (a running server) holds it:
+/// RocksDB's "While lock file: <dir>/LOCK: Resource temporarily unavailable", and nothing else.
 pub fn held_by_a_server(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| cause.to_string().contains("lock"))
+    error.chain().any(|cause| {
+        let text = cause.to_string();
+        text.contains("lock file") && text.contains("/LOCK")
+    })
 }

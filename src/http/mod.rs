@@ -1,7 +1,7 @@
 //! The hyper server: accepts connections (bounded, with a header time-out), routes each request
 //! through the one route table to the API handlers, and writes their responses, an error in the
 //! shape of the API its path is under. Two surfaces, each on its own listener: the satellites'
-//! (the sync APIs and the patient API, [`run`]) and the operators' (the admin API, [`run_admin`]);
+//! (the sync APIs and the patient API) and the operators' (the admin API), each a [`Surface`] of [`run`];
 //! neither serves the other's paths. No business rule lives here. `http` calls `api`; nothing
 //! in `api` or below imports `http`.
 
@@ -32,34 +32,16 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What a listener serves.
 #[derive(Debug, Clone, Copy)]
-enum Surface {
+pub enum Surface {
     /// The sync APIs and the patient API.
     Satellites,
-    /// The admin API.
+    /// The admin API (on the operators' own address).
     Admin,
 }
 
-/// Serves the satellites' APIs of `primary` on `listener` until `shutdown` completes, then lets
-/// open requests finish.
+/// Serves `surface` of `primary` on `listener` until `shutdown` completes, then lets open
+/// requests finish.
 pub async fn run(
-    primary: Arc<Primary>,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), ServeError> {
-    serve(primary, listener, shutdown, Surface::Satellites).await
-}
-
-/// Serves the admin API of `primary` on `listener` (the operators' own address) until
-/// `shutdown` completes.
-pub async fn run_admin(
-    primary: Arc<Primary>,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), ServeError> {
-    serve(primary, listener, shutdown, Surface::Admin).await
-}
-
-async fn serve(
     primary: Arc<Primary>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,

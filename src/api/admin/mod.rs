@@ -1,6 +1,6 @@
 //! The admin API under `/admin/v1/`, served on its own listener (`[admin] listen`) and nowhere
-//! else. Every call authenticates an operator with HTTP Basic (the plain password; operators are
-//! a namespace of their own: no site's or user's credentials open it) before anything else, so
+//! else. Every call authenticates an operator (HTTP Basic with the plain password, or a bearer
+//! token; operators are a namespace of their own: no site's or user's credentials open it) before anything else, so
 //! an unauthenticated caller learns nothing, not even which paths exist. Replies and errors are
 //! `wire::admin`'s shapes, statuses from the one error table (`Shape::Admin`).
 

@@ -49,10 +49,10 @@ pub async fn head(primary: &Arc<Primary>, name: &str, limit: usize) -> Result<Ve
 pub async fn skip(engine: &SyncEngine, operator: &str, name: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     satellite(engine, name)?;
     let request: SkipRequest = decode_request(body)?;
-    let reason = format!("{} (operator {operator})", request.reason.trim());
     if request.reason.trim().is_empty() {
         return Err(ApiError::BadRequest("say why the record is skipped (reason)".into()));
     }
+    let reason = format!("{} (operator {operator})", request.reason.trim());
     let skipped = queue::skip(engine, name, &request.sync_id, &reason)
         .await
         .map_err(|error| match error {

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use satsync::admin::directory::{add_satellites, NewSatellite, NewStore};
 use satsync::config::Config;
 use satsync::domain::ids::SiteId;
+use satsync::http::Surface;
 use satsync::primary::Primary;
 use satsync::store::Database;
 use tokio::sync::watch;
@@ -78,12 +79,18 @@ impl TestServer {
             let _ = stopped.wait_for(|stop| *stop).await;
         };
         let serving = primary.clone();
-        let satellites = tokio::spawn(satsync::http::run(serving, listener, until_stopped(stopped.clone())));
+        let satellites = tokio::spawn(satsync::http::run(
+            serving,
+            listener,
+            until_stopped(stopped.clone()),
+            Surface::Satellites,
+        ));
         let serving = primary.clone();
-        let admin = tokio::spawn(satsync::http::run_admin(
+        let admin = tokio::spawn(satsync::http::run(
             serving,
             admin_listener,
             until_stopped(stopped),
+            Surface::Admin,
         ));
         let tasks = [satellites, admin]
             .into_iter()
