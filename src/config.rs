@@ -67,12 +67,53 @@ pub struct AdminConfig {
     /// Where the admin API listens; `"off"` serves none.
     #[serde(deserialize_with = "listen_or_off")]
     pub listen: Option<SocketAddr>,
+    /// How often the sites' health (kept in memory) is written to the database.
+    pub health_flush_seconds: u64,
+    /// A satellite given the same first record this many times in a row, without acknowledging
+    /// anything, is flagged as stuck on it.
+    pub stuck_after_deliveries: u32,
+    /// A satellite with no request for this long is flagged as silent.
+    pub silent_after_hours: u64,
+    /// A satellite that pulls without acknowledging for this long is flagged.
+    pub acks_stopped_after_hours: u64,
+    /// A site with this many failed logins within an hour is flagged.
+    pub failed_logins_per_hour: u32,
+    /// Where online backups go, one directory each (`POST /admin/v1/backups`); by default
+    /// beside the data directory, `<data_dir>-backups`.
+    pub backup_dir: Option<PathBuf>,
 }
 
 impl Default for AdminConfig {
     fn default() -> Self {
+        let thresholds = crate::sync::health::Thresholds::default();
         AdminConfig {
             listen: Some(SocketAddr::from(([127, 0, 0, 1], 2049))),
+            health_flush_seconds: 30,
+            stuck_after_deliveries: thresholds.stuck_deliveries,
+            silent_after_hours: thresholds.silent_seconds / 3600,
+            acks_stopped_after_hours: thresholds.acks_stopped_seconds / 3600,
+            failed_logins_per_hour: thresholds.failed_logins,
+            backup_dir: None,
+        }
+    }
+}
+
+impl AdminConfig {
+    /// Where backups of the database in `data_dir` go.
+    pub fn backups_of(&self, data_dir: &Path) -> PathBuf {
+        self.backup_dir.clone().unwrap_or_else(|| {
+            let mut name = data_dir.file_name().unwrap_or_default().to_os_string();
+            name.push("-backups");
+            data_dir.with_file_name(name)
+        })
+    }
+
+    pub fn thresholds(&self) -> crate::sync::health::Thresholds {
+        crate::sync::health::Thresholds {
+            stuck_deliveries: self.stuck_after_deliveries.max(1),
+            silent_seconds: self.silent_after_hours * 3600,
+            acks_stopped_seconds: self.acks_stopped_after_hours * 3600,
+            failed_logins: self.failed_logins_per_hour.max(1),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use satsync::admin::{self, directory::NewStore};
+use satsync::admin;
 use satsync::config::Config;
 use satsync::domain::ids::SiteId;
 use satsync::http::Surface;
@@ -18,6 +18,7 @@ use satsync::sync::ClientKind;
 use serde_json::Value;
 
 mod cli {
+    pub mod directory;
     pub mod remote;
 }
 
@@ -131,6 +132,26 @@ enum SiteCommand {
     },
     /// List the sites.
     List,
+    /// One site: its stores, binding, client and whether it is disabled.
+    Show {
+        #[arg(long)]
+        name: String,
+    },
+    /// Remove a site, with the stores it hosts and its queue (its records stay on the primary).
+    Remove {
+        #[arg(long)]
+        name: String,
+    },
+    /// Refuse a site's satellite (with a message its user reads) until it is enabled again.
+    Disable {
+        #[arg(long)]
+        name: String,
+    },
+    /// Accept a disabled site's satellite again.
+    Enable {
+        #[arg(long)]
+        name: String,
+    },
     /// Forget a site's hardware binding (after a reinstall on new hardware).
     ResetHardware {
         #[arg(long)]
@@ -280,88 +301,9 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Site(command) => {
-            let storage = match open_storage(&config) {
-                Ok(storage) => storage,
-                Err(error) if held_by_a_server(&error) => return site_command_remote(&config, command, error),
-                Err(error) => return Err(error),
-            };
-            match command {
-                SiteCommand::Add {
-                    name,
-                    password_env,
-                    id,
-                    client,
-                } => {
-                    let password = read_password(password_env.as_deref(), &format!("password for site {name}: "))?;
-                    let site = admin::directory::add_site(&storage, primary, &name, &password, id)?;
-                    if let Some(client) = client {
-                        admin::directory::declare_client(&storage, primary, &name, client.into())?;
-                    }
-                    println!("added site {} ({})", site.id, site.name);
-                }
-                SiteCommand::SetClient { name, client } => {
-                    admin::directory::declare_client(&storage, primary, &name, client.into())?;
-                    println!("{name} runs {}", ClientKind::from(client).name());
-                }
-                SiteCommand::List => {
-                    for site in admin::directory::list_sites(&storage, primary)? {
-                        let hardware = site.hardware_id.as_deref().unwrap_or("-");
-                        let client = admin::directory::site_client(&storage, site.id)?.name();
-                        println!(
-                            "{}\t{}\tstores: {}\thardware: {hardware}\tclient: {client}",
-                            site.id,
-                            site.name,
-                            site.stores.join(",")
-                        );
-                    }
-                }
-                SiteCommand::ResetHardware { name } => {
-                    admin::directory::reset_hardware(&storage, primary, &name)?;
-                    println!("hardware binding of {name} reset");
-                }
-                SiteCommand::SetPassword { name, password_env } => {
-                    let password = read_password(password_env.as_deref(), &format!("new password for site {name}: "))?;
-                    admin::directory::set_password(&storage, primary, &name, &password)?;
-                    println!("password of {name} changed");
-                }
-            }
-            Ok(())
-        }
-        Command::Store(StoreCommand::Add {
-            site,
-            name,
-            code,
-            id,
-            name_id,
-            supplying_store,
-        }) => {
-            let storage = open_storage(&config)?;
-            let new = NewStore {
-                id: id.as_deref(),
-                name: &name,
-                code: &code,
-                name_id: name_id.as_deref(),
-                site: &site,
-                supplying_store_id: &supplying_store,
-            };
-            let store = admin::directory::add_store(&storage, primary, new)?;
-            println!("added store {} ({}) to site {}", store.id, store.name, store.site);
-            Ok(())
-        }
-        Command::User(UserCommand::Add {
-            name,
-            password_env,
-            stores,
-            admin,
-            permissions,
-        }) => {
-            let password = read_password(password_env.as_deref(), &format!("password for user {name}: "))?;
-            let storage = open_storage(&config)?;
-            let user = admin::directory::add_user(&storage, primary, &name, &password, &stores, admin, &permissions)?;
-            println!("added user {} ({})", user.name, user.id);
-            Ok(())
-        }
+        Command::Site(command) => cli::directory::site(&config, primary, command),
+        Command::Store(command) => cli::directory::store(&config, primary, command),
+        Command::User(command) => cli::directory::user(&config, primary, command),
         Command::Operator(OperatorCommand::Add { name, password_env }) => {
             let password = read_password(password_env.as_deref(), &format!("password for operator {name}: "))?;
             let storage = open_storage(&config)?;
@@ -466,47 +408,6 @@ fn queue_command(app: &Primary, runtime: &tokio::runtime::Runtime, command: Queu
                 println!("{entry}");
             }
         }
-    }
-    Ok(())
-}
-
-/// The site commands the admin API covers, on the running server that holds the database; the
-/// others need it stopped. Output as with the server stopped.
-fn site_command_remote(config: &Config, command: SiteCommand, held: anyhow::Error) -> anyhow::Result<()> {
-    match command {
-        SiteCommand::List => {
-            let reply = Remote::connect(config)?.get("/sites")?;
-            for site in reply["sites"].as_array().into_iter().flatten() {
-                let stores: Vec<&str> = site["stores"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
-                println!(
-                    "{}\t{}\tstores: {}\thardware: {}\tclient: {}",
-                    site["id"],
-                    site["name"].as_str().unwrap_or_default(),
-                    stores.join(","),
-                    site["hardware_id"].as_str().unwrap_or("-"),
-                    site["client"].as_str().unwrap_or_default(),
-                );
-            }
-        }
-        SiteCommand::ResetHardware { name } => {
-            Remote::connect(config)?.post(&format!("/sites/{}/reset-hardware", segment(&name)), None)?;
-            println!("hardware binding of {name} reset");
-        }
-        SiteCommand::SetPassword { name, password_env } => {
-            let remote = Remote::connect(config)?;
-            let password = read_password(password_env.as_deref(), &format!("new password for site {name}: "))?;
-            remote.put(
-                &format!("/sites/{}/password", segment(&name)),
-                serde_json::json!({ "password": password }),
-            )?;
-            println!("password of {name} changed");
-        }
-        _ => return Err(held.context("the admin API cannot do this yet: stop the server first")),
     }
     Ok(())
 }
@@ -678,10 +579,18 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
             }
             let _ = stop.send(true);
         });
+        let monitor = {
+            let (app, stopped) = (app.clone(), stopped.clone());
+            tokio::spawn(async move {
+                let every = std::time::Duration::from_secs(app.config.admin.health_flush_seconds);
+                admin::monitor::run(&app.engine, every, wait_for(stopped)).await
+            })
+        };
         satsync::http::run(app.clone(), listener, wait_for(stopped), Surface::Satellites).await?;
         if let Some(admin) = admin {
             admin.await??;
         }
+        monitor.await?;
         app.engine.shutdown();
         eprintln!("satsync stopped");
         Ok(())

@@ -41,6 +41,7 @@ impl Primary {
             config.records.value_rules(),
         );
         let engine = SyncEngine::open(storage, right, catalogues, SiteId(config.server.primary_site_id))?;
+        engine.health().set_thresholds(config.admin.thresholds());
         let patients = PatientSync::new(config.patient.clone());
         Ok(Primary {
             config,

@@ -2,32 +2,159 @@
 
 use super::{AdminError, Result};
 use crate::domain::credentials::PasswordHash;
-use crate::domain::directory::{Directory, Site, Store, User};
+use crate::domain::directory::{Directory, DirectoryChange, Site, Store, User};
 use crate::domain::ids::{new_hex_id, SiteId};
 use crate::store::{Database, DirectoryReads, DirectoryWrites, LogReads};
+use crate::sync::directory_changes::{added_site, write_change};
 use crate::sync::site_queue::{ClientKind, SiteQueue};
 
-/// Registers a satellite. Its queue starts at the current end of the log: it receives changes
-/// from now on, and everything else through `initial_dump`.
-pub fn add_site(storage: &Database, primary: SiteId, name: &str, password: &str, id: Option<u32>) -> Result<Site> {
-    let directory = storage.load_directory(primary)?;
-    check_site_name(&directory, name)?;
-    let id = SiteId(id.unwrap_or_else(|| next_free_site_id(&directory)));
-    if id == primary || directory.site(id).is_some() {
+/// Runs an operator's act on the database while no server runs: `plan` decides the changes
+/// against the stored directory, and they are written as the writer writes them (a new site's
+/// queue starting at the current end of the log: it receives changes from now on, and
+/// everything else through `initial_dump`). With a server running, the admin API hands the same
+/// plans to its writer.
+pub fn change_offline(
+    storage: &Database,
+    primary: SiteId,
+    plan: impl FnOnce(&Directory) -> Result<Vec<DirectoryChange>>,
+) -> Result<Vec<DirectoryChange>> {
+    let mut directory = storage.load_directory(primary)?;
+    let changes = plan(&directory)?;
+    let start = SiteQueue::starting_at(storage.next_seq()? - 1).encode();
+    let mut batch = storage.batch();
+    for change in &changes {
+        write_change(&mut batch, &directory, change);
+        if let Some(site) = added_site(&directory, change) {
+            batch.put_site_queue(site, &start);
+        }
+        directory.apply(change);
+    }
+    storage.commit(batch)?;
+    Ok(changes)
+}
+
+/// A new satellite site, with no store yet.
+pub fn plan_add_site(
+    directory: &Directory,
+    name: &str,
+    password: PasswordHash,
+    id: Option<u32>,
+) -> Result<Vec<DirectoryChange>> {
+    check_site_name(directory, name)?;
+    let id = SiteId(id.unwrap_or_else(|| next_free_site_id(directory)));
+    if id == directory.primary() || directory.site(id).is_some() {
         return Err(AdminError::Invalid(format!("site id {id} is taken")));
     }
-    let site = Site {
+    Ok(vec![DirectoryChange::PutSite(Site {
         id,
         name: name.to_string(),
-        password: PasswordHash::from_password(password),
+        password,
         hardware_id: None,
         stores: Vec::new(),
-    };
-    let mut batch = storage.batch();
-    batch.put_site(&site);
-    batch.put_site_queue(id, &SiteQueue::starting_at(storage.next_seq()? - 1).encode());
-    storage.commit(batch)?;
-    Ok(site)
+        disabled: false,
+    })])
+}
+
+/// The satellite site named `name`, changed by `change`.
+pub fn plan_change_site(
+    directory: &Directory,
+    name: &str,
+    change: impl FnOnce(&mut Site),
+) -> Result<Vec<DirectoryChange>> {
+    let mut site = satellite_named(directory, name)?.clone();
+    change(&mut site);
+    Ok(vec![DirectoryChange::PutSite(site)])
+}
+
+/// Removes the satellite site named `name` and the stores it hosts from the directory, with its
+/// queue. Its records stay in the log (they are the country's data), and its skip log stays.
+pub fn plan_remove_site(directory: &Directory, name: &str) -> Result<Vec<DirectoryChange>> {
+    Ok(vec![DirectoryChange::RemoveSite(satellite_named(directory, name)?.id)])
+}
+
+/// A store added to the site `new` names (a store lives on exactly one site).
+pub fn plan_add_store(directory: &Directory, new: &NewStore<'_>) -> Result<Vec<DirectoryChange>> {
+    let mut site = satellite_named(directory, new.site)?.clone();
+    let store = new_store(directory, site.id, new)?;
+    site.stores.push(store.id.clone());
+    Ok(vec![DirectoryChange::PutStore(store), DirectoryChange::PutSite(site)])
+}
+
+/// A user (new, or replacing the one of that name, whose id it keeps) who may log in to `stores`.
+pub fn plan_put_user(
+    directory: &Directory,
+    name: &str,
+    password: PasswordHash,
+    stores: &[String],
+    is_admin: bool,
+    permissions: &[String],
+) -> Result<Vec<DirectoryChange>> {
+    if name.is_empty() {
+        return Err(AdminError::Invalid("a user name must be non-empty".into()));
+    }
+    check_permissions(permissions)?;
+    for store in stores {
+        if directory.store(store).is_none() {
+            return Err(AdminError::Invalid(format!("no store {store}")));
+        }
+    }
+    let id = directory.user(name).map(|u| u.id.clone()).unwrap_or_else(new_hex_id);
+    Ok(vec![DirectoryChange::PutUser(User {
+        id,
+        name: name.to_string(),
+        password,
+        stores: stores.to_vec(),
+        is_admin,
+        permissions: permissions.to_vec(),
+    })])
+}
+
+/// The satellite site named `name` (not the primary's own).
+pub fn satellite_named<'d>(directory: &'d Directory, name: &str) -> Result<&'d Site> {
+    directory
+        .site_named(name)
+        .filter(|site| site.id != directory.primary())
+        .ok_or_else(|| AdminError::Invalid(format!("no site named {name}")))
+}
+
+/// The site a plan put.
+pub fn put_site(changes: Vec<DirectoryChange>) -> Site {
+    changes
+        .into_iter()
+        .find_map(|change| match change {
+            DirectoryChange::PutSite(site) => Some(site),
+            _ => None,
+        })
+        .expect("the plan puts a site")
+}
+
+/// The store a plan put.
+pub fn put_store(changes: Vec<DirectoryChange>) -> Store {
+    changes
+        .into_iter()
+        .find_map(|change| match change {
+            DirectoryChange::PutStore(store) => Some(store),
+            _ => None,
+        })
+        .expect("the plan puts a store")
+}
+
+/// The user a plan put.
+pub fn put_user(changes: Vec<DirectoryChange>) -> User {
+    changes
+        .into_iter()
+        .find_map(|change| match change {
+            DirectoryChange::PutUser(user) => Some(user),
+            _ => None,
+        })
+        .expect("the plan puts a user")
+}
+
+/// Registers a satellite site (offline).
+pub fn add_site(storage: &Database, primary: SiteId, name: &str, password: &str, id: Option<u32>) -> Result<Site> {
+    let password = PasswordHash::from_password(password);
+    let changes = change_offline(storage, primary, |d| plan_add_site(d, name, password, id))?;
+    Ok(put_site(changes))
 }
 
 /// A satellite as it is set up in one go: a site, the one store it hosts, and a user of that
@@ -82,6 +209,7 @@ pub fn add_satellites(storage: &Database, primary: SiteId, news: &[NewSatellite<
             password: PasswordHash::from_password(new.site_password),
             hardware_id: None,
             stores: vec![store_id.clone()],
+            disabled: false,
         };
         let user = User {
             id: new_hex_id(),
@@ -138,19 +266,6 @@ fn check_permissions(permissions: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn update_site(storage: &Database, primary: SiteId, name: &str, change: impl FnOnce(&mut Site)) -> Result<Site> {
-    let directory = storage.load_directory(primary)?;
-    let mut site = directory
-        .site_named(name)
-        .cloned()
-        .ok_or_else(|| AdminError::Invalid(format!("no site named {name}")))?;
-    change(&mut site);
-    let mut batch = storage.batch();
-    batch.put_site(&site);
-    storage.commit(batch)?;
-    Ok(site)
-}
-
 /// Declares which client a site runs before it first syncs (an open-mSupply site builds its own
 /// half of transfers, so those sent to its stores are routed to it as they are, never generated
 /// as a mobile half). A site's calls still tell the primary later: the first sync with another
@@ -183,13 +298,30 @@ fn site_queue(storage: &Database, site: SiteId) -> Result<SiteQueue> {
 
 /// Forgets a site's hardware binding, so that the next machine to log in binds it again.
 pub fn reset_hardware(storage: &Database, primary: SiteId, name: &str) -> Result<Site> {
-    update_site(storage, primary, name, |site| site.hardware_id = None)
+    let changes = change_offline(storage, primary, |d| {
+        plan_change_site(d, name, |site| site.hardware_id = None)
+    })?;
+    Ok(put_site(changes))
 }
 
 pub fn set_password(storage: &Database, primary: SiteId, name: &str, password: &str) -> Result<Site> {
-    update_site(storage, primary, name, |site| {
-        site.password = PasswordHash::from_password(password)
-    })
+    let password = PasswordHash::from_password(password);
+    let changes = change_offline(storage, primary, |d| {
+        plan_change_site(d, name, |site| site.password = password)
+    })?;
+    Ok(put_site(changes))
+}
+
+/// Disables a site (its satellite is refused until enabled) or enables it again.
+pub fn set_disabled(storage: &Database, primary: SiteId, name: &str, disabled: bool) -> Result<Site> {
+    let changes = change_offline(storage, primary, |d| {
+        plan_change_site(d, name, |site| site.disabled = disabled)
+    })?;
+    Ok(put_site(changes))
+}
+
+pub fn remove_site(storage: &Database, primary: SiteId, name: &str) -> Result<()> {
+    change_offline(storage, primary, |d| plan_remove_site(d, name)).map(drop)
 }
 
 pub fn list_sites(storage: &Database, primary: SiteId) -> Result<Vec<Site>> {
@@ -209,20 +341,10 @@ pub struct NewStore<'a> {
     pub supplying_store_id: &'a str,
 }
 
-/// Adds a store to a site (a store lives on exactly one site).
+/// Adds a store to a site (offline).
 pub fn add_store(storage: &Database, primary: SiteId, new: NewStore<'_>) -> Result<Store> {
-    let directory = storage.load_directory(primary)?;
-    let mut site = directory
-        .site_named(new.site)
-        .cloned()
-        .ok_or_else(|| AdminError::Invalid(format!("no site named {}", new.site)))?;
-    let store = new_store(&directory, site.id, &new)?;
-    site.stores.push(store.id.clone());
-    let mut batch = storage.batch();
-    batch.put_store(&store);
-    batch.put_site(&site);
-    storage.commit(batch)?;
-    Ok(store)
+    let changes = change_offline(storage, primary, |d| plan_add_store(d, &new))?;
+    Ok(put_store(changes))
 }
 
 /// The store `new` describes, on `site`, checked against `directory`: its id must be free, and
@@ -245,7 +367,7 @@ fn new_store(directory: &Directory, site: SiteId, new: &NewStore<'_>) -> Result<
     })
 }
 
-/// Adds (or replaces) a user who may log in to `stores`.
+/// Adds (or replaces) a user who may log in to `stores` (offline).
 pub fn add_user(
     storage: &Database,
     primary: SiteId,
@@ -255,26 +377,11 @@ pub fn add_user(
     is_admin: bool,
     permissions: &[String],
 ) -> Result<User> {
-    let directory = storage.load_directory(primary)?;
-    check_permissions(permissions)?;
-    for store in stores {
-        if directory.store(store).is_none() {
-            return Err(AdminError::Invalid(format!("no store {store}")));
-        }
-    }
-    let id = directory.user(name).map(|u| u.id.clone()).unwrap_or_else(new_hex_id);
-    let user = User {
-        id,
-        name: name.to_string(),
-        password: PasswordHash::from_password(password),
-        stores: stores.to_vec(),
-        is_admin,
-        permissions: permissions.to_vec(),
-    };
-    let mut batch = storage.batch();
-    batch.put_user(&user);
-    storage.commit(batch)?;
-    Ok(user)
+    let password = PasswordHash::from_password(password);
+    let changes = change_offline(storage, primary, |d| {
+        plan_put_user(d, name, password, stores, is_admin, permissions)
+    })?;
+    Ok(put_user(changes))
 }
 
 #[cfg(test)]

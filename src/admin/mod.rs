@@ -5,9 +5,11 @@
 //! the admin API of a running server alike. Depends on `sync`, `store`,
 //! `wire` and `domain`; never on `api` or `http`.
 
+pub mod backup;
 pub mod dataset;
 pub mod demo;
 pub mod directory;
+pub mod monitor;
 pub mod operators;
 pub mod queue;
 pub mod transfer;

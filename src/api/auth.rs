@@ -70,15 +70,19 @@ pub async fn authenticate_site_as(
     secret: &str,
     hardware: Option<&str>,
 ) -> Result<SiteId, ApiError> {
-    let (site, bound) = engine
-        .with_directory(|d| {
-            let site = d.site_named(name).filter(|s| s.id != d.primary())?;
-            site.password
-                .verify(secret)
-                .then(|| (site.id, site.hardware_id.clone()))
-        })
-        .ok_or(ApiError::Unauthorized)?;
-    check_hardware(engine, hardware, site, bound).await
+    let found = engine.with_directory(|d| {
+        let site = d.site_named(name).filter(|s| s.id != d.primary())?;
+        let open = site.password.verify(secret);
+        Some((site.id, open.then(|| (site.hardware_id.clone(), site.disabled))))
+    });
+    let Some((site, opened)) = found else {
+        return Err(ApiError::Unauthorized);
+    };
+    let Some(facts) = opened else {
+        engine.health().failed_login(site);
+        return Err(ApiError::Unauthorized);
+    };
+    admit(engine, hardware, site, facts).await
 }
 
 /// The site a request of the shared v1 user acts for.
@@ -115,16 +119,16 @@ pub async fn authenticate_site_v1(
     }
     // An unknown or missing site is refused like a wrong password: the shared user learns
     // nothing about which sites exist.
-    let (site, bound) = engine
+    let (site, bound, disabled) = engine
         .with_directory(|d| {
             let site = match claim? {
                 Claim::Id(id) => d.site(SiteId(id)),
                 Claim::Name(name) => d.site_named(name),
             }?;
-            (site.id != d.primary()).then(|| (site.id, site.hardware_id.clone()))
+            (site.id != d.primary()).then(|| (site.id, site.hardware_id.clone(), site.disabled))
         })
         .ok_or(ApiError::Unauthorized)?;
-    check_hardware(engine, presented_hardware(headers), site, bound).await
+    admit(engine, presented_hardware(headers), site, (bound, disabled)).await
 }
 
 /// The hardware id a request presents in its header, if any.
@@ -132,15 +136,19 @@ fn presented_hardware(headers: &HeaderMap) -> Option<&str> {
     headers.get(HARDWARE_HEADER).and_then(|v| v.to_str().ok())
 }
 
-/// Binds `site` to the hardware id presented on first use; refuses another one afterwards.
-async fn check_hardware(
+/// Admits a site whose credentials are right: refused while an operator has it disabled;
+/// bound to the hardware id presented on first use, and refusing another one afterwards.
+async fn admit(
     engine: &SyncEngine,
     presented: Option<&str>,
     site: SiteId,
-    bound: Option<String>,
+    (bound, disabled): (Option<String>, bool),
 ) -> Result<SiteId, ApiError> {
+    if disabled {
+        return Err(ApiError::SiteDisabled);
+    }
     let presented = presented.filter(|v| !v.is_empty());
-    match (presented, bound) {
+    let admitted = match (presented, bound) {
         // The 2017 app never sends the header: a site never bound accepts that. A bound site
         // refuses it like any other id, or anyone with the password could bypass the binding.
         (None, None) => Ok(site),
@@ -151,6 +159,59 @@ async fn check_hardware(
             engine.bind_hardware(site, presented).await?;
             Ok(site)
         }
+    };
+    if matches!(admitted, Err(ApiError::HardwareMismatch)) {
+        engine.health().failed_login(site);
+    }
+    admitted
+}
+
+/// The headers a satellite reports its app's version in: mSupply Mobile's, then
+/// open-mSupply's.
+const APP_VERSION_HEADERS: [&str; 3] = ["msupply-version", "mobile-version", "app-version"];
+
+/// Notes in `site`'s health the request it just authenticated for: when, from where, over which
+/// API, with which app.
+pub fn seen(engine: &SyncEngine, site: SiteId, call: &super::call::Call) {
+    SeenFrom::of(call).note(engine, site);
+}
+
+/// What a request tells of its satellite, taken before its body is read (v6 authenticates from
+/// its body).
+pub struct SeenFrom(crate::sync::health::Seen);
+
+impl SeenFrom {
+    pub fn of(call: &super::call::Call) -> SeenFrom {
+        let is_version = |segment: &&str| {
+            segment.len() >= 2 && segment.starts_with('v') && segment[1..].bytes().all(|b| b.is_ascii_digit())
+        };
+        let api = call.path.split('/').find(is_version).map(api_label).unwrap_or("other");
+        let app_version = APP_VERSION_HEADERS
+            .iter()
+            .find_map(|name| call.headers.get(*name)?.to_str().ok())
+            .map(|version| version.chars().take(64).collect());
+        SeenFrom(crate::sync::health::Seen {
+            api,
+            address: call.peer.map(|ip| ip.to_string()),
+            app_version,
+        })
+    }
+
+    pub fn note(self, engine: &SyncEngine, site: SiteId) {
+        engine.health().request(site, self.0);
+    }
+}
+
+/// A static label for the API versions there are (health keeps a `&'static str`).
+fn api_label(segment: &str) -> &'static str {
+    match segment {
+        "v1" => "v1",
+        "v2" => "v2",
+        "v3" => "v3",
+        "v4" => "v4",
+        "v5" => "v5",
+        "v6" => "v6",
+        _ => "other",
     }
 }
 

@@ -17,6 +17,8 @@ pub struct Call {
     pub path: String,
     pub headers: http::HeaderMap,
     pub query: HashMap<String, String>,
+    /// The address the request came from (what a site's health shows).
+    pub peer: Option<std::net::IpAddr>,
     body: Incoming,
     body_limit: usize,
 }
@@ -24,7 +26,7 @@ pub struct Call {
 impl Call {
     /// The request as the handlers see it: method, headers, decoded query, and the unread body,
     /// which [`Call::body`] reads up to `body_limit` bytes.
-    pub fn new(request: Request<Incoming>, body_limit: usize) -> Call {
+    pub fn new(request: Request<Incoming>, body_limit: usize, peer: Option<std::net::IpAddr>) -> Call {
         let query = request
             .uri()
             .query()
@@ -37,6 +39,7 @@ impl Call {
             path,
             headers: parts.headers,
             query,
+            peer,
             body,
             body_limit,
         }

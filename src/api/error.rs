@@ -15,6 +15,9 @@ use crate::wire::json::error_body;
 pub const HARDWARE_MISMATCH: &str =
     "Site registration doesn't match. This site is registered to another machine: ask the primary's operator to reset it.";
 pub const INVALID_CREDENTIALS: &str = "Invalid username or password";
+/// What a disabled site's user reads.
+pub const SITE_DISABLED: &str =
+    "This site has been disabled on the primary server. Contact your mSupply administrator.";
 
 /// The closed set of ways a call fails, whatever its API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +26,8 @@ pub enum ErrorCode {
     Unauthorized,
     /// The site is bound to another machine.
     HardwareMismatch,
+    /// An operator has disabled the site.
+    SiteDisabled,
     Forbidden,
     NotFound,
     MethodNotAllowed,
@@ -65,6 +70,9 @@ impl ErrorCode {
             // names it `site_incorrect_hardware_id`) and the patient API's clients want a 401.
             ErrorCode::HardwareMismatch if shape == Shape::Sync => StatusCode::OK,
             ErrorCode::HardwareMismatch => StatusCode::UNAUTHORIZED,
+            // Shown to mobile's user like a hardware mismatch, so that it stops there.
+            ErrorCode::SiteDisabled if shape == Shape::Sync => StatusCode::OK,
+            ErrorCode::SiteDisabled => StatusCode::FORBIDDEN,
             // The same for a refused record: mobile shows the message; v5 answers `bad_request`.
             ErrorCode::RecordRefused if shape == Shape::Sync => StatusCode::OK,
             ErrorCode::RecordRefused => StatusCode::BAD_REQUEST,
@@ -84,6 +92,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::HardwareMismatch => "hardware_mismatch",
+            ErrorCode::SiteDisabled => "site_disabled",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -103,7 +112,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "site_incorrect_password",
             ErrorCode::HardwareMismatch => "site_incorrect_hardware_id",
             ErrorCode::BadRequest | ErrorCode::RecordRefused => "bad_request",
-            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Forbidden | ErrorCode::SiteDisabled => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
@@ -142,6 +151,9 @@ pub enum ApiError {
     /// The site is bound to another machine: 200 with the text mobile recognises.
     #[error("{HARDWARE_MISMATCH}")]
     HardwareMismatch,
+    /// An operator has disabled the site.
+    #[error("{SITE_DISABLED}")]
+    SiteDisabled,
     /// The client's API or app version is one this primary does not serve (409).
     #[error("{0}")]
     VersionIncompatible(String),
@@ -164,6 +176,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             ApiError::Record(_) => ErrorCode::RecordRefused,
             ApiError::HardwareMismatch => ErrorCode::HardwareMismatch,
+            ApiError::SiteDisabled => ErrorCode::SiteDisabled,
             ApiError::VersionIncompatible(_) => ErrorCode::VersionIncompatible,
             ApiError::Unavailable => ErrorCode::Unavailable,
             ApiError::Internal => ErrorCode::Internal,
@@ -233,10 +246,11 @@ impl From<crate::wire::DecodeError> for ApiError {
 mod tests {
     use super::*;
 
-    const EVERY_CODE: [ErrorCode; 13] = [
+    const EVERY_CODE: [ErrorCode; 14] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
         ErrorCode::HardwareMismatch,
+        ErrorCode::SiteDisabled,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -260,7 +274,10 @@ mod tests {
             );
             assert_eq!(v5, patient, "{code:?}");
             assert_eq!(v5, admin, "{code:?}");
-            let mobile_reads_it = matches!(code, ErrorCode::HardwareMismatch | ErrorCode::RecordRefused);
+            let mobile_reads_it = matches!(
+                code,
+                ErrorCode::HardwareMismatch | ErrorCode::RecordRefused | ErrorCode::SiteDisabled
+            );
             assert_eq!(sync == StatusCode::OK, mobile_reads_it, "{code:?}");
             if !mobile_reads_it {
                 assert_eq!(sync, v5, "{code:?}");

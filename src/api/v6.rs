@@ -20,10 +20,12 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
         return Err(ApiError::MethodNotAllowed(call.method.to_string()));
     }
     let path = call.path.clone();
+    let seen_as = super::auth::SeenFrom::of(&call);
     let body = call.body().await?;
     let request = v6::decode_request(&body)?;
     let hardware = Some(request.site_uuid.as_str());
-    authenticate_site_as(&primary.engine, &request.username, &request.password_sha256, hardware).await?;
+    let site = authenticate_site_as(&primary.engine, &request.username, &request.password_sha256, hardware).await?;
+    seen_as.note(&primary.engine, site);
     match endpoint {
         Endpoint::CentralPull => Ok(v6::encode_empty_pull()),
         Endpoint::CentralPush => Ok(v6::encode_pushed(request.records)),

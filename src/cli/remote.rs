@@ -74,6 +74,10 @@ impl Remote {
         self.call("PUT", path, Some(body))
     }
 
+    pub fn delete(&self, path: &str) -> anyhow::Result<Value> {
+        self.call("DELETE", path, None)
+    }
+
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let request = http::Request::builder()

@@ -18,6 +18,10 @@ pub struct Site {
     pub hardware_id: Option<String>,
     /// The stores this site hosts, ids as the operator gave them.
     pub stores: Vec<String>,
+    /// Set by an operator: the site's satellite is refused (with a message it shows its user)
+    /// until an operator enables it again. Its queue keeps filling meanwhile.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// A store: the unit that holds stock, hosted by exactly one site.
@@ -44,6 +48,18 @@ pub struct User {
     /// Names from [`super::permissions`]; absent in users stored before permissions existed.
     #[serde(default)]
     pub permissions: Vec<String>,
+}
+
+/// One change of the directory, as the writer applies it: an operator's act comes to it as the
+/// list of changes it makes, decided against the directory the writer holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirectoryChange {
+    /// A new site, or new values for one (its queue is the writer's business).
+    PutSite(Site),
+    /// A site and everything the directory holds for it: the stores it hosts.
+    RemoveSite(SiteId),
+    PutStore(Store),
+    PutUser(User),
 }
 
 /// A person who administers the primary through its admin API: never a site or a satellite
@@ -82,6 +98,7 @@ impl Site {
             password: PasswordHash::from_password("test"),
             hardware_id: None,
             stores: stores.iter().map(|s| s.to_string()).collect(),
+            disabled: false,
         }
     }
 }
@@ -149,6 +166,39 @@ impl Directory {
 
     pub fn put_user(&mut self, user: User) {
         self.users.insert(user.name.clone(), user);
+    }
+
+    /// Removes a site and the stores it hosts.
+    pub fn remove_site(&mut self, id: SiteId) -> Option<Site> {
+        let site = self.sites.remove(&id)?;
+        self.site_names.remove(&site.name);
+        for store in &site.stores {
+            if let Some(gone) = self.stores.remove(&StoreKey::new(store)) {
+                self.store_by_name_id
+                    .remove(&crate::domain::ids::key_form(&gone.name_id));
+            }
+        }
+        Some(site)
+    }
+
+    /// Applies one change, as the writer does once it is durable.
+    pub fn apply(&mut self, change: &DirectoryChange) {
+        match change {
+            DirectoryChange::PutSite(site) => self.put_site(site.clone()),
+            DirectoryChange::RemoveSite(id) => drop(self.remove_site(*id)),
+            DirectoryChange::PutStore(store) => self.put_store(store.clone()),
+            DirectoryChange::PutUser(user) => self.put_user(user.clone()),
+        }
+    }
+
+    /// Every store, in no particular order.
+    pub fn stores(&self) -> impl Iterator<Item = &Store> {
+        self.stores.values()
+    }
+
+    /// Every user, in no particular order.
+    pub fn users(&self) -> impl Iterator<Item = &User> {
+        self.users.values()
     }
 
     pub fn site(&self, id: SiteId) -> Option<&Site> {

@@ -5,9 +5,11 @@
 //! neither serves the other's paths. No business rule lives here. `http` calls `api`; nothing
 //! in `api` or below imports `http`.
 
+mod dashboard;
 pub mod router;
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,7 +57,7 @@ pub async fn run(
             permit = connections.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
             _ = &mut shutdown => break,
         };
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
@@ -70,9 +72,10 @@ pub async fn run(
         let service = service_fn(move |request| {
             let primary = primary.clone();
             async move {
+                let peer = Some(peer.ip());
                 let response = match surface {
-                    Surface::Satellites => handle(&primary, request).await,
-                    Surface::Admin => handle_admin(&primary, request).await,
+                    Surface::Satellites => handle(&primary, request, peer).await,
+                    Surface::Admin => handle_admin(&primary, request, peer).await,
                 };
                 Ok::<_, std::convert::Infallible>(response)
             }
@@ -91,11 +94,11 @@ pub async fn run(
     Ok(())
 }
 
-async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(primary: &Arc<Primary>, request: Request<Incoming>, peer: Option<IpAddr>) -> Response<Full<Bytes>> {
     let path = request.uri().path().to_string();
     if let Some(rest) = path.strip_prefix(primary.config.patient.base_path.as_str()) {
         if rest.is_empty() || rest.starts_with('/') {
-            let call = Call::new(request, primary.config.limits.max_body_bytes);
+            let call = Call::new(request, primary.config.limits.max_body_bytes, peer);
             let (status, body) = crate::api::patient::handle(primary, rest, call).await;
             return json_response(status, body);
         }
@@ -103,7 +106,7 @@ async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<
     let result = match router::route(&path) {
         None => Err(ApiError::NotFound(path.clone())),
         Some((api, endpoint)) => {
-            let call = Call::new(request, primary.config.limits.max_body_bytes);
+            let call = Call::new(request, primary.config.limits.max_body_bytes, peer);
             match api {
                 Api::V1 => crate::api::v2::handle(primary, RecordFormat::Numbered, endpoint, call).await,
                 Api::V2 => crate::api::v2::handle(primary, RecordFormat::Named, endpoint, call).await,
@@ -123,8 +126,25 @@ async fn handle(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<
     }
 }
 
-async fn handle_admin(primary: &Arc<Primary>, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    let call = Call::new(request, primary.config.limits.max_body_bytes);
+async fn handle_admin(
+    primary: &Arc<Primary>,
+    request: Request<Incoming>,
+    peer: Option<IpAddr>,
+) -> Response<Full<Bytes>> {
+    if request.method() == http::Method::GET {
+        if let Some((content_type, body)) = dashboard::asset(request.uri().path()) {
+            let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+            let headers = response.headers_mut();
+            headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            // The page runs only its own script and style, and is never framed elsewhere.
+            headers.insert(
+                http::header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"),
+            );
+            return response;
+        }
+    }
+    let call = Call::new(request, primary.config.limits.max_body_bytes, peer);
     let (status, body) = crate::api::admin::handle(primary, call).await;
     json_response(status, body)
 }

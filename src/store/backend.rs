@@ -108,6 +108,8 @@ pub trait DirectoryReads {
     fn site_queues(&self) -> Result<Vec<(SiteId, Vec<u8>)>>;
     /// The skip log of `site`, oldest first.
     fn skips(&self, site: SiteId) -> Result<Vec<String>>;
+    /// Every site's persisted health, as [`DirectoryWrites::put_site_health`] wrote it.
+    fn site_healths(&self) -> Result<Vec<(SiteId, Vec<u8>)>>;
 }
 
 pub trait LogWrites {
@@ -142,6 +144,12 @@ pub trait DirectoryWrites {
     fn put_store(&mut self, store: &Store);
     fn put_user(&mut self, user: &User);
     fn put_operator(&mut self, operator: &Operator);
+    /// A removed site: its directory entry and its queue state (its skip log stays, for the
+    /// record). Its stores are deleted one by one with [`DirectoryWrites::delete_store`].
+    fn delete_site(&mut self, site: SiteId);
+    fn delete_store(&mut self, store_id: &str);
+    /// Persisted health of sites (`sync/health.rs`'s encoding), a batch of them at a time.
+    fn put_site_health(&mut self, site: SiteId, health: &[u8]);
 }
 
 /// Changes written together, atomically, by [`SyncStorage::commit`].

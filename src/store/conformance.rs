@@ -76,6 +76,7 @@ fn site(id: u32) -> Site {
         password: password(),
         hardware_id: Some(format!("hw{id}")),
         stores: vec![format!("S{id}")],
+        disabled: id % 2 == 1,
     }
 }
 
@@ -379,6 +380,33 @@ fn the_directory_queues_and_skips_round_trip<S: SyncStorage>(storage: &S, right:
     );
     assert_eq!(storage.skips(SiteId(2)).unwrap(), vec!["first", "second", "third"]);
     assert_eq!(storage.skips(SiteId(3)).unwrap(), vec!["other site"]);
+
+    // Health is written in batches, replaced per site; removing a site takes its directory
+    // entry, queue state and health, not its skip log nor its neighbours.
+    let mut batch = storage.batch();
+    batch.put_site_health(SiteId(2), b"old");
+    batch.put_site_health(SiteId(4), b"four");
+    storage.commit(right, batch).unwrap();
+    let mut batch = storage.batch();
+    batch.put_site_health(SiteId(2), b"two");
+    storage.commit(right, batch).unwrap();
+    let mut healths = storage.site_healths().unwrap();
+    healths.sort();
+    assert_eq!(
+        healths,
+        vec![(SiteId(2), b"two".to_vec()), (SiteId(4), b"four".to_vec())]
+    );
+    let mut batch = storage.batch();
+    batch.delete_site(SiteId(2));
+    batch.delete_store("s2");
+    storage.commit(right, batch).unwrap();
+    let directory = storage.load_directory(SiteId(1)).unwrap();
+    assert_eq!(directory.site(SiteId(2)), None);
+    assert_eq!(directory.store("S2"), None, "a store deleted by its id in any case");
+    assert_eq!(directory.site(SiteId(4)), Some(&site(4)));
+    assert_eq!(storage.site_queue(SiteId(2)).unwrap(), None);
+    assert_eq!(storage.site_healths().unwrap(), vec![(SiteId(4), b"four".to_vec())]);
+    assert_eq!(storage.skips(SiteId(2)).unwrap(), vec!["first", "second", "third"]);
 }
 
 fn only_the_database_s_own_right_commits<S: SyncStorage>(storage: &S, right: &WriteRight, other: &WriteRight) {

@@ -46,6 +46,16 @@ impl DirectoryReads for Storage {
         Ok(out)
     }
 
+    fn site_healths(&self) -> Result<Vec<(SiteId, Vec<u8>)>> {
+        let mut out = Vec::new();
+        self.scan_prefix(cf::META, &keys::site_health_prefix(), |key, value| {
+            let site = keys::parse_site_health_key(key).ok_or_else(|| corrupt(cf::META, "site health key"))?;
+            out.push((site, value.to_vec()));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
     fn skips(&self, site: SiteId) -> Result<Vec<String>> {
         let mut entries = Vec::new();
         self.scan_prefix(cf::META, &keys::skip_prefix(site), |_, value| {
@@ -96,5 +106,19 @@ impl DirectoryWrites for Batch<'_> {
             keys::operator_key(&operator.name),
             serde_json::to_vec(operator).expect("operators serialise"),
         );
+    }
+
+    fn delete_site(&mut self, site: SiteId) {
+        self.delete(cf::DIRECTORY, keys::site_key(site));
+        self.delete(cf::SITE_QUEUES, keys::site_queue_key(site));
+        self.delete(cf::META, keys::site_health_key(site));
+    }
+
+    fn delete_store(&mut self, store_id: &str) {
+        self.delete(cf::DIRECTORY, keys::store_key(store_id));
+    }
+
+    fn put_site_health(&mut self, site: SiteId, health: &[u8]) {
+        self.put(cf::META, keys::site_health_key(site), health);
     }
 }

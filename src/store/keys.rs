@@ -34,6 +34,22 @@ pub fn skip_prefix(site: SiteId) -> Vec<u8> {
     key
 }
 
+/// `meta`: a site's health as last persisted (`sync/health.rs`): `health/`, site.
+pub fn site_health_key(site: SiteId) -> Vec<u8> {
+    let mut key = site_health_prefix();
+    key.extend_from_slice(&site.0.to_be_bytes());
+    key
+}
+
+pub fn site_health_prefix() -> Vec<u8> {
+    b"health/".to_vec()
+}
+
+pub fn parse_site_health_key(key: &[u8]) -> Option<SiteId> {
+    let site = key.strip_prefix(site_health_prefix().as_slice())?;
+    Some(SiteId(u32::from_be_bytes(site.try_into().ok()?)))
+}
+
 /// `lookups`: (table, the parent id a record refers to, the record's id) → (). A prefix scan on
 /// (table, parent) lists the records of that table that refer to the parent.
 pub fn lookup_key(table: &str, parent_id: &str, record_id: &str) -> Vec<u8> {

@@ -39,6 +39,7 @@ struct Tables {
     operators: BTreeMap<String, Operator>,
     queues: BTreeMap<SiteId, Vec<u8>>,
     skips: BTreeMap<(SiteId, u64), String>,
+    healths: BTreeMap<SiteId, Vec<u8>>,
     patient_writes: usize,
 }
 
@@ -173,6 +174,10 @@ impl DirectoryReads for MemoryStorage {
 
     fn site_queues(&self) -> Result<Vec<(SiteId, Vec<u8>)>> {
         Ok(self.now().queues.iter().map(|(s, q)| (*s, q.clone())).collect())
+    }
+
+    fn site_healths(&self) -> Result<Vec<(SiteId, Vec<u8>)>> {
+        Ok(self.now().healths.iter().map(|(s, h)| (*s, h.clone())).collect())
     }
 
     fn skips(&self, site: SiteId) -> Result<Vec<String>> {
@@ -317,6 +322,28 @@ impl DirectoryWrites for MemoryBatch {
         let operator = operator.clone();
         self.change(move |t| {
             t.operators.insert(operator.name.clone(), operator);
+        });
+    }
+
+    fn delete_site(&mut self, site: SiteId) {
+        self.change(move |t| {
+            t.sites.remove(&site);
+            t.queues.remove(&site);
+            t.healths.remove(&site);
+        });
+    }
+
+    fn delete_store(&mut self, store_id: &str) {
+        let key = key_form(store_id);
+        self.change(move |t| {
+            t.stores.remove(&key);
+        });
+    }
+
+    fn put_site_health(&mut self, site: SiteId, health: &[u8]) {
+        let health = health.to_vec();
+        self.change(move |t| {
+            t.healths.insert(site, health);
         });
     }
 }

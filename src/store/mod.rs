@@ -152,6 +152,35 @@ impl Storage {
     /// Compacts every column family fully. After a bulk load, so that the first satellites do
     /// not pay for reading through the overlapping files a load leaves behind (a dump of the
     /// fresh standard data set ran at half speed until background compaction caught up).
+    /// A consistent copy of the whole database in `dir` (which must not exist yet), taken while
+    /// it serves: RocksDB's checkpoint, which flushes the memtables and hard-links the table
+    /// files (a copy where `dir` is on another file system). It holds every commit made before
+    /// it began and none made after it ended; satsync starts on it as on any data directory.
+    pub fn checkpoint(&self, dir: &Path) -> Result<()> {
+        rocksdb::checkpoint::Checkpoint::new(&self.db)?.create_checkpoint(dir)?;
+        Ok(())
+    }
+
+    /// What the database holds, for operators: an estimate of the log's entries (RocksDB's,
+    /// from its table files and memtables), and the bytes of its table files and memtables.
+    pub fn size(&self) -> (u64, u64) {
+        let property = |family: &str, name: &str| {
+            self.db
+                .property_int_value_cf(self.cf(family), name)
+                .ok()
+                .flatten()
+                .unwrap_or(0)
+        };
+        let records = property(cf::LOG, "rocksdb.estimate-num-keys");
+        let bytes = cf::ALL
+            .iter()
+            .map(|family| {
+                property(family, "rocksdb.total-sst-files-size") + property(family, "rocksdb.cur-size-all-mem-tables")
+            })
+            .sum();
+        (records, bytes)
+    }
+
     pub fn compact(&self) {
         for family in cf::ALL {
             self.db.compact_range_cf(self.cf(family), None::<&[u8]>, None::<&[u8]>);

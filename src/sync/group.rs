@@ -8,11 +8,12 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use roaring::RoaringTreemap;
 
+use super::directory_changes::{added_site, write_change};
 use super::dump_progress::unix_seconds_now;
 use super::index::{union_len_in, EntryFacts, CENTRAL};
 use super::site_queue::{ClientKind, SiteQueue};
 use super::SyncState;
-use crate::domain::directory::Site;
+use crate::domain::directory::{Directory, DirectoryChange, Site};
 use crate::domain::ids::{key_form, SiteId};
 use crate::store::{keys, seq_if_held_by, DirectoryWrites, IndexWrites, LogEntry, LogWrites, Result, SyncStorage};
 
@@ -53,6 +54,14 @@ pub struct Group<'a, S: SyncStorage> {
     pub index_ops: Vec<IndexOp>,
     pub queues: HashMap<SiteId, SiteQueue>,
     pub sites: HashMap<SiteId, Site>,
+    /// The directory as this group's operator changes leave it: a copy of the state's, made by
+    /// the first such change in the group (they are rare; pushes never need one).
+    directory: Option<Directory>,
+    /// Sites this group removed: their queues are dropped, and nothing later in the group
+    /// writes one back.
+    removed: Vec<SiteId>,
+    /// Sites whose stores this group changed: their views in the index are rebuilt.
+    views: Vec<SiteId>,
 }
 
 /// What a group changes in memory once its batch is durable, and what the next group deletes.
@@ -62,6 +71,10 @@ pub struct GroupOutcome {
     pub index_ops: Vec<IndexOp>,
     pub queues: HashMap<SiteId, SiteQueue>,
     pub sites: HashMap<SiteId, Site>,
+    /// The whole directory, when an operator changed it (it includes `sites`).
+    pub directory: Option<Directory>,
+    pub removed: Vec<SiteId>,
+    pub views: Vec<SiteId>,
 }
 
 pub fn facts(entry: &LogEntry) -> EntryFacts {
@@ -92,6 +105,9 @@ impl<'a, S: SyncStorage> Group<'a, S> {
             index_ops: Vec::new(),
             queues: HashMap::new(),
             sites: HashMap::new(),
+            directory: None,
+            removed: Vec::new(),
+            views: Vec::new(),
         }
     }
 
@@ -103,6 +119,9 @@ impl<'a, S: SyncStorage> Group<'a, S> {
             index_ops: self.index_ops,
             queues: self.queues,
             sites: self.sites,
+            directory: self.directory,
+            removed: self.removed,
+            views: self.views,
         };
         (self.batch, outcome)
     }
@@ -294,6 +313,9 @@ impl<'a, S: SyncStorage> Group<'a, S> {
     /// Sets `site`'s queue state. Every change of a queue passes here, so this is where a dump
     /// that has just drained (by an acknowledgement or a skip) gets its progress marked complete.
     pub fn set_queue(&mut self, site: SiteId, mut queue: SiteQueue) {
+        if self.removed.contains(&site) {
+            return;
+        }
         queue.note_dump_drained(unix_seconds_now());
         self.batch.put_site_queue(site, &queue.encode());
         self.queues.insert(site, queue);
@@ -339,15 +361,63 @@ impl<'a, S: SyncStorage> Group<'a, S> {
     }
 
     pub fn site(&self, site: SiteId) -> Option<Site> {
-        self.sites
-            .get(&site)
-            .or_else(|| self.state.directory.site(site))
-            .cloned()
+        match &self.directory {
+            Some(directory) => directory.site(site).cloned(),
+            None => self
+                .sites
+                .get(&site)
+                .or_else(|| self.state.directory.site(site))
+                .cloned(),
+        }
     }
 
     pub fn set_site(&mut self, site: Site) {
         self.batch.put_site(&site);
+        if let Some(directory) = &mut self.directory {
+            directory.put_site(site.clone());
+        }
         self.sites.insert(site.id, site);
+    }
+
+    /// The directory as this group leaves it so far.
+    pub fn directory(&self) -> &Directory {
+        self.directory.as_ref().unwrap_or(&self.state.directory)
+    }
+
+    /// Writes an operator's changes of the directory, in order: a new site's queue starts at the
+    /// end of the log as this group leaves it (the rest comes with its initial dump); a removed
+    /// site's queue goes with it.
+    pub fn change_directory(&mut self, changes: &[DirectoryChange]) {
+        let directory = self.directory.get_or_insert_with(|| {
+            let mut copy = self.state.directory.clone();
+            self.sites.values().for_each(|site| copy.put_site(site.clone()));
+            copy
+        });
+        let mut new_sites = Vec::new();
+        for change in changes {
+            write_change(&mut self.batch, directory, change);
+            new_sites.extend(added_site(directory, change));
+            let site = match change {
+                DirectoryChange::PutSite(site) => Some(site.id),
+                DirectoryChange::RemoveSite(id) => Some(*id),
+                DirectoryChange::PutStore(store) => Some(store.site),
+                DirectoryChange::PutUser(_) => None,
+            };
+            self.views.extend(site);
+            if let DirectoryChange::RemoveSite(id) = change {
+                self.sites.remove(id);
+                self.queues.remove(id);
+                self.removed.push(*id);
+            }
+            if let DirectoryChange::PutSite(site) = change {
+                self.sites.insert(site.id, site.clone());
+                self.removed.retain(|removed| *removed != site.id);
+            }
+            directory.apply(change);
+        }
+        for site in new_sites {
+            self.set_queue(site, SiteQueue::starting_at(self.next_seq - 1));
+        }
     }
 
     /// Every table present once this group is applied.

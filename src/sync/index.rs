@@ -95,17 +95,29 @@ impl QueueIndex {
         let central = index.audience_id(&Audience::Central);
         debug_assert_eq!(central, CENTRAL);
         for site in directory.satellites() {
-            let mut view = vec![CENTRAL];
-            for store in directory.store_keys_of(site) {
-                let id = index.audience_id(&Audience::Store(store));
-                index.audience_site.insert(id, site);
-                view.push(id);
-            }
-            view[1..].sort_unstable();
-            view.dedup();
-            index.views.insert(site, view);
+            index.set_view(site, directory);
         }
         index
+    }
+
+    /// Sets what `site` sees from the stores `directory` gives it (none when it is not a
+    /// satellite there: removed, or the primary). Entries already in the index are seen by
+    /// their audience, so a store added to a site brings its records into the site's view.
+    pub fn set_view(&mut self, site: SiteId, directory: &Directory) {
+        self.audience_site.retain(|_, owner| *owner != site);
+        if site == directory.primary() || directory.site(site).is_none() {
+            self.views.remove(&site);
+            return;
+        }
+        let mut view = vec![CENTRAL];
+        for store in directory.store_keys_of(site) {
+            let id = self.audience_id(&Audience::Store(store));
+            self.audience_site.insert(id, site);
+            view.push(id);
+        }
+        view[1..].sort_unstable();
+        view.dedup();
+        self.views.insert(site, view);
     }
 
     /// Keeps the live entries of `tables` per audience (call before the first insert), so that

@@ -7,8 +7,11 @@
 //! The engine is generic over the storage backend (`store::SyncStorage`); the embedded RocksDB
 //! one is the default.
 
+pub mod activity;
+pub mod directory_changes;
 pub mod dump_progress;
 mod group;
+pub mod health;
 pub mod index;
 pub mod lookups;
 mod parents_first;
@@ -24,7 +27,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use crate::domain::directory::Directory;
+use crate::domain::directory::{Directory, DirectoryChange};
 use crate::domain::fields::FieldCatalogue;
 use crate::domain::ids::SiteId;
 use crate::domain::record::PushedRecord;
@@ -122,13 +125,10 @@ impl SyncState {
     }
 }
 
-/// What an operator changes of a site.
-#[derive(Debug, Clone)]
-pub enum SiteChange {
-    /// Forget its hardware binding (after a reinstall on other hardware).
-    ResetHardware,
-    Password(crate::domain::credentials::PasswordHash),
-}
+/// An operator's act on the directory, decided against the directory as the writer holds it
+/// when it comes to it (so two acts never both take one name): the changes it makes, or why it
+/// cannot be done.
+pub type DirectoryPlan = Box<dyn FnOnce(&Directory) -> std::result::Result<Vec<DirectoryChange>, String> + Send>;
 
 /// Where a site stands with its initialisation (the v5 `site` call reports it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +175,8 @@ pub struct SyncEngine<S: SyncStorage = Storage> {
     state: Arc<RwLock<SyncState>>,
     catalogues: Arc<Catalogues>,
     writer: writer::WriterHandle,
+    health: health::Health,
+    activity: Arc<activity::Activity>,
 }
 
 impl<S: SyncStorage> SyncEngine<S> {
@@ -231,6 +233,7 @@ impl<S: SyncStorage> SyncEngine<S> {
             queues.insert(site, queue);
         }
         let next_seq = storage.next_seq()?;
+        let health = health::Health::load(storage.site_healths()?);
         let storage = Arc::new(storage);
         let state = Arc::new(RwLock::new(SyncState {
             directory,
@@ -238,13 +241,72 @@ impl<S: SyncStorage> SyncEngine<S> {
             queues,
         }));
         let catalogues = Arc::new(catalogues);
-        let writer = writer::start(storage.clone(), right, state.clone(), catalogues.clone(), next_seq);
+        let activity = Arc::new(activity::Activity::default());
+        let writer = writer::start(
+            storage.clone(),
+            right,
+            state.clone(),
+            catalogues.clone(),
+            next_seq,
+            activity.clone(),
+        );
         Ok(SyncEngine {
             storage,
             state,
             catalogues,
             writer,
+            health,
+            activity,
         })
+    }
+
+    /// What the primary did over the last hour (see [`activity`]).
+    pub fn activity(&self) -> &activity::Activity {
+        &self.activity
+    }
+
+    /// Every satellite's health, as requests leave it (see [`health`]).
+    pub fn health(&self) -> &health::Health {
+        &self.health
+    }
+
+    /// Writes the health of the sites changed since the last flush, in one durable write
+    /// through the writer; returns how many. Called every `[admin] health_flush_seconds`.
+    pub async fn flush_health(&self) -> Result<usize> {
+        let changed = self.health.take_changed();
+        let count = changed.len();
+        if count > 0 {
+            self.writer.put_health(changed).await?;
+        }
+        Ok(count)
+    }
+
+    /// The first `limit` records of `site`'s queue, delivered to it: as [`SyncEngine::list`],
+    /// and noted in its health (the head it was given; one log line when it has been given the
+    /// same head too many times: it is stuck on it).
+    pub fn deliver(&self, site: SiteId, limit: usize) -> Result<Vec<Outgoing>> {
+        let records = self.list(site, limit)?;
+        let head = records.first().map(|first| {
+            let record = first.record();
+            health::QueueHead {
+                sync_id: first.sync_id().to_string(),
+                table: record.table.to_string(),
+                record_id: record.record_id.to_string(),
+            }
+        });
+        self.activity.delivered(records.len() as u64);
+        let deliveries = self.health.pulled(site, head.clone());
+        if let Some(head) = head.filter(|_| deliveries == self.health.thresholds().stuck_deliveries) {
+            tracing::warn!(
+                site = site.0,
+                sync_id = %head.sync_id,
+                table = %head.table,
+                record_id = %head.record_id,
+                deliveries,
+                "satellite stuck: the same record delivered again and again, never acknowledged; skip it with a reason if it cannot integrate it"
+            );
+        }
+        Ok(records)
     }
 
     /// The storage under the engine, to read: patient sync keeps its own data in it. Nothing
@@ -292,14 +354,23 @@ impl<S: SyncStorage> SyncEngine<S> {
                 pushed.record.data = normal;
             }
         }
-        self.writer.push(site, records).await
+        self.health.pushed(site);
+        let count = records.len() as u64;
+        let outcome = self.writer.push(site, records).await?;
+        self.activity.pushed(count);
+        Ok(outcome)
     }
 
     /// Acknowledges outgoing SyncIDs; returns how many records are left in the queue.
     pub async fn acknowledge(&self, site: SiteId, sync_ids: &[&str]) -> Result<u64> {
+        if !sync_ids.is_empty() {
+            self.health.acknowledged(site);
+        }
         let ids: Vec<OutgoingId> = sync_ids.iter().filter_map(|id| OutgoingId::parse(id)).collect();
         if !ids.is_empty() {
+            let count = ids.len() as u64;
             self.writer.acknowledge(site, ids).await?;
+            self.activity.acknowledged(count);
         }
         Ok(self.count(site))
     }
@@ -342,6 +413,7 @@ impl<S: SyncStorage> SyncEngine<S> {
             .unwrap_or_default();
         let log_entry = log_entry(&record.record(), at.as_secs());
         self.writer.skip(site, id, log_entry, at.as_micros() as u64).await?;
+        self.health.skipped(site, sync_id);
         Ok(record)
     }
 
@@ -350,9 +422,10 @@ impl<S: SyncStorage> SyncEngine<S> {
         Ok(self.storage.skips(site)?)
     }
 
-    /// Changes `site` as an operator asks, durably, through the writer like any change.
-    pub async fn change_site(&self, site: SiteId, change: SiteChange) -> Result<()> {
-        self.writer.change_site(site, change).await
+    /// Changes the directory as an operator asks, durably, through the writer like any change:
+    /// the changes made, or [`SyncError::Invalid`] with what `plan` refused.
+    pub async fn change_directory(&self, plan: DirectoryPlan) -> Result<Vec<DirectoryChange>> {
+        self.writer.change_directory(plan).await
     }
 
     /// Binds `site` to `hardware_id` if it is not bound yet; refuses a different binding.

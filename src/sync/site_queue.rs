@@ -47,6 +47,13 @@ impl ClientKind {
         }
     }
 
+    /// The client an operator names, as [`ClientKind::name`] names it.
+    pub fn named(name: &str) -> Option<ClientKind> {
+        [ClientKind::Current, ClientKind::Mobile2017, ClientKind::OpenMsupply]
+            .into_iter()
+            .find(|client| client.name() == name)
+    }
+
     fn code(self) -> u8 {
         match self {
             ClientKind::Current => 0,

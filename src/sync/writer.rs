@@ -15,12 +15,14 @@ use std::time::Duration;
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
 
+use super::activity::Activity;
 use super::dump_progress::{unix_seconds_now, DumpProgress};
 use super::group::{Group, GroupOutcome, IndexOp};
 use super::push::{apply_push, PushOutcome};
 use super::queue_view::{acknowledge, QueueView};
 use super::site_queue::{ClientKind, DumpState, OutgoingId};
-use super::{Catalogues, Result, SiteChange, SyncError, SyncState};
+use super::{Catalogues, DirectoryPlan, Result, SyncError, SyncState};
+use crate::domain::directory::DirectoryChange;
 use crate::domain::ids::SiteId;
 use crate::domain::record::PushedRecord;
 use crate::store::{DirectoryWrites, LogWrites, PatientWrites, StoreError, SyncBatch, SyncStorage, WriteRight};
@@ -58,11 +60,10 @@ enum Command {
         hardware_id: String,
         reply: oneshot::Sender<Result<()>>,
     },
-    /// An operator changes a site.
-    ChangeSite {
-        site: SiteId,
-        change: SiteChange,
-        reply: oneshot::Sender<Result<()>>,
+    /// An operator changes the directory.
+    ChangeDirectory {
+        plan: DirectoryPlan,
+        reply: oneshot::Sender<Result<Vec<DirectoryChange>>>,
     },
     /// An operator removes one record from one satellite's queue, logged in the same write.
     Skip {
@@ -70,6 +71,11 @@ enum Command {
         id: OutgoingId,
         log_entry: String,
         at_micros: u64,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Sites' health, as it stood at a flush (`health.rs`); a removed site's is dropped.
+    Health {
+        changed: Vec<(SiteId, Vec<u8>)>,
         reply: oneshot::Sender<Result<()>>,
     },
     /// Patient sync's changes, prepared on its own writer thread, written with the group.
@@ -87,6 +93,10 @@ enum Command {
 enum Reply {
     Push(oneshot::Sender<Result<PushOutcome>>, Result<PushOutcome>),
     Done(oneshot::Sender<Result<()>>, Result<()>),
+    Directory(
+        oneshot::Sender<Result<Vec<DirectoryChange>>>,
+        Result<Vec<DirectoryChange>>,
+    ),
 }
 
 pub struct WriterHandle {
@@ -101,11 +111,19 @@ pub fn start<S: SyncStorage>(
     state: Arc<RwLock<SyncState>>,
     catalogues: Arc<Catalogues>,
     next_seq: u64,
+    activity: Arc<Activity>,
 ) -> WriterHandle {
     let (sender, receiver) = mpsc::channel(QUEUE_BOUND);
     let thread = std::thread::Builder::new()
         .name("satsync-writer".into())
-        .spawn(move || run(receiver, &*storage, &right, &state, &catalogues, next_seq))
+        .spawn(move || {
+            let shared = Shared {
+                state: &state,
+                catalogues: &catalogues,
+                activity: &activity,
+            };
+            run(receiver, &*storage, &right, shared, next_seq)
+        })
         .expect("spawning the writer thread");
     WriterHandle {
         sender: Mutex::new(Some(sender)),
@@ -165,8 +183,12 @@ impl WriterHandle {
         answer.blocking_recv().map_err(|_| SyncError::WriterStopped)?
     }
 
-    pub async fn change_site(&self, site: SiteId, change: SiteChange) -> Result<()> {
-        self.send(|reply| Command::ChangeSite { site, change, reply }).await
+    pub async fn put_health(&self, changed: Vec<(SiteId, Vec<u8>)>) -> Result<()> {
+        self.send(|reply| Command::Health { changed, reply }).await
+    }
+
+    pub async fn change_directory(&self, plan: DirectoryPlan) -> Result<Vec<DirectoryChange>> {
+        self.send(|reply| Command::ChangeDirectory { plan, reply }).await
     }
 
     pub async fn bind_hardware(&self, site: SiteId, hardware_id: String) -> Result<()> {
@@ -196,14 +218,25 @@ impl WriterHandle {
     }
 }
 
+/// What the writer shares with the engine.
+struct Shared<'a> {
+    state: &'a RwLock<SyncState>,
+    catalogues: &'a Catalogues,
+    activity: &'a Activity,
+}
+
 fn run<S: SyncStorage>(
     mut receiver: mpsc::Receiver<Command>,
     storage: &S,
     right: &WriteRight,
-    state: &RwLock<SyncState>,
-    catalogues: &Catalogues,
+    shared: Shared<'_>,
     mut next_seq: u64,
 ) {
+    let Shared {
+        state,
+        catalogues,
+        activity,
+    } = shared;
     let mut to_delete: Vec<u64> = Vec::new();
     let mut stopping = false;
     while !stopping {
@@ -246,7 +279,12 @@ fn run<S: SyncStorage>(
                 drop(batch);
                 Err(cause)
             }
-            None => storage.commit(right, batch),
+            None => {
+                let started = std::time::Instant::now();
+                let committed = storage.commit(right, batch);
+                activity.committed(started.elapsed().as_micros() as u64);
+                committed
+            }
         };
         drop(guard);
         match committed {
@@ -257,6 +295,9 @@ fn run<S: SyncStorage>(
                     index_ops,
                     queues,
                     sites,
+                    directory,
+                    removed,
+                    views,
                 } = outcome;
                 let mut state = state.write();
                 for op in index_ops {
@@ -265,9 +306,17 @@ fn run<S: SyncStorage>(
                         IndexOp::Remove(seq, facts) => state.index.remove(seq, &facts),
                     }
                 }
+                for site in removed {
+                    state.queues.remove(&site);
+                }
                 state.queues.extend(queues);
-                for site in sites.into_values() {
-                    state.directory.put_site(site);
+                match directory {
+                    Some(directory) => state.directory = directory,
+                    None => sites.into_values().for_each(|site| state.directory.put_site(site)),
+                }
+                let SyncState { directory, index, .. } = &mut *state;
+                for site in views {
+                    index.set_view(site, directory);
                 }
                 drop(state);
                 next_seq = group_next;
@@ -282,6 +331,7 @@ fn run<S: SyncStorage>(
                     match reply {
                         Reply::Push(tx, _) => drop(tx.send(Err(failed()))),
                         Reply::Done(tx, _) => drop(tx.send(Err(failed()))),
+                        Reply::Directory(tx, _) => drop(tx.send(Err(failed()))),
                     }
                 }
             }
@@ -294,12 +344,21 @@ fn send_reply(reply: Reply) {
     match reply {
         Reply::Push(tx, result) => drop(tx.send(result)),
         Reply::Done(tx, result) => drop(tx.send(result)),
+        Reply::Directory(tx, result) => drop(tx.send(result)),
     }
 }
 
 fn apply<S: SyncStorage>(group: &mut Group<'_, S>, catalogues: &Catalogues, command: Command) -> Reply {
     match command {
         Command::Stop => unreachable!("the writer loop ends at a stop"),
+        Command::Health { changed, reply } => {
+            for (site, health) in changed {
+                if group.site(site).is_some() {
+                    group.batch.put_site_health(site, &health);
+                }
+            }
+            Reply::Done(reply, Ok(()))
+        }
         Command::PatientWrites { writes, reply } => {
             group.batch.put_patient_writes(writes);
             Reply::Done(reply, Ok(()))
@@ -388,19 +447,12 @@ fn apply<S: SyncStorage>(group: &mut Group<'_, S>, catalogues: &Catalogues, comm
             };
             Reply::Done(reply, result)
         }
-        Command::ChangeSite { site, change, reply } => {
-            let result = match group.site(site) {
-                None => Err(SyncError::UnknownSite(site)),
-                Some(mut changed) => {
-                    match change {
-                        SiteChange::ResetHardware => changed.hardware_id = None,
-                        SiteChange::Password(password) => changed.password = password,
-                    }
-                    group.set_site(changed);
-                    Ok(())
-                }
-            };
-            Reply::Done(reply, result)
+        Command::ChangeDirectory { plan, reply } => {
+            let result = plan(group.directory()).map_err(SyncError::Invalid);
+            if let Ok(changes) = &result {
+                group.change_directory(changes);
+            }
+            Reply::Directory(reply, result)
         }
     }
 }
@@ -430,6 +482,7 @@ mod tests {
             Arc::new(RwLock::new(state)),
             Arc::new(Catalogues::builtin()),
             1,
+            Arc::new(Activity::default()),
         );
         let in_flight = handle.sender.lock().clone().unwrap();
 

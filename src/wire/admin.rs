@@ -25,6 +25,218 @@ pub struct SiteSummary {
     pub initialisation: &'static str,
     /// Records waiting in its queue.
     pub queued: u64,
+    /// Disabled by an operator: its satellite is refused until enabled.
+    pub disabled: bool,
+    /// When it last called (unix seconds), if ever.
+    pub last_request_at: Option<u64>,
+    /// What the primary flags of it ([`FlagView::kind`]s): `stuck`, `silent`, `acks-stopped`,
+    /// `failing-logins`.
+    pub flags: Vec<&'static str>,
+}
+
+/// A site's health as the admin API shows it (`GET sites/{name}/health`). Times are unix
+/// seconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthView {
+    pub site: u32,
+    pub name: String,
+    pub queued: u64,
+    pub initialisation: &'static str,
+    /// Of its latest initial dump: records acknowledged of those it queued.
+    pub initialisation_acknowledged: Option<u64>,
+    pub initialisation_queued: Option<u64>,
+    pub last_request_at: Option<u64>,
+    pub address: Option<String>,
+    pub api: Option<String>,
+    pub app_version: Option<String>,
+    pub last_push_at: Option<u64>,
+    pub last_pull_at: Option<u64>,
+    pub last_ack_at: Option<u64>,
+    pub failed_logins: u64,
+    pub last_failed_login_at: Option<u64>,
+    /// The first record of the last page it was given, and how many times in a row.
+    pub head: Option<QueueHeadView>,
+    pub head_deliveries: u32,
+    pub flags: Vec<FlagView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueHeadView {
+    pub sync_id: String,
+    pub table: String,
+    pub record_id: String,
+}
+
+/// One reason to look at a site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlagView {
+    pub kind: &'static str,
+    /// What a human reads.
+    pub message: String,
+    /// `stuck`: the record it is given again and again (skip it with
+    /// `POST sites/{name}/queue/skip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<QueueHeadView>,
+}
+
+/// A flagged site in `GET flagged`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlaggedSite {
+    pub id: u32,
+    pub name: String,
+    pub flags: Vec<FlagView>,
+}
+
+/// What `POST backups` asks (its body may be empty).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `{"path":…,"seconds":…,"bytes":…}`: the backup just taken.
+pub fn backup_body(path: &str, seconds: f64, bytes: u64) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "path": path, "seconds": seconds, "bytes": bytes })).expect("backups serialise")
+}
+
+/// `{"directory":…,"backups":[{"name","bytes"}]}`.
+pub fn backups_body(directory: &str, backups: &[(String, u64)]) -> Vec<u8> {
+    let backups: Vec<serde_json::Value> = backups
+        .iter()
+        .map(|(name, bytes)| json!({ "name": name, "bytes": bytes }))
+        .collect();
+    serde_json::to_vec(&json!({ "directory": directory, "backups": backups })).expect("backups serialise")
+}
+
+/// Satellite sites by where they stand.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SitesByState {
+    pub total: u64,
+    pub new: u64,
+    pub initialising: u64,
+    pub initialised: u64,
+    pub disabled: u64,
+    pub flagged: u64,
+}
+
+/// One minute of the last hour.
+#[derive(Debug, Clone, Serialize)]
+pub struct MinuteView {
+    pub at_unix_seconds: u64,
+    pub pushed: u64,
+    pub delivered: u64,
+    pub acknowledged: u64,
+    pub groups: u64,
+    pub commit_ms_mean: f64,
+    pub commit_ms_max: f64,
+}
+
+/// `GET overview`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    pub sites: SitesByState,
+    pub records_estimate: u64,
+    pub database_bytes: u64,
+    pub pushed_since_start: u64,
+    pub delivered_since_start: u64,
+    pub acknowledged_since_start: u64,
+    /// The last hour, oldest first.
+    pub minutes: Vec<MinuteView>,
+}
+
+pub fn overview_body(overview: &Overview) -> Vec<u8> {
+    serde_json::to_vec(overview).expect("the overview serialises")
+}
+
+/// `{"total":…,"sites":[…]}`: one page of the sites that match, and how many match.
+pub fn sites_page_body(total: usize, sites: &[SiteSummary]) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "total": total, "sites": sites })).expect("site summaries serialise")
+}
+
+/// `{"flagged":[…]}`.
+pub fn flagged_body(sites: &[FlaggedSite]) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "flagged": sites })).expect("flagged sites serialise")
+}
+
+/// A store as the admin API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreSummary {
+    pub id: String,
+    pub name: String,
+    pub code: String,
+    pub name_id: String,
+    /// The id of the site that hosts it.
+    pub site: u32,
+    pub supplying_store_id: String,
+}
+
+/// A user as the admin API shows it (never its password's hash).
+#[derive(Debug, Clone, Serialize)]
+pub struct UserSummary {
+    pub id: String,
+    pub name: String,
+    pub stores: Vec<String>,
+    pub admin: bool,
+    pub permissions: Vec<String>,
+}
+
+/// What `POST sites` asks.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSiteRequest {
+    pub name: String,
+    pub password: String,
+    #[serde(default)]
+    pub id: Option<u32>,
+    /// `mobile`, `mobile-2017` or `open-msupply`, when known before it first syncs.
+    #[serde(default)]
+    pub client: Option<String>,
+}
+
+/// What `POST stores` asks.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewStoreRequest {
+    /// The name of the site that hosts it.
+    pub site: String,
+    pub name: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name_id: Option<String>,
+    #[serde(default)]
+    pub supplying_store_id: String,
+}
+
+/// What `PUT users/{name}` asks.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserRequest {
+    pub password: String,
+    #[serde(default)]
+    pub stores: Vec<String>,
+    #[serde(default)]
+    pub admin: bool,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+/// `{"stores":[…]}`.
+pub fn stores_body(stores: &[StoreSummary]) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "stores": stores })).expect("store summaries serialise")
+}
+
+/// `{"users":[…]}`.
+pub fn users_body(users: &[UserSummary]) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "users": users })).expect("user summaries serialise")
+}
+
+/// One summary as the body of its own reply.
+pub fn one_body(summary: &impl Serialize) -> Vec<u8> {
+    serde_json::to_vec(summary).expect("summaries serialise")
 }
 
 /// One queued record, as an operator reads it.
@@ -89,15 +301,6 @@ pub struct PasswordRequest {
 /// A request body of the admin API, or what is wrong with it.
 pub fn decode_request<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, super::DecodeError> {
     serde_json::from_slice(body).map_err(|error| super::DecodeError::Malformed(format!("the request body: {error}")))
-}
-
-/// `{"sites":[…]}`.
-pub fn sites_body(sites: &[SiteSummary]) -> Vec<u8> {
-    serde_json::to_vec(&json!({ "sites": sites })).expect("site summaries serialise")
-}
-
-pub fn site_body(site: &SiteSummary) -> Vec<u8> {
-    serde_json::to_vec(site).expect("site summaries serialise")
 }
 
 /// `{"error":{"code":…,"message":…}}`.

@@ -4,55 +4,11 @@
 
 use std::path::Path;
 
-use base64::Engine;
-use bytes::Bytes;
-use http_body_util::Full;
 use serde_json::Value;
 
-use crate::support::client::{basic, http_client, send, Reply};
-use crate::support::{register_sites, run_satsync, write_config, SiteLogin, TestServer, PRIMARY};
-
-const OPERATOR: &str = "ops";
-const PASSWORD: &str = "a long secret";
-
-/// HTTP Basic with a plain password, as an operator's client sends it.
-fn plain_basic(name: &str, password: &str) -> String {
-    let pair = format!("{name}:{password}");
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
-}
-
-async fn call(url: &str, method: &str, path: &str, authorization: Option<&str>) -> Reply {
-    let mut request = http::Request::builder().method(method).uri(format!("{url}{path}"));
-    if let Some(authorization) = authorization {
-        request = request.header("Authorization", authorization);
-    }
-    send(&http_client(), request.body(Full::new(Bytes::new())).unwrap()).await
-}
-
-fn error_code(reply: &Reply) -> &str {
-    reply.json["error"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no error code: {}", reply.raw))
-}
-
-fn unit(n: u32) -> String {
-    format!(
-        r#"{{"SyncID":"AD{n:030X}","RecordType":"unit","RecordID":"ADD{n:029X}","SyncType":"U","StoreID":"","Data":{{"ID":"ADD{n:029X}","units":"box"}}}}"#
-    )
-}
-
-/// A server with `sites` satellite sites, the operator, and three central records imported
-/// after the sites were added.
-async fn with_operator_and_units(dir: &Path, sites: usize) -> (TestServer, Vec<SiteLogin>) {
-    let logins = register_sites(dir, sites);
-    {
-        let storage = satsync::store::Database::open(dir, 16).unwrap();
-        satsync::admin::operators::add_operator(&storage, PRIMARY, OPERATOR, PASSWORD).unwrap();
-    }
-    let server = TestServer::start(dir).await;
-    server.import(&(1..=3).map(unit).collect::<Vec<_>>().join("\n")).await;
-    (server, logins)
-}
+use crate::support::admin::{call, error_code, plain_basic, send_json, with_operator_and_units, OPERATOR, PASSWORD};
+use crate::support::client::basic;
+use crate::support::{run_satsync, write_config, SiteLogin, TestServer};
 
 #[tokio::test]
 async fn operators_see_the_sites_and_nobody_else_gets_in() {
@@ -130,8 +86,10 @@ async fn operators_see_the_sites_and_nobody_else_gets_in() {
     assert_eq!((unknown.status, error_code(&unknown)), (404, "not_found"));
     let nothing = call(&admin, "GET", "/admin/v1/nothing", Some(&operator)).await;
     assert_eq!((nothing.status, error_code(&nothing)), (404, "not_found"));
-    let post = call(&admin, "POST", "/admin/v1/sites", Some(&operator)).await;
-    assert_eq!((post.status, error_code(&post)), (405, "method_not_allowed"));
+    let put = call(&admin, "PUT", "/admin/v1/sites", Some(&operator)).await;
+    assert_eq!((put.status, error_code(&put)), (405, "method_not_allowed"));
+    let empty_add = call(&admin, "POST", "/admin/v1/sites", Some(&operator)).await;
+    assert_eq!((empty_add.status, error_code(&empty_add)), (400, "bad_request"));
 
     // Each listener serves its own surface only.
     let sync_on_admin = call(&admin, "GET", "/sync/v3/site", Some(&operator)).await;
@@ -209,17 +167,6 @@ async fn the_command_line_adds_operators_from_a_pipe_or_the_environment_never_an
         assert_eq!(reply.status, 401, "{name} was not added");
     }
     server.stop().await;
-}
-
-async fn send_json(url: &str, method: &str, path: &str, authorization: &str, body: &str) -> Reply {
-    let request = http::Request::builder()
-        .method(method)
-        .uri(format!("{url}{path}"))
-        .header("Authorization", authorization)
-        .header("Content-Type", "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap();
-    send(&http_client(), request).await
 }
 
 /// An operator finds what heads a satellite's queue, skips the record it cannot integrate (the
@@ -398,10 +345,8 @@ async fn the_command_line_works_through_a_running_server() {
     ];
     let (ok, _, stderr) = run(&["site", "list"], wrong, "").await.unwrap();
     assert!(!ok && stderr.contains("Invalid username or password"), "{stderr}");
-    let (ok, _, stderr) = run(&["site", "add", "--name", "new"], operator.to_vec(), "pw\n")
-        .await
-        .unwrap();
-    assert!(!ok && stderr.contains("stop the server first"), "{stderr}");
+    let (ok, _, stderr) = run(&["export"], operator.to_vec(), "").await.unwrap();
+    assert!(!ok && stderr.contains("is the server running"), "{stderr}");
 
     let (ok, listed_live, stderr) = run(&["site", "list"], operator.to_vec(), "").await.unwrap();
     assert!(ok, "{stderr}");

@@ -4,14 +4,17 @@
 mod support;
 
 mod admin_api;
+mod admin_directory;
 mod bad_input;
 mod config_files;
 mod crash_durability;
+mod dashboard;
 mod demo_data;
 mod dump_progress;
 mod dump_without_copies;
 mod isolation;
 mod mobile_cycle;
+mod online_backup;
 mod operator_skip;
 mod patient_schemas;
 mod patient_sync;
@@ -19,6 +22,7 @@ mod queue_model;
 mod queue_semantics;
 mod routing;
 mod secondary_sources;
+mod site_health;
 mod transfer;
 mod transfers;
 mod unique_ids;

@@ -4,8 +4,13 @@
 //! an unauthenticated caller learns nothing, not even which paths exist. Replies and errors are
 //! `wire::admin`'s shapes, statuses from the one error table (`Shape::Admin`).
 
+mod backups;
+mod health;
+mod overview;
 mod queue;
 mod sites;
+mod stores;
+mod users;
 
 use std::sync::Arc;
 
@@ -46,8 +51,14 @@ async fn serve(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> 
     };
     let engine = &primary.engine;
     match segments.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["sites"] => only(Method::GET).map(|()| sites::list(engine)),
+        ["sites"] if call.method == Method::POST => sites::add(engine, &operator, &call.body().await?).await,
+        ["sites"] => only(Method::GET).and_then(|()| sites::list(engine, &call.query)),
+        ["sites", name] if call.method == Method::DELETE => sites::remove(engine, &operator, name).await,
         ["sites", name] => only(Method::GET).and_then(|()| sites::show(engine, name)),
+        ["sites", name, act @ ("disable" | "enable")] => {
+            only(Method::POST)?;
+            sites::set_disabled(engine, &operator, name, *act == "disable").await
+        }
         ["sites", name, "reset-hardware"] => {
             only(Method::POST)?;
             sites::reset_hardware(engine, &operator, name).await
@@ -68,6 +79,19 @@ async fn serve(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> 
             queue::skip(engine, &operator, &name, &call.body().await?).await
         }
         ["sites", name, "skips"] => only(Method::GET).and_then(|()| queue::skips(engine, name)),
+        ["sites", name, "health"] => only(Method::GET).and_then(|()| health::of_site(engine, name)),
+        ["flagged"] => only(Method::GET).map(|()| health::flagged(engine)),
+        ["overview"] => only(Method::GET).map(|()| overview::overview(primary)),
+        ["backups"] if call.method == Method::POST => backups::take(primary, &operator, &call.body().await?).await,
+        ["backups"] => only(Method::GET).and_then(|()| backups::list(primary)),
+        ["stores"] if call.method == Method::POST => stores::add(engine, &operator, &call.body().await?).await,
+        ["stores"] => only(Method::GET).map(|()| stores::list(engine)),
+        ["users"] => only(Method::GET).map(|()| users::list(engine)),
+        ["users", name] => {
+            only(Method::PUT)?;
+            let name = name.to_string();
+            users::put(engine, &operator, &name, &call.body().await?).await
+        }
         _ => Err(not_found()),
     }
 }

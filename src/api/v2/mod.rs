@@ -8,7 +8,7 @@ mod queued_records;
 mod site;
 mod user;
 
-use crate::api::auth::{authenticate_site, authenticate_site_v1, Claim};
+use crate::api::auth::{authenticate_site, authenticate_site_v1, seen, Claim};
 use crate::api::call::Call;
 use crate::api::endpoint::Endpoint;
 use crate::api::error::ApiError;
@@ -52,10 +52,12 @@ async fn authenticate(
     call: &Call,
     claim: Option<Claim<'_>>,
 ) -> Result<SiteId, ApiError> {
-    match format {
+    let site = match format {
         RecordFormat::Named => authenticate_site(&primary.engine, &call.headers).await,
         RecordFormat::Numbered => authenticate_site_v1(&primary.engine, &call.headers, &primary.config.v1, claim).await,
-    }
+    }?;
+    seen(&primary.engine, site, call);
+    Ok(site)
 }
 
 /// Authenticates the site and checks that `from_site`/`to_site` name its own queue.

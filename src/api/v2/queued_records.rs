@@ -28,7 +28,7 @@ pub async fn get(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Re
     let limit = limit.min(primary.config.limits.max_pull_limit);
     // Reading and encoding both happen off the async workers, which stay free for the light
     // calls (count, acknowledgements) that the satellites make between pulls.
-    run_pull(primary, move |p| Ok(encode(p, format, &p.engine.list(site, limit)?))).await
+    run_pull(primary, move |p| Ok(encode(p, format, &p.engine.deliver(site, limit)?))).await
 }
 
 pub async fn count(primary: &Arc<Primary>, format: RecordFormat, call: Call) -> Result<Vec<u8>, ApiError> {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::api::auth::authenticate_site;
+use crate::api::auth::{authenticate_site, seen};
 use crate::api::call::Call;
 use crate::api::endpoint::Endpoint;
 use crate::api::error::ApiError;
@@ -12,7 +12,8 @@ use crate::wire::v4;
 
 pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> Result<Vec<u8>, ApiError> {
     use http::Method;
-    authenticate_site(&primary.engine, &call.headers).await?;
+    let site = authenticate_site(&primary.engine, &call.headers).await?;
+    seen(&primary.engine, site, &call);
     match (endpoint, &call.method) {
         (Endpoint::NameStoreJoin, &Method::POST) => {
             let body = call.body().await?;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::api::auth::authenticate_site;
+use crate::api::auth::{authenticate_site, seen};
 use crate::api::call::Call;
 use crate::api::endpoint::Endpoint;
 use crate::api::error::ApiError;
@@ -22,6 +22,7 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
     use http::Method;
     check_versions(&primary.config.v5, &call.headers)?;
     let site = authenticate_site(&primary.engine, &call.headers).await?;
+    seen(&primary.engine, site, &call);
     let engine = &primary.engine;
     // open-mSupply builds its own half of transfers: the primary must not generate it.
     engine.note_client(site, ClientKind::OpenMsupply).await?;
@@ -45,6 +46,8 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
                 (number(&call, "limit", DEFAULT_LIMIT as u64)? as usize).min(primary.config.limits.max_pull_limit);
             run_pull(primary, move |primary| {
                 let (max_cursor, records) = primary.engine.central_after(site, cursor, limit)?;
+                primary.engine.health().pulled_feed(site);
+                primary.engine.activity().delivered(records.len() as u64);
                 Ok(v5::encode_central(max_cursor, &records, &primary.config.fields))
             })
             .await
@@ -53,7 +56,7 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
             let limit =
                 (number(&call, "limit", DEFAULT_LIMIT as u64)? as usize).min(primary.config.limits.max_pull_limit);
             run_pull(primary, move |primary| {
-                let records = primary.engine.list(site, limit)?;
+                let records = primary.engine.deliver(site, limit)?;
                 Ok(v5::encode_queued(
                     primary.engine.count(site),
                     &records,

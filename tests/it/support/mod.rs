@@ -4,6 +4,7 @@
 
 #![allow(dead_code, reason = "each scenario file uses a different part of the support module")]
 
+pub mod admin;
 pub mod client;
 pub mod data;
 pub mod fake_source;
@@ -89,13 +90,20 @@ impl TestServer {
         let admin = tokio::spawn(satsync::http::run(
             serving,
             admin_listener,
-            until_stopped(stopped),
+            until_stopped(stopped.clone()),
             Surface::Admin,
         ));
-        let tasks = [satellites, admin]
+        // The health monitor, as `satsync serve` runs it.
+        let serving = primary.clone();
+        let monitor = tokio::spawn(async move {
+            let every = std::time::Duration::from_secs(serving.config.admin.health_flush_seconds);
+            satsync::admin::monitor::run(&serving.engine, every, until_stopped(stopped)).await
+        });
+        let mut tasks: Vec<tokio::task::JoinHandle<()>> = [satellites, admin]
             .into_iter()
             .map(|task| tokio::spawn(async move { task.await.unwrap().unwrap() }))
             .collect();
+        tasks.push(tokio::spawn(async move { monitor.await.unwrap() }));
         TestServer {
             address,
             admin_address,
