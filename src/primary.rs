@@ -28,6 +28,8 @@ pub struct Primary {
     pub config: Config,
     pub engine: SyncEngine,
     pub patients: PatientSync,
+    /// Imports operators started through the admin API, and how far each got.
+    pub imports: crate::admin::transfer::Imports,
 }
 
 impl Primary {
@@ -47,6 +49,7 @@ impl Primary {
             config,
             engine,
             patients,
+            imports: Default::default(),
         })
     }
 }

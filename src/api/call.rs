@@ -45,6 +45,13 @@ impl Call {
         }
     }
 
+    /// The body as it arrives, chunk by chunk, for a caller that streams it (an operator's
+    /// import, as large as the data): `next_chunk` gives each, `None` at the end. Each chunk is
+    /// at most what the connection delivered at once: memory stays bounded by the caller.
+    pub fn into_stream(self) -> BodyStream {
+        BodyStream(self.body)
+    }
+
     /// The body, refused with 413 past the configured limit. An oversized body is still read
     /// (and dropped) up to a bound, so that the client, which is still sending it, reads the 413
     /// instead of a reset connection; past that bound the connection is cut.
@@ -77,5 +84,22 @@ impl Call {
             return Err(ApiError::PayloadTooLarge(limit));
         }
         Ok(kept)
+    }
+}
+
+/// A request body read as it arrives (see [`Call::into_stream`]).
+pub struct BodyStream(Incoming);
+
+impl BodyStream {
+    pub async fn next_chunk(&mut self) -> Option<Result<bytes::Bytes, ApiError>> {
+        loop {
+            let frame = match self.0.frame().await? {
+                Ok(frame) => frame,
+                Err(_) => return Some(Err(ApiError::BadRequest("the request body could not be read".into()))),
+            };
+            if let Ok(data) = frame.into_data() {
+                return Some(Ok(data));
+            }
+        }
     }
 }

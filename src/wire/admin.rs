@@ -154,6 +154,28 @@ pub fn sites_page_body(total: usize, sites: &[SiteSummary]) -> Vec<u8> {
     serde_json::to_vec(&json!({ "total": total, "sites": sites })).expect("site summaries serialise")
 }
 
+/// An import through the admin API, as `GET imports` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportView {
+    pub id: u64,
+    pub operator: String,
+    pub started_at: u64,
+    pub bytes_read: u64,
+    pub records_applied: u64,
+    pub finished: bool,
+    pub error: Option<String>,
+}
+
+/// `{"imports":[…]}`.
+pub fn imports_body(imports: &[ImportView]) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "imports": imports })).expect("imports serialise")
+}
+
+/// `{"import":…,"applied":…}`: an import done.
+pub fn import_body(id: u64, applied: u64) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "import": id, "applied": applied })).expect("imports serialise")
+}
+
 /// `{"flagged":[…]}`.
 pub fn flagged_body(sites: &[FlaggedSite]) -> Vec<u8> {
     serde_json::to_vec(&json!({ "flagged": sites })).expect("flagged sites serialise")

@@ -5,6 +5,7 @@ mod support;
 
 mod admin_api;
 mod admin_directory;
+mod admin_import;
 mod bad_input;
 mod config_files;
 mod crash_durability;

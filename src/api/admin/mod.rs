@@ -6,6 +6,7 @@
 
 mod backups;
 mod health;
+mod imports;
 mod overview;
 mod queue;
 mod sites;
@@ -82,6 +83,11 @@ async fn serve(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> 
         ["sites", name, "health"] => only(Method::GET).and_then(|()| health::of_site(engine, name)),
         ["flagged"] => only(Method::GET).map(|()| health::flagged(engine)),
         ["overview"] => only(Method::GET).map(|()| overview::overview(primary)),
+        ["import"] => {
+            only(Method::POST)?;
+            imports::import(primary, &operator, call).await
+        }
+        ["imports"] => only(Method::GET).map(|()| imports::list(primary)),
         ["backups"] if call.method == Method::POST => backups::take(primary, &operator, &call.body().await?).await,
         ["backups"] => only(Method::GET).and_then(|()| backups::list(primary)),
         ["stores"] if call.method == Method::POST => stores::add(engine, &operator, &call.body().await?).await,

@@ -1,0 +1,95 @@
+//! An import through the running primary: JSON lines streamed to `POST /admin/v1/import`, larger
+//! than any request body the primary accepts whole, applied batch by batch through the writer
+//! while a satellite syncs, its progress in `GET imports`; a bad line stops it with the line named.
+
+use serde_json::json;
+
+use crate::support::admin::{call, plain_basic, send_json, with_operator_and_units_configured, OPERATOR, PASSWORD};
+
+fn unit_line(n: u32) -> String {
+    json!({
+        "SyncID": format!("IM{n:030X}"),
+        "RecordType": "unit",
+        "RecordID": format!("IMU{n:029X}"),
+        "SyncType": "I",
+        "StoreID": "",
+        "Data": {"ID": format!("IMU{n:029X}"), "units": format!("unit {n}")}
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    // Small enough that the import is ten times it; a satellite's acknowledgements of 200
+    // records still fit.
+    let (server, logins) = with_operator_and_units_configured(dir.path(), 1, |config| {
+        config.limits.max_body_bytes = 64 * 1024;
+    })
+    .await;
+    let (admin, operator) = (server.admin_url(), plain_basic(OPERATOR, PASSWORD));
+    let satellite = server.satellite(&logins[0], "v3").not_mobile();
+    assert_eq!(satellite.drain(50).await.len(), 3);
+
+    let lines: Vec<String> = (1..=5_000).map(unit_line).collect();
+    let body = lines.join("\n") + "\n";
+    assert!(body.len() > 10 * 64 * 1024, "ten times the body limit");
+    // The satellite keeps syncing until the import has answered.
+    let (done, importing) = tokio::sync::watch::channel(false);
+    let syncing = {
+        let satellite = server.satellite(&logins[0], "v3").not_mobile();
+        tokio::spawn(async move {
+            let mut received = 0;
+            while !*importing.borrow() {
+                received += satellite.drain(200).await.len();
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            received
+        })
+    };
+    let imported = send_json(&admin, "POST", "/admin/v1/import", &operator, &body).await;
+    assert_eq!(imported.status, 200, "{}", imported.raw);
+    assert_eq!(imported.json["applied"], 5_000);
+    done.send(true).unwrap();
+    let received_meanwhile = syncing.await.unwrap();
+    let rest = satellite.drain(200).await.len();
+    assert_eq!(
+        received_meanwhile + rest,
+        5_000,
+        "every imported record reaches the satellite once"
+    );
+
+    let imports = call(&admin, "GET", "/admin/v1/imports", Some(&operator)).await;
+    let first = &imports.json["imports"][0];
+    assert_eq!(first["finished"], true, "{}", imports.raw);
+    assert_eq!(first["records_applied"], 5_000);
+    assert_eq!(first["bytes_read"], body.len());
+    assert_eq!(first["operator"], OPERATOR);
+
+    // A malformed line stops the import at its batch, naming where; the batches before it stay.
+    let mut bad: Vec<String> = (5_001..=7_500).map(unit_line).collect();
+    bad[2_200] = "{not json".to_string();
+    let refused = send_json(&admin, "POST", "/admin/v1/import", &operator, &bad.join("\n")).await;
+    assert_eq!(refused.status, 400, "{}", refused.raw);
+    assert!(refused.raw.contains("line 2500"), "{}", refused.raw);
+    assert_eq!(
+        satellite.drain(200).await.len(),
+        2_000,
+        "the first batch of 2,000 was applied"
+    );
+    let imports = call(&admin, "GET", "/admin/v1/imports", Some(&operator)).await;
+    let second = &imports.json["imports"][1];
+    assert!(
+        second["error"].as_str().unwrap().contains("line 2500"),
+        "{}",
+        imports.raw
+    );
+
+    // One line longer than the body limit cannot be a record.
+    let long = format!("{}\n", "x".repeat(70 * 1024));
+    let refused = send_json(&admin, "POST", "/admin/v1/import", &operator, &long).await;
+    assert_eq!(refused.status, 400, "{}", refused.raw);
+    let unauthenticated = call(&admin, "POST", "/admin/v1/import", None).await;
+    assert_eq!(unauthenticated.status, 401);
+    server.stop().await;
+}
