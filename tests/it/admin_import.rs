@@ -2,21 +2,9 @@
 //! than any request body the primary accepts whole, applied batch by batch through the writer
 //! while a satellite syncs, its progress in `GET imports`; a bad line stops it with the line named.
 
-use serde_json::json;
-
-use crate::support::admin::{call, plain_basic, send_json, with_operator_and_units_configured, OPERATOR, PASSWORD};
-
-fn unit_line(n: u32) -> String {
-    json!({
-        "SyncID": format!("IM{n:030X}"),
-        "RecordType": "unit",
-        "RecordID": format!("IMU{n:029X}"),
-        "SyncType": "I",
-        "StoreID": "",
-        "Data": {"ID": format!("IMU{n:029X}"), "units": format!("unit {n}")}
-    })
-    .to_string()
-}
+use crate::support::admin::{
+    call, new_unit, plain_basic, send_json, with_operator_and_units_configured, OPERATOR, PASSWORD,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() {
@@ -31,7 +19,7 @@ async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() 
     let satellite = server.satellite(&logins[0], "v3").not_mobile();
     assert_eq!(satellite.drain(50).await.len(), 3);
 
-    let lines: Vec<String> = (1..=5_000).map(unit_line).collect();
+    let lines: Vec<String> = (1..=5_000).map(|n| new_unit("IM", n)).collect();
     let body = lines.join("\n") + "\n";
     assert!(body.len() > 10 * 64 * 1024, "ten times the body limit");
     // The satellite keeps syncing until the import has answered.
@@ -67,7 +55,7 @@ async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() 
     assert_eq!(first["operator"], OPERATOR);
 
     // A malformed line stops the import at its batch, naming where; the batches before it stay.
-    let mut bad: Vec<String> = (5_001..=7_500).map(unit_line).collect();
+    let mut bad: Vec<String> = (5_001..=7_500).map(|n| new_unit("IM", n)).collect();
     bad[2_200] = "{not json".to_string();
     let refused = send_json(&admin, "POST", "/admin/v1/import", &operator, &bad.join("\n")).await;
     assert_eq!(refused.status, 400, "{}", refused.raw);

@@ -4,23 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use serde_json::json;
-
-use crate::support::admin::{call, plain_basic, send_json, with_operator_and_units, OPERATOR, PASSWORD};
+use crate::support::admin::{call, new_unit, plain_basic, send_json, with_operator_and_units, OPERATOR, PASSWORD};
 use crate::support::TestServer;
-
-/// A push of one central `unit` record, numbered `n`, as a satellite sends it.
-fn unit_push(n: u64) -> String {
-    json!([{
-        "SyncID": format!("BK{n:030X}"),
-        "RecordType": "unit",
-        "RecordID": format!("BKU{n:029X}"),
-        "SyncType": "I",
-        "StoreID": "",
-        "Data": {"ID": format!("BKU{n:029X}"), "units": format!("unit {n}")}
-    }])
-    .to_string()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_while_pushes_continue_holds_what_was_answered_and_starts() {
@@ -37,7 +22,7 @@ async fn a_backup_taken_while_pushes_continue_holds_what_was_answered_and_starts
             let mut n = 0;
             while !*stopped.borrow() {
                 n += 1;
-                let reply = satellite.push(&unit_push(n)).await;
+                let reply = satellite.push(&format!("[{}]", new_unit("BK", n))).await;
                 assert_eq!(reply.status, 200, "{}", reply.raw);
                 answered.store(n, Ordering::SeqCst);
             }

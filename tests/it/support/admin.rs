@@ -39,6 +39,20 @@ pub fn unit(n: u32) -> String {
     )
 }
 
+/// A new central `unit` record numbered `n`, as a push line: its SyncID and id start with
+/// `prefix` (two letters), so that each test's records are its own.
+pub fn new_unit(prefix: &str, n: u64) -> String {
+    serde_json::json!({
+        "SyncID": format!("{prefix}{n:030X}"),
+        "RecordType": "unit",
+        "RecordID": format!("{prefix}U{n:029X}"),
+        "SyncType": "I",
+        "StoreID": "",
+        "Data": {"ID": format!("{prefix}U{n:029X}"), "units": format!("unit {n}")}
+    })
+    .to_string()
+}
+
 /// A server with `sites` satellite sites, the operator, and three central records imported
 /// after the sites were added.
 pub async fn with_operator_and_units(dir: &Path, sites: usize) -> (TestServer, Vec<SiteLogin>) {
