@@ -342,7 +342,11 @@ fn main() -> anyhow::Result<()> {
         }
         Command::HashPassword => unreachable!("answered before the configuration is read"),
         Command::Export { table, output } => {
-            let storage = open_storage(&config)?;
+            let storage = match open_storage(&config) {
+                Ok(storage) => storage,
+                Err(error) if held_by_a_server(&error) => return export_remote(&config, table, output),
+                Err(error) => return Err(error),
+            };
             let written = match output {
                 Some(path) => admin::transfer::export(
                     &storage,
@@ -409,6 +413,21 @@ fn queue_command(app: &Primary, runtime: &tokio::runtime::Runtime, command: Queu
             }
         }
     }
+    Ok(())
+}
+
+/// The export through the running server's admin API, streamed to the file or standard output.
+fn export_remote(config: &Config, table: Option<String>, output: Option<PathBuf>) -> anyhow::Result<()> {
+    let remote = Remote::connect(config)?;
+    let path = match &table {
+        Some(table) => format!("/export?table={}", segment(table)),
+        None => "/export".to_string(),
+    };
+    let bytes = match output {
+        Some(file) => remote.get_to(&path, std::io::BufWriter::new(std::fs::File::create(file)?))?,
+        None => remote.get_to(&path, std::io::BufWriter::new(std::io::stdout().lock()))?,
+    };
+    eprintln!("exported {bytes} bytes through the running server");
     Ok(())
 }
 

@@ -78,6 +78,38 @@ impl Remote {
         self.call("DELETE", path, None)
     }
 
+    /// `GET` of `path`, its body written to `out` as it arrives (an export); the bytes written.
+    pub fn get_to(&self, path: &str, mut out: impl std::io::Write) -> anyhow::Result<u64> {
+        let request = http::Request::builder()
+            .uri(format!("{}{path}", self.base))
+            .header(http::header::AUTHORIZATION, &self.authorization)
+            .body(Full::new(Bytes::new()))?;
+        self.runtime.block_on(async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .with_context(|| format!("reaching the admin API at {}", self.base))?;
+            let status = response.status();
+            let mut body = response.into_body();
+            if !status.is_success() {
+                let bytes = body.collect().await?.to_bytes();
+                let reply: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                let message = reply["error"]["message"].as_str().unwrap_or("no message");
+                bail!("the admin API refused: {message} ({status})");
+            }
+            let mut written = 0u64;
+            while let Some(frame) = body.frame().await {
+                if let Ok(data) = frame?.into_data() {
+                    out.write_all(&data)?;
+                    written += data.len() as u64;
+                }
+            }
+            out.flush()?;
+            Ok(written)
+        })
+    }
+
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let request = http::Request::builder()

@@ -7,6 +7,7 @@
 
 mod dashboard;
 pub mod router;
+mod streamed;
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
-use http_body_util::Full;
+use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -28,6 +29,7 @@ use crate::api::endpoint::Api;
 use crate::api::error::ApiError;
 use crate::api::v2::RecordFormat;
 use crate::primary::{Primary, ServeError};
+use streamed::Streamed;
 
 /// A client has this long to send a request's headers (slow or stalled clients are dropped).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -74,7 +76,7 @@ pub async fn run(
             async move {
                 let peer = Some(peer.ip());
                 let response = match surface {
-                    Surface::Satellites => handle(&primary, request, peer).await,
+                    Surface::Satellites => handle(&primary, request, peer).await.map(Either::Left),
                     Surface::Admin => handle_admin(&primary, request, peer).await,
                 };
                 Ok::<_, std::convert::Infallible>(response)
@@ -126,14 +128,27 @@ async fn handle(primary: &Arc<Primary>, request: Request<Incoming>, peer: Option
     }
 }
 
-async fn handle_admin(
-    primary: &Arc<Primary>,
-    request: Request<Incoming>,
-    peer: Option<IpAddr>,
-) -> Response<Full<Bytes>> {
+/// A reply of the admin listener: whole, or streamed (an export).
+type AdminBody = Either<Full<Bytes>, Streamed>;
+
+async fn handle_admin(primary: &Arc<Primary>, request: Request<Incoming>, peer: Option<IpAddr>) -> Response<AdminBody> {
+    if request.method() == http::Method::GET && request.uri().path() == crate::api::admin::EXPORT_PATH {
+        let call = Call::new(request, primary.config.limits.max_body_bytes, peer);
+        return match crate::api::admin::export(primary, call).await {
+            Ok(lines) => {
+                let mut response = Response::new(Either::Right(Streamed(lines)));
+                response.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-ndjson"),
+                );
+                response
+            }
+            Err((status, body)) => json_response(status, body).map(Either::Left),
+        };
+    }
     if request.method() == http::Method::GET {
         if let Some((content_type, body)) = dashboard::asset(request.uri().path()) {
-            let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+            let mut response = Response::new(Either::Left(Full::new(Bytes::from_static(body.as_bytes()))));
             let headers = response.headers_mut();
             headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
             // The page runs only its own script and style, and is never framed elsewhere.
@@ -146,7 +161,7 @@ async fn handle_admin(
     }
     let call = Call::new(request, primary.config.limits.max_body_bytes, peer);
     let (status, body) = crate::api::admin::handle(primary, call).await;
-    json_response(status, body)
+    json_response(status, body).map(Either::Left)
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {

@@ -345,7 +345,9 @@ async fn the_command_line_works_through_a_running_server() {
     ];
     let (ok, _, stderr) = run(&["site", "list"], wrong, "").await.unwrap();
     assert!(!ok && stderr.contains("Invalid username or password"), "{stderr}");
-    let (ok, _, stderr) = run(&["export"], operator.to_vec(), "").await.unwrap();
+    let (ok, _, stderr) = run(&["operator", "token", "--name", OPERATOR], operator.to_vec(), "")
+        .await
+        .unwrap();
     assert!(!ok && stderr.contains("is the server running"), "{stderr}");
 
     let (ok, listed_live, stderr) = run(&["site", "list"], operator.to_vec(), "").await.unwrap();

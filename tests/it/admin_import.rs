@@ -79,5 +79,53 @@ async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() 
     assert_eq!(refused.status, 400, "{}", refused.raw);
     let unauthenticated = call(&admin, "POST", "/admin/v1/import", None).await;
     assert_eq!(unauthenticated.status, 401);
+
+    // The export streams what the primary holds, as the command line exports it with the
+    // server stopped; it imports again.
+    let (status, exported) = get_text(&format!("{admin}/admin/v1/export"), &operator).await;
+    assert_eq!(status, 200);
+    let (status, units) = get_text(&format!("{admin}/admin/v1/export?table=unit"), &operator).await;
+    assert_eq!(status, 200);
+    assert_eq!(units.lines().count(), 3 + 5_000 + 2_000);
+    let (status, refused) = get_text(&format!("{admin}/admin/v1/export"), "Basic bm9ib2R5Om5vdGhpbmc=").await;
+    assert_eq!(status, 401, "{refused}");
+    let put = call(&admin, "PUT", "/admin/v1/export", Some(&operator)).await;
+    assert_eq!(put.status, 405);
     server.stop().await;
+    let (ok, offline, stderr) = crate::support::satsync_cli(dir.path(), &["export"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(exported, offline, "the same lines as the command line's export");
+    let server = crate::support::TestServer::start(dir.path()).await;
+    let more = format!("[admin]\nlisten = \"{}\"\n", server.admin_address);
+    let config = crate::support::write_config(&dir.path().join("remote.toml"), dir.path(), &more);
+    let env = [("SATSYNC_OPERATOR", OPERATOR), ("SATSYNC_OPERATOR_PASSWORD", PASSWORD)];
+    let live = tokio::task::spawn_blocking(move || crate::support::run_satsync(&config, &["export"], "", &env))
+        .await
+        .unwrap();
+    assert!(live.0, "{}", live.2);
+    assert_eq!(
+        live.1, offline,
+        "the command line exports the same through the running server"
+    );
+    server.stop().await;
+
+    let again = tempfile::tempdir().unwrap();
+    let (server, _) = with_operator_and_units_configured(again.path(), 1, |_| {}).await;
+    let reimported = send_json(&server.admin_url(), "POST", "/admin/v1/import", &operator, &units).await;
+    assert_eq!(reimported.status, 200, "{}", reimported.raw);
+    assert_eq!(reimported.json["applied"], 7_003, "every exported line imports");
+    server.stop().await;
+}
+
+/// A GET answered with text (the export), with `authorization`.
+async fn get_text(url: &str, authorization: &str) -> (u16, String) {
+    use http_body_util::BodyExt;
+    let request = http::Request::get(url)
+        .header("Authorization", authorization)
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let response = crate::support::client::http_client().request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
 }

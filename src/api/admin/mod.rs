@@ -5,6 +5,7 @@
 //! `wire::admin`'s shapes, statuses from the one error table (`Shape::Admin`).
 
 mod backups;
+mod exports;
 mod health;
 mod imports;
 mod overview;
@@ -24,6 +25,20 @@ use crate::primary::Primary;
 
 /// Where every admin endpoint lives.
 pub const PREFIX: &str = "/admin/v1/";
+
+/// Where the export is, which [`export`] answers as a stream.
+pub const EXPORT_PATH: &str = "/admin/v1/export";
+
+/// `GET export?table=`: every stored record as JSON lines in the push shape (what `POST import`
+/// and `satsync import` read), sent as it is read; or the error's status and body.
+pub async fn export(
+    primary: &Arc<Primary>,
+    call: Call,
+) -> Result<tokio::sync::mpsc::Receiver<bytes::Bytes>, (StatusCode, Vec<u8>)> {
+    let operator = authenticate_operator(&primary.engine, &call.headers).map_err(|e| e.admin_response())?;
+    let table = call.query.get("table").cloned().filter(|t| !t.is_empty());
+    Ok(exports::start(primary, &operator, table))
+}
 
 /// Answers one call of the admin API: its status and JSON body.
 pub async fn handle(primary: &Arc<Primary>, call: Call) -> (StatusCode, Vec<u8>) {
@@ -88,6 +103,8 @@ async fn serve(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> 
             imports::import(primary, &operator, call).await
         }
         ["imports"] => only(Method::GET).map(|()| imports::list(primary)),
+        // A GET is answered as a stream before it gets here (`export`).
+        ["export"] => Err(ApiError::MethodNotAllowed(call.method.to_string())),
         ["backups"] if call.method == Method::POST => backups::take(primary, &operator, &call.body().await?).await,
         ["backups"] => only(Method::GET).and_then(|()| backups::list(primary)),
         ["stores"] if call.method == Method::POST => stores::add(engine, &operator, &call.body().await?).await,
