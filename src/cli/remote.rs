@@ -80,23 +80,14 @@ impl Remote {
 
     /// `GET` of `path`, its body written to `out` as it arrives (an export); the bytes written.
     pub fn get_to(&self, path: &str, mut out: impl std::io::Write) -> anyhow::Result<u64> {
-        let request = http::Request::builder()
-            .uri(format!("{}{path}", self.base))
-            .header(http::header::AUTHORIZATION, &self.authorization)
-            .body(Full::new(Bytes::new()))?;
+        let request = self.request("GET", path, Bytes::new())?;
         self.runtime.block_on(async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .with_context(|| format!("reaching the admin API at {}", self.base))?;
+            let response = self.send(request).await?;
             let status = response.status();
             let mut body = response.into_body();
             if !status.is_success() {
                 let bytes = body.collect().await?.to_bytes();
-                let reply: Value = serde_json::from_slice(&bytes).unwrap_or_default();
-                let message = reply["error"]["message"].as_str().unwrap_or("no message");
-                bail!("the admin API refused: {message} ({status})");
+                return Err(refused(status, &serde_json::from_slice(&bytes).unwrap_or_default()));
             }
             let mut written = 0u64;
             while let Some(frame) = body.frame().await {
@@ -110,31 +101,43 @@ impl Remote {
         })
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let request = http::Request::builder()
+    fn request(&self, method: &str, path: &str, body: Bytes) -> anyhow::Result<http::Request<Full<Bytes>>> {
+        Ok(http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
             .header(http::header::AUTHORIZATION, &self.authorization)
             .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(body)))?;
+            .body(Full::new(body))?)
+    }
+
+    async fn send(&self, request: http::Request<Full<Bytes>>) -> anyhow::Result<http::Response<hyper::body::Incoming>> {
+        self.client
+            .request(request)
+            .await
+            .with_context(|| format!("reaching the admin API at {}", self.base))
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let request = self.request(method, path, Bytes::from(body))?;
         let (status, bytes) = self.runtime.block_on(async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .with_context(|| format!("reaching the admin API at {}", self.base))?;
+            let response = self.send(request).await?;
             let status = response.status();
             let bytes = response.into_body().collect().await?.to_bytes();
             anyhow::Ok((status, bytes))
         })?;
         let reply: Value = serde_json::from_slice(&bytes).context("the admin API's reply is not JSON")?;
         if !status.is_success() {
-            let message = reply["error"]["message"].as_str().unwrap_or("no message");
-            bail!("the admin API refused: {message} ({status})");
+            return Err(refused(status, &reply));
         }
         Ok(reply)
     }
+}
+
+/// The admin API's refusal, with its message.
+fn refused(status: http::StatusCode, reply: &Value) -> anyhow::Error {
+    let message = reply["error"]["message"].as_str().unwrap_or("no message");
+    anyhow::anyhow!("the admin API refused: {message} ({status})")
 }
 
 /// A site's name as one path segment.
