@@ -55,14 +55,16 @@ pub fn site(config: &Config, primary: SiteId, command: SiteCommand) -> anyhow::R
             };
             println!("added site {id} ({name})");
         }
-        (SiteCommand::SetClient { name, client }, Target::Offline(storage)) => {
-            directory::declare_client(storage, primary, &name, client.into())?;
-            println!("{name} runs {}", ClientKind::from(client).name());
-        }
-        (SiteCommand::SetClient { .. }, Target::Online(_)) => {
-            anyhow::bail!(
-                "the server is running: a site's client is declared with it stopped, or learnt when the site syncs"
-            )
+        (SiteCommand::SetClient { name, client }, _) => {
+            let client = ClientKind::from(client);
+            match &target {
+                Target::Offline(storage) => drop(directory::declare_client(storage, primary, &name, client)?),
+                Target::Online(remote) => drop(remote.put(
+                    &format!("/sites/{}/client", segment(&name)),
+                    json!({ "client": client.name() }),
+                )?),
+            }
+            println!("{name} runs {}", client.name());
         }
         (SiteCommand::List, Target::Offline(storage)) => {
             for site in directory::list_sites(storage, primary)? {

@@ -216,6 +216,14 @@ pub struct NewSiteRequest {
     pub client: Option<String>,
 }
 
+/// What `PUT sites/{name}/client` asks.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientRequest {
+    /// `mobile`, `mobile-2017` or `open-msupply`.
+    pub client: String,
+}
+
 /// What `POST stores` asks.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

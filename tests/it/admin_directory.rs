@@ -57,6 +57,13 @@ async fn a_clinic_is_added_synced_disabled_and_removed_while_the_primary_serves(
     let clinic_id = added.json["id"].as_u64().unwrap() as u32;
     assert!(clinic_id > logins[0].id);
     assert_eq!(added.json["initialisation"], "new");
+    let client_path = "/admin/v1/sites/clinic/client";
+    let bad = send_json(&admin, "PUT", client_path, &operator, r#"{"client":"fax"}"#).await;
+    assert_eq!(bad.status, 400, "{}", bad.raw);
+    let declared = send_json(&admin, "PUT", client_path, &operator, r#"{"client":"mobile-2017"}"#).await;
+    assert_eq!(declared.json["client"], "mobile-2017", "{}", declared.raw);
+    let declared = send_json(&admin, "PUT", client_path, &operator, r#"{"client":"mobile"}"#).await;
+    assert_eq!(declared.json["client"], "mobile");
 
     let store = post(
         "/admin/v1/stores",
@@ -247,6 +254,22 @@ async fn the_command_line_administers_sites_stores_and_users_live_as_offline() {
     )
     .await;
     assert!(ok && out.starts_with("added user lu ("), "{out} {err}");
+    let (ok, out, err) = cli(
+        &config,
+        &["site", "set-client", "--name", "live", "--client", "mobile"],
+        &LIVE,
+        "",
+    )
+    .await;
+    assert!(ok && out == "live runs mobile\n", "{out} {err}");
+    let (ok, out, _) = cli(
+        &config,
+        &["site", "set-client", "--name", "live", "--client", "open-msupply"],
+        &LIVE,
+        "",
+    )
+    .await;
+    assert!(ok && out == "live runs open-msupply\n", "{out}");
     let (ok, out, _) = cli(&config, &["site", "disable", "--name", "live"], &LIVE, "").await;
     assert!(ok && out.starts_with("live disabled"), "{out}");
     let (ok, shown_live, err) = cli(&config, &["site", "show", "--name", "live"], &LIVE, "").await;

@@ -79,6 +79,11 @@ async fn serve(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> 
             only(Method::POST)?;
             sites::reset_hardware(engine, &operator, name).await
         }
+        ["sites", name, "client"] => {
+            only(Method::PUT)?;
+            let name = name.to_string();
+            sites::set_client(engine, &operator, &name, &call.body().await?).await
+        }
         ["sites", name, "password"] => {
             only(Method::PUT)?;
             let name = name.to_string();

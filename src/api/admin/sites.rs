@@ -11,7 +11,9 @@ use crate::api::error::ApiError;
 use crate::domain::credentials::PasswordHash;
 use crate::domain::directory::{Directory, Site};
 use crate::sync::{ClientKind, SyncEngine};
-use crate::wire::admin::{decode_request, one_body, sites_page_body, NewSiteRequest, PasswordRequest, SiteSummary};
+use crate::wire::admin::{
+    decode_request, one_body, sites_page_body, ClientRequest, NewSiteRequest, PasswordRequest, SiteSummary,
+};
 
 /// The satellite sites, one page at a time for the dashboard's table of tens of thousands:
 /// `q` (part of the name, or the id), `state` (`new`, `initialising`, `initialised`,
@@ -110,12 +112,7 @@ pub fn satellite(engine: &SyncEngine, name: &str) -> Result<Site, ApiError> {
 /// Registers a site from `{"name","password","id"?,"client"?}`.
 pub async fn add(engine: &SyncEngine, operator: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let request: NewSiteRequest = decode_request(body)?;
-    let client = match request.client.as_deref() {
-        None => None,
-        Some(name) => Some(ClientKind::named(name).ok_or_else(|| {
-            ApiError::BadRequest(format!("no client {name} (known: mobile, mobile-2017, open-msupply)"))
-        })?),
-    };
+    let client = request.client.as_deref().map(client_named).transpose()?;
     let password = new_password(&request.password)?;
     let (name, id) = (request.name.clone(), request.id);
     let changes = engine
@@ -129,6 +126,22 @@ pub async fn add(engine: &SyncEngine, operator: &str, body: &[u8]) -> Result<Vec
     }
     tracing::info!(operator, site = %site.name, id = site.id.0, "site added");
     show(engine, &site.name)
+}
+
+/// Declares the client a site runs, from `{"client":…}` (it changes by itself when the site
+/// syncs with another).
+pub async fn set_client(engine: &SyncEngine, operator: &str, name: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let request: ClientRequest = decode_request(body)?;
+    let client = client_named(&request.client)?;
+    let site = satellite(engine, name)?;
+    engine.note_client(site.id, client).await?;
+    tracing::info!(operator, site = name, client = client.name(), "site client declared");
+    show(engine, name)
+}
+
+fn client_named(name: &str) -> Result<ClientKind, ApiError> {
+    ClientKind::named(name)
+        .ok_or_else(|| ApiError::BadRequest(format!("no client {name} (known: mobile, mobile-2017, open-msupply)")))
 }
 
 /// Removes a site, its stores and its queue (its records stay in the log).
