@@ -37,8 +37,6 @@ async fn flush(engine: &SyncEngine) {
 
 /// Logs each flag a satellite carries now and did not at the last look.
 fn log_new_flags(engine: &SyncEngine, logged: &mut HashMap<SiteId, HashSet<&'static str>>) {
-    let thresholds = engine.health().thresholds();
-    let now = engine.health().now();
     let satellites: Vec<(SiteId, String)> = engine.with_directory(|d| {
         d.sites()
             .filter(|site| site.id != d.primary())
@@ -47,7 +45,7 @@ fn log_new_flags(engine: &SyncEngine, logged: &mut HashMap<SiteId, HashSet<&'sta
     });
     let mut current: HashMap<SiteId, HashSet<&'static str>> = HashMap::new();
     for (site, name) in satellites {
-        let flags = engine.health().of(site).flags(&thresholds, engine.count(site), now);
+        let flags = engine.flags(site);
         for flag in &flags {
             if logged.get(&site).is_some_and(|kinds| kinds.contains(flag.kind())) {
                 continue;

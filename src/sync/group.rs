@@ -404,13 +404,13 @@ impl<'a, S: SyncStorage> Group<'a, S> {
                 DirectoryChange::PutUser(_) => None,
             };
             self.views.extend(site);
+            // The copy is the directory from here on (`site` reads it, the commit takes it
+            // whole): the `sites` overlay needs nothing of these.
             if let DirectoryChange::RemoveSite(id) = change {
-                self.sites.remove(id);
                 self.queues.remove(id);
                 self.removed.push(*id);
             }
             if let DirectoryChange::PutSite(site) = change {
-                self.sites.insert(site.id, site.clone());
                 self.removed.retain(|removed| *removed != site.id);
             }
             directory.apply(change);

@@ -270,6 +270,19 @@ impl<S: SyncStorage> SyncEngine<S> {
         &self.health
     }
 
+    /// What the primary flags of `site` now. Its queue is counted only when a flag depends on
+    /// it (acks-stopped: a site pulling without acknowledging), so flagging every site of a
+    /// country costs no bitmap work for those that are fine.
+    pub fn flags(&self, site: SiteId) -> Vec<health::Flag> {
+        let of_site = self.health.of(site);
+        let queued = if of_site.unacknowledged_since.is_some() {
+            self.count(site)
+        } else {
+            0
+        };
+        of_site.flags(&self.health.thresholds(), queued, self.health.now())
+    }
+
     /// Writes the health of the sites changed since the last flush, in one durable write
     /// through the writer; returns how many. Called every `[admin] health_flush_seconds`.
     pub async fn flush_health(&self) -> Result<usize> {

@@ -21,7 +21,7 @@ pub fn of_site(engine: &SyncEngine, name: &str) -> Result<Vec<u8>, ApiError> {
         initialisation: initialisation_name(engine.initialisation(site.id)),
         initialisation_acknowledged: progress.as_ref().map(|p| p.tables.iter().map(|t| t.acknowledged).sum()),
         initialisation_queued: progress.as_ref().map(|p| p.tables.iter().map(|t| t.queued).sum()),
-        flags: flags(engine, site.id, queued),
+        flags: engine.flags(site.id).iter().map(flag_view).collect(),
         last_request_at: health.last_request_at,
         address: health.address,
         api: health.api,
@@ -49,7 +49,7 @@ pub fn flagged(engine: &SyncEngine) -> Vec<u8> {
     let flagged: Vec<FlaggedSite> = sites
         .into_iter()
         .filter_map(|(id, name)| {
-            let flags = flags(engine, id, engine.count(id));
+            let flags: Vec<FlagView> = engine.flags(id).iter().map(flag_view).collect();
             (!flags.is_empty()).then_some(FlaggedSite { id: id.0, name, flags })
         })
         .collect();
@@ -57,20 +57,8 @@ pub fn flagged(engine: &SyncEngine) -> Vec<u8> {
 }
 
 /// The kinds of flag `site` carries now (for the sites list).
-pub fn flag_kinds(engine: &SyncEngine, site: SiteId, queued: u64) -> Vec<&'static str> {
-    let health = engine.health();
-    health
-        .of(site)
-        .flags(&health.thresholds(), queued, health.now())
-        .iter()
-        .map(Flag::kind)
-        .collect()
-}
-
-fn flags(engine: &SyncEngine, site: SiteId, queued: u64) -> Vec<FlagView> {
-    let health = engine.health();
-    let flags = health.of(site).flags(&health.thresholds(), queued, health.now());
-    flags.iter().map(flag_view).collect()
+pub fn flag_kinds(engine: &SyncEngine, site: SiteId) -> Vec<&'static str> {
+    engine.flags(site).iter().map(Flag::kind).collect()
 }
 
 fn flag_view(flag: &Flag) -> FlagView {

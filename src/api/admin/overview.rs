@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use super::health::flag_kinds;
 use crate::primary::Primary;
 use crate::sync::Initialisation;
 use crate::wire::admin::{overview_body, MinuteView, Overview, SitesByState};
@@ -29,13 +28,7 @@ pub fn overview(primary: &Arc<Primary>) -> Vec<u8> {
             Initialisation::Completed => by_state.initialised += 1,
         }
         by_state.disabled += u64::from(disabled);
-        // The count behind acks-stopped is asked only of a site that pulls unacknowledged.
-        let queued = if engine.health().of(site).unacknowledged_since.is_some() {
-            engine.count(site)
-        } else {
-            0
-        };
-        by_state.flagged += u64::from(!flag_kinds(engine, site, queued).is_empty());
+        by_state.flagged += u64::from(!engine.flags(site).is_empty());
     }
     let (records, database_bytes) = engine.storage().size();
     let (pushed, delivered, acknowledged) = engine.activity().totals();

@@ -84,15 +84,7 @@ const STATES: [&str; 5] = ["new", "initialising", "initialised", "disabled", "fl
 fn in_state(engine: &SyncEngine, site: &Site, state: &str) -> bool {
     match state {
         "disabled" => site.disabled,
-        "flagged" => {
-            // The count behind acks-stopped is asked only of a site that pulls unacknowledged.
-            let queued = if engine.health().of(site.id).unacknowledged_since.is_some() {
-                engine.count(site.id)
-            } else {
-                0
-            };
-            !flag_kinds(engine, site.id, queued).is_empty()
-        }
+        "flagged" => !engine.flags(site.id).is_empty(),
         initialisation => initialisation_name(engine.initialisation(site.id)) == initialisation,
     }
 }
@@ -222,6 +214,6 @@ fn summary(engine: &SyncEngine, site: &Site) -> SiteSummary {
         queued,
         disabled: site.disabled,
         last_request_at: engine.health().of(site.id).last_request_at,
-        flags: flag_kinds(engine, site.id, queued),
+        flags: flag_kinds(engine, site.id),
     }
 }
