@@ -198,6 +198,23 @@ pub fn patient_jpid_ids_prefix(jpid: &Jpid) -> Vec<u8> {
     key
 }
 
+/// `patient_ids`: `o` + JPID + job id → the latest record of a job still open. Kept with the job
+/// records (written and deleted in the same batch), so that the jobs in flight list by one scan of
+/// `o` without reading every patient's history; the JPID in the key lets clear delete them.
+pub const PATIENT_OPEN_JOB: u8 = b'o';
+
+pub fn patient_open_job_key(jpid: &Jpid, job_id: &str) -> Vec<u8> {
+    let mut key = patient_open_jobs_prefix(jpid);
+    key.extend_from_slice(job_id.as_bytes());
+    key
+}
+
+pub fn patient_open_jobs_prefix(jpid: &Jpid) -> Vec<u8> {
+    let mut key = vec![PATIENT_OPEN_JOB];
+    key.extend_from_slice(jpid.as_str().as_bytes());
+    key
+}
+
 /// The identifier of a [`patient_jpid_id_key`], parsed back.
 pub fn parse_patient_jpid_id_key(key: &[u8]) -> Option<PatientId> {
     if key.first() != Some(&PATIENT_JPID_ID) {

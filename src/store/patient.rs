@@ -68,6 +68,20 @@ impl Storage {
         self.patient_value(keys::patient_source_key(jpid, pid), "source state")
     }
 
+    /// The jobs in flight of every patient (their latest records, in key order: by JPID), at most
+    /// `limit` of them, and how many there are.
+    pub fn open_patient_jobs(&self, limit: usize) -> Result<(usize, Vec<JobRecord>)> {
+        let (mut total, mut jobs) = (0, Vec::new());
+        self.scan_prefix(cf::PATIENT_IDS, &[keys::PATIENT_OPEN_JOB], |_, value| {
+            total += 1;
+            if jobs.len() < limit {
+                jobs.push(decode_json(value, "open job record")?);
+            }
+            Ok(())
+        })?;
+        Ok((total, jobs))
+    }
+
     /// Every job record of the patient, in the order they were written (see
     /// [`PatientWrites::put_patient_job`]).
     pub fn patient_jobs(&self, jpid: &Jpid) -> Result<Vec<JobRecord>> {
@@ -178,11 +192,20 @@ impl PatientWrites {
     /// Appends a job record. `at_micros` (microseconds since the epoch) orders the records: the
     /// caller gives each record of one job a later time than the one before, since two records of
     /// the same job at the same time would share a key.
+    /// The job's entry among the jobs in flight follows its latest record: kept while it is open,
+    /// deleted by the record that closes it.
     pub fn put_patient_job(&mut self, jpid: &Jpid, job: &JobRecord, at_micros: u64) {
+        let record = encode_json(job);
+        let open = keys::patient_open_job_key(jpid, &job.job_id);
+        if job.state.is_open() {
+            self.put(cf::PATIENT_IDS, open, record.clone());
+        } else {
+            self.delete(cf::PATIENT_IDS, open);
+        }
         self.put(
             cf::PATIENT_DATA,
             keys::patient_job_key(jpid, at_micros, &job.job_id),
-            encode_json(job),
+            record,
         );
     }
 
@@ -217,6 +240,7 @@ impl PatientWrites {
             self.delete(cf::PATIENT_IDS, keys::patient_id_key(id));
         }
         self.delete_prefix(cf::PATIENT_IDS, keys::patient_jpid_ids_prefix(jpid));
+        self.delete_prefix(cf::PATIENT_IDS, keys::patient_open_jobs_prefix(jpid));
         self.delete_prefix(cf::PATIENT_DATA, keys::patient_data_prefix(jpid));
     }
 }

@@ -176,6 +176,32 @@ pub fn import_body(id: u64, applied: u64) -> Vec<u8> {
     serde_json::to_vec(&json!({ "import": id, "applied": applied })).expect("imports serialise")
 }
 
+/// A patient sync job in flight, as `GET patient-jobs` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PatientJobView {
+    pub job_id: String,
+    /// The load it belongs to (its enterprise job).
+    pub root_job_id: String,
+    pub jpid: String,
+    /// The identifier the load was asked for (`9E7A;3`, an ICN, …).
+    pub patient: String,
+    /// `enterprise-sync-request`, `vista-9E7A-subscribe-request`, `hdr-sync-request`, …
+    #[serde(rename = "type")]
+    pub job_type: String,
+    /// `created` or `started`.
+    pub state: String,
+    /// When it entered that state (milliseconds since the Unix epoch).
+    pub since_unix_ms: u64,
+    /// Open longer than a source's time-out and the longest wait: a restart abandoned it, and
+    /// the patient's next load closes it.
+    pub abandoned: bool,
+}
+
+/// `{"total":…,"jobs":[…]}`: `total` counts every job in flight, `jobs` the first of them.
+pub fn patient_jobs_body(total: usize, jobs: &[PatientJobView]) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "total": total, "jobs": jobs })).expect("patient jobs serialise")
+}
+
 /// `{"flagged":[…]}`.
 pub fn flagged_body(sites: &[FlaggedSite]) -> Vec<u8> {
     serde_json::to_vec(&json!({ "flagged": sites })).expect("flagged sites serialise")

@@ -184,6 +184,7 @@ async fn an_operator_finds_and_frees_a_stuck_satellite_in_the_browser() {
     let why = text_of(&browser, "#flagged tbody tr").await;
     assert!(why.contains(&logins[0].name) && why.contains(&poison), "{why}");
     wait_count(&browser, "#chart-records polyline", 3).await;
+    wait_text(&browser, "#patient-jobs-total", "(0)").await;
     screenshot(&browser, "overview").await;
 
     // The sites table: filtered to the flagged ones, then searched by name.
@@ -209,6 +210,19 @@ async fn an_operator_finds_and_frees_a_stuck_satellite_in_the_browser() {
     click(&browser, "#reset-hardware").await;
     wait_text(&browser, "#site-message", "Hardware binding reset.").await;
     screenshot(&browser, "site").await;
+
+    // A new clinic, added in the browser with its store.
+    click(&browser, "#nav-sites").await;
+    fill(&browser, "#add-site-name", "clinic-added").await;
+    fill(&browser, "#add-site-password", "clinic password").await;
+    click(&browser, "#add-site-submit").await;
+    // Its page opens, with the next id after the primary's (1) and the two sites'.
+    wait_text(&browser, "#site-title", "clinic-added (site 4)").await;
+    fill(&browser, "#add-store-name", "Added clinic store").await;
+    fill(&browser, "#add-store-code", "ACS").await;
+    click(&browser, "#add-store-submit").await;
+    wait_text(&browser, "#site-message", "Store Added clinic store added.").await;
+    screenshot(&browser, "site-added").await;
     browser.close().await.unwrap();
 
     // What the page did, the primary did.
@@ -224,6 +238,39 @@ async fn an_operator_finds_and_frees_a_stuck_satellite_in_the_browser() {
     let rest = stuck.drain(10).await;
     assert_eq!(rest.len(), 2, "the satellite goes past the skipped record");
     assert!(rest.iter().all(|r| r["RecordID"] != poison.as_str()));
+
+    // The clinic added in the browser syncs: it initialises, receives the central records and
+    // acknowledges them.
+    let site = call(
+        &server.admin_url(),
+        "GET",
+        "/admin/v1/sites/clinic-added",
+        Some(&operator),
+    )
+    .await;
+    let stores = call(&server.admin_url(), "GET", "/admin/v1/stores", Some(&operator)).await;
+    let store = stores.json["stores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|store| store["name"] == "Added clinic store")
+        .cloned()
+        .unwrap_or_else(|| panic!("the store added in the browser: {}", stores.raw));
+    assert_eq!(store["site"], site.json["id"]);
+    let added = crate::support::SiteLogin {
+        id: u32::try_from(site.json["id"].as_u64().unwrap()).unwrap(),
+        name: "clinic-added".to_string(),
+        password: "clinic password".to_string(),
+        store_id: store["id"].as_str().unwrap().to_string(),
+        store_name_id: store["name_id"].as_str().unwrap().to_string(),
+    };
+    let clinic = server.satellite(&added, "v3").not_mobile();
+    assert_eq!(clinic.site().await.json["SiteID"], site.json["id"]);
+    assert_eq!(clinic.initial_dump(false).await.status, 200);
+    let received = clinic.drain(100).await;
+    let units = received.iter().filter(|r| r["RecordType"] == "unit").count();
+    assert_eq!(units, 3, "every central record reaches the new clinic: {received:?}");
+    assert_eq!(clinic.count().await, 0, "and it acknowledged them all");
     server.stop().await;
 }
 

@@ -14,6 +14,7 @@ use satsync::admin::directory::add_user;
 use satsync::store::{Database, SyncStorage};
 use serde_json::{json, Value};
 
+use crate::support::admin::{call, error_code, plain_basic, OPERATOR, PASSWORD};
 use crate::support::client::{basic, http_client, send, HttpClient, Reply};
 use crate::support::fake_source::FakeSource;
 use crate::support::schema::assert_valid;
@@ -37,6 +38,7 @@ fn register(dir: &Path) -> Vec<SiteLogin> {
     add_user(&storage, PRIMARY, "clinician", "clinician-pass", &stores, false, &both).unwrap();
     let read = [satsync::domain::permissions::READ_PATIENT_RECORD.to_string()];
     add_user(&storage, PRIMARY, "clerk", "clerk-pass", &[], false, &read).unwrap();
+    satsync::admin::operators::add_operator(&storage, PRIMARY, OPERATOR, PASSWORD).unwrap();
     logins
 }
 
@@ -412,6 +414,59 @@ async fn an_immediate_load_answers_at_once_and_the_satellite_is_asked_through_it
     let nobody = w.clinician.get("load?pid=ABCD;1").await;
     expect(&nobody, 404, "error");
     assert_eq!(error_message(&nobody), NOT_ACCESSIBLE);
+}
+
+/// The operators' view of patient sync: the jobs in flight, across patients, until their
+/// sources answer.
+#[tokio::test]
+async fn an_operator_sees_the_jobs_in_flight_until_the_sources_answer() {
+    let w = world(30).await;
+    let (admin, operator) = (w.server.admin_url(), plain_basic(OPERATOR, PASSWORD));
+    let in_flight = || call(&admin, "GET", "/admin/v1/patient-jobs", Some(&operator));
+    assert_eq!(in_flight().await.json, json!({"total": 0, "jobs": []}));
+
+    let loaded = w.clinician.get("load?pid=9E7A;8&immediate=true").await;
+    expect(&loaded, 201, "load");
+    let jobs = in_flight().await;
+    assert_eq!(jobs.json["total"], 2, "{}", jobs.raw);
+    let mut types: Vec<&str> = jobs.json["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|job| job["type"].as_str().unwrap())
+        .collect();
+    types.sort_unstable();
+    assert_eq!(types, ["enterprise-sync-request", "vista-9E7A-subscribe-request"]);
+    for job in jobs.json["jobs"].as_array().unwrap() {
+        assert_eq!(job["patient"], "9E7A;8");
+        assert_eq!(job["abandoned"], false);
+        assert!(
+            ["created", "started"].contains(&job["state"].as_str().unwrap()),
+            "{job}"
+        );
+        assert_eq!(job["jpid"], loaded.json["data"]["jpid"]);
+    }
+    let one = call(&admin, "GET", "/admin/v1/patient-jobs?limit=1", Some(&operator)).await;
+    assert_eq!(
+        (one.json["total"].as_u64(), one.json["jobs"].as_array().map(Vec::len)),
+        (Some(2), Some(1))
+    );
+    let bad = call(&admin, "GET", "/admin/v1/patient-jobs?limit=none", Some(&operator)).await;
+    assert_eq!((bad.status, error_code(&bad)), (400, "bad_request"), "{}", bad.raw);
+    let clinician = basic("clinician", "clinician-pass");
+    let refused = call(&admin, "GET", "/admin/v1/patient-jobs", Some(&clinician)).await;
+    assert_eq!(refused.status, 401, "a user's credentials do not open the admin API");
+
+    // The satellite answers: the load's jobs close and leave the list.
+    let answers = HashMap::from([("9E7A;8".to_string(), answer("9E7A;8", "8", json!({})))]);
+    let _site = SimulatedSite::start(&w.server, &w.logins[0], answers);
+    for _ in 0..1500 {
+        if in_flight().await.json["total"] == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the jobs were still in flight 30 s after the satellite answered");
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod exports;
 mod health;
 mod imports;
 mod overview;
+mod patients;
 mod queue;
 mod sites;
 mod stores;
@@ -108,6 +109,10 @@ async fn serve(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> 
             imports::import(primary, &operator, call).await
         }
         ["imports"] => only(Method::GET).map(|()| imports::list(primary)),
+        ["patient-jobs"] => {
+            only(Method::GET)?;
+            patients::in_flight(primary, &call.query).await
+        }
         // A GET is answered as a stream before it gets here (`export`).
         ["export"] => Err(ApiError::MethodNotAllowed(call.method.to_string())),
         ["backups"] if call.method == Method::POST => backups::take(primary, &operator, &call.body().await?).await,

@@ -116,7 +116,11 @@ function chart(container, series) {
 
 async function overview() {
   show("overview-page");
-  const [o, flagged] = await Promise.all([api("GET", "/overview"), api("GET", "/flagged")]);
+  const [o, flagged, patientJobs] = await Promise.all([
+    api("GET", "/overview"),
+    api("GET", "/flagged"),
+    api("GET", "/patient-jobs?limit=50"),
+  ]);
   const s = o.sites;
   $("cards").replaceChildren(
     card("sites", s.total, "card-sites"),
@@ -147,6 +151,32 @@ async function overview() {
     cell(row, site.name);
     cell(row, site.flags.map((f) => f.message).join("; "));
     row.addEventListener("click", () => (location.hash = "#site/" + encodeURIComponent(site.name)));
+  }
+  const jobs = $("patient-jobs").tBodies[0];
+  jobs.replaceChildren();
+  for (const job of patientJobs.jobs) {
+    const row = jobs.insertRow();
+    cell(row, job.patient);
+    cell(row, job.type);
+    cell(row, job.state);
+    cell(row, when(Math.floor(job.since_unix_ms / 1000)));
+    cell(row, job.abandoned ? "abandoned: its next load closes it" : "");
+  }
+  $("patient-jobs-total").textContent =
+    patientJobs.total > patientJobs.jobs.length ? `(${patientJobs.jobs.length} oldest of ${patientJobs.total})` : `(${patientJobs.total})`;
+}
+
+async function addSite(event) {
+  event.preventDefault();
+  const request = { name: $("add-site-name").value, password: $("add-site-password").value };
+  if ($("add-site-client").value) request.client = $("add-site-client").value;
+  $("add-site-password").value = "";
+  try {
+    const added = await api("POST", "/sites", request);
+    $("add-site-name").value = "";
+    location.hash = "#site/" + encodeURIComponent(added.name);
+  } catch (error) {
+    $("sites-message").textContent = "Refused: " + error.message;
   }
 }
 
@@ -250,6 +280,13 @@ async function site(name) {
     $("new-password").value = "";
     act(name, () => api("PUT", path + "/password", { password }), "Password changed.");
   };
+  $("add-store").onsubmit = (event) => {
+    event.preventDefault();
+    const store = { site: name, name: $("add-store-name").value, code: $("add-store-code").value };
+    act(name, () => api("POST", "/stores", store), `Store ${store.name} added.`);
+    $("add-store-name").value = "";
+    $("add-store-code").value = "";
+  };
   const body = $("queue-head").tBodies[0];
   body.replaceChildren();
   for (const q of queue.head) {
@@ -297,6 +334,7 @@ async function route() {
   $("who").textContent = sessionStorage.getItem("satsync-operator") || "";
   const hash = location.hash || "#overview";
   try {
+    $("site-message").textContent = "";
     if (hash.startsWith("#site/")) await site(decodeURIComponent(hash.slice(6)));
     else if (hash === "#sites") await sites();
     else await overview();
@@ -312,6 +350,7 @@ $("site-filter").addEventListener("submit", (event) => {
   sitesOffset = 0;
   sites();
 });
+$("add-site").addEventListener("submit", addSite);
 $("prev").addEventListener("click", () => {
   sitesOffset = Math.max(0, sitesOffset - PAGE);
   sites();

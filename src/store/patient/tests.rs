@@ -165,6 +165,45 @@ fn jobs_come_back_in_write_order() {
 }
 
 #[test]
+fn the_jobs_in_flight_are_those_whose_latest_record_is_open() {
+    let (_dir, storage) = open();
+    let (first, second) = (Jpid::generate(), Jpid::generate());
+    let patient = pid("10108V420871");
+    let root = JobRecord::created(JobType::EnterpriseSync, &first, &patient, None, 1);
+    let hdr = JobRecord::created(
+        JobType::SourceSync(Source::Hdr),
+        &first,
+        &patient,
+        Some(&root.job_id),
+        2,
+    );
+    let other = JobRecord::created(JobType::EnterpriseSync, &second, &pid("9E7A;3"), None, 3);
+    let mut batch = PatientWrites::new();
+    batch.put_patient_job(&first, &root, 10);
+    batch.put_patient_job(&first, &hdr, 20);
+    batch.put_patient_job(&second, &other, 30);
+    commit(&storage, batch);
+    assert_eq!(storage.open_patient_jobs(10).unwrap().0, 3);
+
+    let mut batch = PatientWrites::new();
+    batch.put_patient_job(&first, &hdr.moved_to(JobState::Started, 4), 40);
+    batch.put_patient_job(&first, &root.moved_to(JobState::Completed, 5), 50);
+    commit(&storage, batch);
+    let (total, jobs) = storage.open_patient_jobs(10).unwrap();
+    assert_eq!(total, 2);
+    let started = jobs.iter().find(|job| job.job_id == hdr.job_id).unwrap();
+    assert_eq!(started.state, JobState::Started, "the latest record is listed");
+    let (total, jobs) = storage.open_patient_jobs(1).unwrap();
+    assert_eq!((total, jobs.len()), (2, 1), "at most the limit, with the total");
+
+    let mut batch = PatientWrites::new();
+    batch.put_patient_job(&first, &hdr.moved_to(JobState::Completed, 6), 60);
+    commit(&storage, batch);
+    let (total, jobs) = storage.open_patient_jobs(10).unwrap();
+    assert_eq!((total, jobs[0].job_id.clone()), (1, other.job_id));
+}
+
+#[test]
 fn clear_removes_one_patient_and_nothing_else() {
     let (_dir, storage) = open();
     let (cleared, kept) = (Jpid::generate(), Jpid::generate());
@@ -227,8 +266,11 @@ fn clear_removes_one_patient_and_nothing_else() {
     assert_eq!(storage.patient_jobs(&kept).unwrap().len(), 1);
     assert_eq!(storage.patient_record_count(&kept).unwrap(), 2);
     assert!(storage.patient_demographics(&kept).unwrap().is_some());
-    // The cleared patient's three identifiers had two keys each; the kept patient's stay.
-    assert_eq!(kept_ids - contents(&storage, cf::PATIENT_IDS).len(), 6);
+    // The cleared patient's three identifiers had two keys each, and its open job one; the kept
+    // patient's stay.
+    assert_eq!(kept_ids - contents(&storage, cf::PATIENT_IDS).len(), 7);
+    let (open, jobs) = storage.open_patient_jobs(10).unwrap();
+    assert_eq!((open, jobs[0].jpid.clone()), (1, kept.clone()));
 
     // And the mSupply families are byte for byte as they were.
     let after: Vec<_> = others.iter().map(|family| contents(&storage, family)).collect();
