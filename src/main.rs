@@ -306,14 +306,27 @@ fn main() -> anyhow::Result<()> {
         Command::User(command) => cli::directory::user(&config, primary, command),
         Command::Operator(OperatorCommand::Add { name, password_env }) => {
             let password = read_password(password_env.as_deref(), &format!("password for operator {name}: "))?;
-            let storage = open_storage(&config)?;
-            admin::operators::add_operator(&storage, primary, &name, &password)?;
+            match open_storage(&config) {
+                Ok(storage) => drop(admin::operators::add_operator(&storage, primary, &name, &password)?),
+                Err(error) if held_by_a_server(&error) => {
+                    let body = serde_json::json!({"name": name, "password": password});
+                    Remote::connect(&config)?.post("/operators", Some(body))?;
+                }
+                Err(error) => return Err(error),
+            }
             println!("added operator {name}");
             Ok(())
         }
         Command::Operator(OperatorCommand::Token { name }) => {
-            let storage = open_storage(&config)?;
-            let token = admin::operators::issue_token(&storage, primary, &name)?;
+            let token = match open_storage(&config) {
+                Ok(storage) => admin::operators::issue_token(&storage, primary, &name)?,
+                Err(error) if held_by_a_server(&error) => {
+                    let path = format!("/operators/{}/tokens", segment(&name));
+                    let reply = Remote::connect(&config)?.post(&path, None)?;
+                    reply["token"].as_str().unwrap_or_default().to_string()
+                }
+                Err(error) => return Err(error),
+            };
             eprintln!("a bearer token for operator {name}, shown this once (Authorization: Bearer <token>):");
             println!("{token}");
             Ok(())
@@ -332,8 +345,21 @@ fn main() -> anyhow::Result<()> {
             let size = std::fs::metadata(&file)
                 .with_context(|| format!("reading {}", file.display()))?
                 .len();
-            let input = std::io::BufReader::new(std::fs::File::open(&file)?);
-            let applied = offline(&config, |app, runtime| {
+            let input = std::fs::File::open(&file)?;
+            let app = match Primary::open(config.clone()) {
+                Ok(app) => app,
+                Err(error) => {
+                    let error = anyhow::Error::from(error);
+                    if !held_by_a_server(&error) {
+                        return Err(error);
+                    }
+                    let reply = Remote::connect(&config)?.post_stream("/import", input, size)?;
+                    println!("imported {} records", reply["applied"]);
+                    return Ok(());
+                }
+            };
+            let applied = run_offline(app, |app, runtime| {
+                let input = std::io::BufReader::new(input);
                 Ok(runtime.block_on(admin::transfer::import(&app.engine, primary, input, size, true))?)
             })?;
             open_storage(&config)?.compact();

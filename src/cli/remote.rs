@@ -10,7 +10,7 @@
 use anyhow::{bail, Context};
 use base64::Engine;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Either, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -18,6 +18,13 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use satsync::config::Config;
+use satsync::http::streamed::Streamed;
+
+/// A request's body: whole (a JSON call) or sent as it is read (an import).
+type RequestBody = Either<Full<Bytes>, Streamed>;
+
+/// The bytes read from an import's input per chunk sent.
+const CHUNK_BYTES: usize = 256 * 1024;
 
 pub const OPERATOR_VARIABLE: &str = "SATSYNC_OPERATOR";
 pub const PASSWORD_VARIABLE: &str = "SATSYNC_OPERATOR_PASSWORD";
@@ -27,7 +34,7 @@ pub struct Remote {
     base: String,
     authorization: String,
     runtime: tokio::runtime::Runtime,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpConnector, RequestBody>,
 }
 
 impl Remote {
@@ -80,7 +87,7 @@ impl Remote {
 
     /// `GET` of `path`, its body written to `out` as it arrives (an export); the bytes written.
     pub fn get_to(&self, path: &str, mut out: impl std::io::Write) -> anyhow::Result<u64> {
-        let request = self.request("GET", path, Bytes::new())?;
+        let request = self.request("GET", path, whole(Bytes::new()))?;
         self.runtime.block_on(async {
             let response = self.send(request).await?;
             let status = response.status();
@@ -101,16 +108,53 @@ impl Remote {
         })
     }
 
-    fn request(&self, method: &str, path: &str, body: Bytes) -> anyhow::Result<http::Request<Full<Bytes>>> {
+    /// `POST` of `input` to `path`, sent as it is read (an import: the primary applies it as it
+    /// arrives, so it may be far larger than memory), with a progress bar over `total_bytes`;
+    /// the JSON reply. A read error ends the body there and is the error returned, after the
+    /// primary's answer to what it received.
+    pub fn post_stream(
+        &self,
+        path: &str,
+        mut input: impl std::io::Read + Send + 'static,
+        total_bytes: u64,
+    ) -> anyhow::Result<Value> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(4);
+        let progress = indicatif::ProgressBar::new(total_bytes);
+        let shown = progress.clone();
+        let reader = std::thread::spawn(move || -> std::io::Result<()> {
+            loop {
+                let mut chunk = vec![0; CHUNK_BYTES];
+                let read = input.read(&mut chunk)?;
+                if read == 0 {
+                    return Ok(());
+                }
+                chunk.truncate(read);
+                shown.inc(read as u64);
+                if sender.blocking_send(Bytes::from(chunk)).is_err() {
+                    return Ok(()); // The primary answered before the end: its reply says why.
+                }
+            }
+        });
+        let request = self.request("POST", path, Either::Right(Streamed(receiver)))?;
+        let answer = self.runtime.block_on(self.reply(request));
+        progress.finish_and_clear();
+        let read = reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("the reading thread failed"))?;
+        read.context("reading the input")?;
+        answer
+    }
+
+    fn request(&self, method: &str, path: &str, body: RequestBody) -> anyhow::Result<http::Request<RequestBody>> {
         Ok(http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
             .header(http::header::AUTHORIZATION, &self.authorization)
             .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(body))?)
+            .body(body)?)
     }
 
-    async fn send(&self, request: http::Request<Full<Bytes>>) -> anyhow::Result<http::Response<hyper::body::Incoming>> {
+    async fn send(&self, request: http::Request<RequestBody>) -> anyhow::Result<http::Response<hyper::body::Incoming>> {
         self.client
             .request(request)
             .await
@@ -119,19 +163,25 @@ impl Remote {
 
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let request = self.request(method, path, Bytes::from(body))?;
-        let (status, bytes) = self.runtime.block_on(async {
-            let response = self.send(request).await?;
-            let status = response.status();
-            let bytes = response.into_body().collect().await?.to_bytes();
-            anyhow::Ok((status, bytes))
-        })?;
+        let request = self.request(method, path, whole(Bytes::from(body)))?;
+        self.runtime.block_on(self.reply(request))
+    }
+
+    /// The JSON reply to `request`, or the API's refusal.
+    async fn reply(&self, request: http::Request<RequestBody>) -> anyhow::Result<Value> {
+        let response = self.send(request).await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
         let reply: Value = serde_json::from_slice(&bytes).context("the admin API's reply is not JSON")?;
         if !status.is_success() {
             return Err(refused(status, &reply));
         }
         Ok(reply)
     }
+}
+
+fn whole(body: Bytes) -> RequestBody {
+    Either::Left(Full::new(body))
 }
 
 /// The admin API's refusal, with its message.

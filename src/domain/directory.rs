@@ -60,6 +60,8 @@ pub enum DirectoryChange {
     RemoveSite(SiteId),
     PutStore(Store),
     PutUser(User),
+    /// A new operator of the admin API, or one with a new token.
+    PutOperator(Operator),
 }
 
 /// A person who administers the primary through its admin API: never a site or a satellite
@@ -188,6 +190,7 @@ impl Directory {
             DirectoryChange::RemoveSite(id) => drop(self.remove_site(*id)),
             DirectoryChange::PutStore(store) => self.put_store(store.clone()),
             DirectoryChange::PutUser(user) => self.put_user(user.clone()),
+            DirectoryChange::PutOperator(operator) => self.put_operator(operator.clone()),
         }
     }
 
@@ -240,6 +243,11 @@ impl Directory {
 
     pub fn operator(&self, name: &str) -> Option<&Operator> {
         self.operators.get(name)
+    }
+
+    /// Every operator, in no particular order.
+    pub fn operators(&self) -> impl Iterator<Item = &Operator> {
+        self.operators.values()
     }
 
     /// The store keys a site hosts.

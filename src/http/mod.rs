@@ -7,7 +7,7 @@
 
 mod dashboard;
 pub mod router;
-mod streamed;
+pub mod streamed;
 
 use std::future::Future;
 use std::net::IpAddr;

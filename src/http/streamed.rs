@@ -1,6 +1,7 @@
 //! A response body sent as it is produced: chunks from a bounded channel, so that a large reply
 //! (an export of the whole database) is never held whole, and a client that reads slowly holds
-//! its producer back instead of filling memory.
+//! its producer back instead of filling memory. The command line sends a request body the same
+//! way (an import streamed to a running primary).
 
 use std::convert::Infallible;
 use std::pin::Pin;

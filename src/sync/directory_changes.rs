@@ -19,6 +19,7 @@ pub fn write_change(batch: &mut impl DirectoryWrites, before: &Directory, change
         }
         DirectoryChange::PutStore(store) => batch.put_store(store),
         DirectoryChange::PutUser(user) => batch.put_user(user),
+        DirectoryChange::PutOperator(operator) => batch.put_operator(operator),
     }
 }
 

@@ -401,7 +401,7 @@ impl<'a, S: SyncStorage> Group<'a, S> {
                 DirectoryChange::PutSite(site) => Some(site.id),
                 DirectoryChange::RemoveSite(id) => Some(*id),
                 DirectoryChange::PutStore(store) => Some(store.site),
-                DirectoryChange::PutUser(_) => None,
+                DirectoryChange::PutUser(_) | DirectoryChange::PutOperator(_) => None,
             };
             self.views.extend(site);
             // The copy is the directory from here on (`site` reads it, the commit takes it

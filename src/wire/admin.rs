@@ -242,6 +242,14 @@ pub struct NewSiteRequest {
     pub client: Option<String>,
 }
 
+/// What `POST operators` asks.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOperatorRequest {
+    pub name: String,
+    pub password: String,
+}
+
 /// What `PUT sites/{name}/client` asks.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -166,6 +166,79 @@ async fn the_command_line_adds_operators_from_a_pipe_or_the_environment_never_an
         let reply = call(&admin, "GET", "/admin/v1/sites", Some(&plain_basic(name, PASSWORD))).await;
         assert_eq!(reply.status, 401, "{name} was not added");
     }
+
+    // While it serves: the command line adds an operator and issues a token through the admin
+    // API, as an operator the environment names.
+    let more = format!("[admin]\nlisten = \"{}\"\n", server.admin_address);
+    let config = write_config(&data.join("live.toml"), &data, &more);
+    let env = [
+        ("SATSYNC_OPERATOR", "piped"),
+        ("SATSYNC_OPERATOR_PASSWORD", "a piped secret"),
+    ];
+    let run = move |args: Vec<&'static str>, stdin: &'static str| {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || run_satsync(&config, &args, stdin, &env))
+    };
+    let (added, stdout, stderr) = run(vec!["operator", "add", "--name", "live"], "a live secret\n")
+        .await
+        .unwrap();
+    assert!(added, "{stderr}");
+    assert_eq!(stdout, "added operator live\n");
+    let live = call(
+        &admin,
+        "GET",
+        "/admin/v1/sites",
+        Some(&plain_basic("live", "a live secret")),
+    )
+    .await;
+    assert_eq!(live.status, 200, "{}", live.raw);
+    let (again, _, stderr) = run(vec!["operator", "add", "--name", "live"], "another secret\n")
+        .await
+        .unwrap();
+    assert!(!again && stderr.contains("already"), "a name taken: {stderr}");
+    let (issued, token, stderr) = run(vec!["operator", "token", "--name", "live"], "").await.unwrap();
+    assert!(issued, "{stderr}");
+    let bearer = format!("Bearer {}", token.trim());
+    assert_eq!(call(&admin, "GET", "/admin/v1/sites", Some(&bearer)).await.status, 200);
+
+    // The API itself: operators listed without any secret, bad requests refused.
+    let operator = plain_basic("piped", "a piped secret");
+    let listed = call(&admin, "GET", "/admin/v1/operators", Some(&operator)).await;
+    assert_eq!(
+        listed.json["operators"],
+        serde_json::json!([
+            {"name": "live", "tokens": 1},
+            {"name": "piped", "tokens": 0},
+            {"name": "scripted", "tokens": 0},
+        ])
+    );
+    assert!(
+        !listed.raw.contains("hash") && !listed.raw.contains("salt"),
+        "{}",
+        listed.raw
+    );
+    for (body, why) in [
+        (r#"{"name":"shorty","password":"short"}"#, "a short password"),
+        (r#"{"name":"piped","password":"a long enough one"}"#, "a name taken"),
+        (
+            r#"{"name":"a:b","password":"a long enough one"}"#,
+            "a name Basic cannot carry",
+        ),
+        (r#"{"name":"x"}"#, "no password"),
+        ("{not json", "malformed JSON"),
+    ] {
+        let refused = send_json(&admin, "POST", "/admin/v1/operators", &operator, body).await;
+        assert_eq!(
+            (refused.status, error_code(&refused)),
+            (400, "bad_request"),
+            "{why}: {}",
+            refused.raw
+        );
+    }
+    let unknown = call(&admin, "POST", "/admin/v1/operators/nobody/tokens", Some(&operator)).await;
+    assert_eq!(unknown.status, 400, "{}", unknown.raw);
+    let after = call(&admin, "GET", "/admin/v1/operators", Some(&operator)).await;
+    assert_eq!(after.json, listed.json, "nothing refused changed anything");
     server.stop().await;
 }
 
@@ -345,10 +418,10 @@ async fn the_command_line_works_through_a_running_server() {
     ];
     let (ok, _, stderr) = run(&["site", "list"], wrong, "").await.unwrap();
     assert!(!ok && stderr.contains("Invalid username or password"), "{stderr}");
-    let (ok, _, stderr) = run(&["operator", "token", "--name", OPERATOR], operator.to_vec(), "")
+    let (ok, token, stderr) = run(&["operator", "token", "--name", OPERATOR], operator.to_vec(), "")
         .await
         .unwrap();
-    assert!(!ok && stderr.contains("is the server running"), "{stderr}");
+    assert!(ok && token.starts_with(&format!("{OPERATOR}.")), "{stderr}");
 
     let (ok, listed_live, stderr) = run(&["site", "list"], operator.to_vec(), "").await.unwrap();
     assert!(ok, "{stderr}");

@@ -1,5 +1,5 @@
-//! An import through the running primary: JSON lines streamed to `POST /admin/v1/import`, larger
-//! than any request body the primary accepts whole, applied batch by batch through the writer
+//! An import through the running primary: 100,000 records as JSON lines streamed to
+//! `POST /admin/v1/import`, a hundred times any request body the primary accepts whole, applied batch by batch through the writer
 //! while a satellite syncs, its progress in `GET imports`; a bad line stops it with the line named.
 
 use crate::support::admin::{
@@ -9,7 +9,7 @@ use crate::support::admin::{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() {
     let dir = tempfile::tempdir().unwrap();
-    // Small enough that the import is ten times it; a satellite's acknowledgements of 200
+    // Small enough that the import is a hundred times it; a satellite's acknowledgements of 200
     // records still fit.
     let (server, logins) = with_operator_and_units_configured(dir.path(), 1, |config| {
         config.limits.max_body_bytes = 64 * 1024;
@@ -19,9 +19,9 @@ async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() 
     let satellite = server.satellite(&logins[0], "v3").not_mobile();
     assert_eq!(satellite.drain(50).await.len(), 3);
 
-    let lines: Vec<String> = (1..=5_000).map(|n| new_unit("IM", n)).collect();
+    let lines: Vec<String> = (1..=100_000).map(|n| new_unit("IM", n)).collect();
     let body = lines.join("\n") + "\n";
-    assert!(body.len() > 10 * 64 * 1024, "ten times the body limit");
+    assert!(body.len() > 100 * 64 * 1024, "a hundred times the body limit");
     // The satellite keeps syncing until the import has answered.
     let (done, importing) = tokio::sync::watch::channel(false);
     let syncing = {
@@ -37,25 +37,25 @@ async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() 
     };
     let imported = send_json(&admin, "POST", "/admin/v1/import", &operator, &body).await;
     assert_eq!(imported.status, 200, "{}", imported.raw);
-    assert_eq!(imported.json["applied"], 5_000);
+    assert_eq!(imported.json["applied"], 100_000);
     done.send(true).unwrap();
     let received_meanwhile = syncing.await.unwrap();
     let rest = satellite.drain(200).await.len();
     assert_eq!(
         received_meanwhile + rest,
-        5_000,
+        100_000,
         "every imported record reaches the satellite once"
     );
 
     let imports = call(&admin, "GET", "/admin/v1/imports", Some(&operator)).await;
     let first = &imports.json["imports"][0];
     assert_eq!(first["finished"], true, "{}", imports.raw);
-    assert_eq!(first["records_applied"], 5_000);
+    assert_eq!(first["records_applied"], 100_000);
     assert_eq!(first["bytes_read"], body.len());
     assert_eq!(first["operator"], OPERATOR);
 
     // A malformed line stops the import at its batch, naming where; the batches before it stay.
-    let mut bad: Vec<String> = (5_001..=7_500).map(|n| new_unit("IM", n)).collect();
+    let mut bad: Vec<String> = (100_001..=102_500).map(|n| new_unit("IM", n)).collect();
     bad[2_200] = "{not json".to_string();
     let refused = send_json(&admin, "POST", "/admin/v1/import", &operator, &bad.join("\n")).await;
     assert_eq!(refused.status, 400, "{}", refused.raw);
@@ -86,7 +86,7 @@ async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() 
     assert_eq!(status, 200);
     let (status, units) = get_text(&format!("{admin}/admin/v1/export?table=unit"), &operator).await;
     assert_eq!(status, 200);
-    assert_eq!(units.lines().count(), 3 + 5_000 + 2_000);
+    assert_eq!(units.lines().count(), 3 + 100_000 + 2_000);
     let (status, refused) = get_text(&format!("{admin}/admin/v1/export"), "Basic bm9ib2R5Om5vdGhpbmc=").await;
     assert_eq!(status, 401, "{refused}");
     let put = call(&admin, "PUT", "/admin/v1/export", Some(&operator)).await;
@@ -107,13 +107,28 @@ async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() 
         live.1, offline,
         "the command line exports the same through the running server"
     );
+
+    // The command line imports through the running server too, with the same output.
+    let file = dir.path().join("more.jsonl");
+    let more: Vec<String> = (200_001..=203_000).map(|n| new_unit("IM", n)).collect();
+    std::fs::write(&file, more.join("\n") + "\n").unwrap();
+    let file = file.to_str().unwrap().to_string();
+    let config = dir.path().join("remote.toml");
+    let live = tokio::task::spawn_blocking(move || crate::support::run_satsync(&config, &["import", &file], "", &env))
+        .await
+        .unwrap();
+    assert!(live.0, "{}", live.2);
+    assert_eq!(live.1, "imported 3000 records\n");
+    let live_admin = server.admin_url();
+    let (_, units) = get_text(&format!("{live_admin}/admin/v1/export?table=unit"), &operator).await;
+    assert_eq!(units.lines().count(), 3 + 100_000 + 2_000 + 3_000);
     server.stop().await;
 
     let again = tempfile::tempdir().unwrap();
     let (server, _) = with_operator_and_units_configured(again.path(), 1, |_| {}).await;
     let reimported = send_json(&server.admin_url(), "POST", "/admin/v1/import", &operator, &units).await;
     assert_eq!(reimported.status, 200, "{}", reimported.raw);
-    assert_eq!(reimported.json["applied"], 7_003, "every exported line imports");
+    assert_eq!(reimported.json["applied"], 105_003, "every exported line imports");
     server.stop().await;
 }
 

@@ -8,6 +8,7 @@ mod backups;
 mod exports;
 mod health;
 mod imports;
+mod operators;
 mod overview;
 mod patients;
 mod queue;
@@ -119,6 +120,12 @@ async fn serve(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> 
         ["backups"] => only(Method::GET).and_then(|()| backups::list(primary)),
         ["stores"] if call.method == Method::POST => stores::add(engine, &operator, &call.body().await?).await,
         ["stores"] => only(Method::GET).map(|()| stores::list(engine)),
+        ["operators"] if call.method == Method::POST => operators::add(engine, &operator, &call.body().await?).await,
+        ["operators"] => only(Method::GET).map(|()| operators::list(engine)),
+        ["operators", name, "tokens"] => {
+            only(Method::POST)?;
+            operators::issue_token(engine, &operator, name).await
+        }
         ["users"] => only(Method::GET).map(|()| users::list(engine)),
         ["users", name] => {
             only(Method::PUT)?;
