@@ -81,6 +81,10 @@ pub struct AdminConfig {
     /// Where online backups go, one directory each (`POST /admin/v1/backups`); by default
     /// beside the data directory, `<data_dir>-backups`.
     pub backup_dir: Option<PathBuf>,
+    /// The most records per second an import through the running server applies (0: as fast
+    /// as the writer takes them). At full speed an import takes most of the writer and the
+    /// satellites' pushes wait; a pace leaves them their share. A call may ask for less.
+    pub import_records_per_second: u64,
 }
 
 impl Default for AdminConfig {
@@ -94,6 +98,7 @@ impl Default for AdminConfig {
             acks_stopped_after_hours: thresholds.acks_stopped_seconds / 3600,
             failed_logins_per_hour: thresholds.failed_logins,
             backup_dir: None,
+            import_records_per_second: 10_000,
         }
     }
 }

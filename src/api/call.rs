@@ -102,4 +102,17 @@ impl BodyStream {
             }
         }
     }
+
+    /// Reads and drops the rest of the body, up to `bound` bytes: after a refusal, so that a
+    /// client still sending reads the answer instead of a reset connection (past the bound the
+    /// connection is cut, as for any oversized body).
+    pub async fn discard(&mut self, bound: usize) {
+        let mut seen = 0usize;
+        while let Some(Ok(chunk)) = self.next_chunk().await {
+            seen += chunk.len();
+            if seen > bound {
+                return;
+            }
+        }
+    }
 }

@@ -146,6 +146,23 @@ async fn handle_admin(primary: &Arc<Primary>, request: Request<Incoming>, peer: 
             Err((status, body)) => json_response(status, body).map(Either::Left),
         };
     }
+    if request.method() == http::Method::GET && request.uri().path() == crate::api::metrics::PATH {
+        let call = Call::new(request, primary.config.limits.max_body_bytes, peer);
+        return match crate::api::metrics::scrape(primary, &call).await {
+            Ok(text) => {
+                let mut response = Response::new(Either::Left(Full::new(Bytes::from(text))));
+                response.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static(crate::api::metrics::CONTENT_TYPE),
+                );
+                response
+            }
+            Err(error) => {
+                let (status, body) = error.admin_response();
+                json_response(status, body).map(Either::Left)
+            }
+        };
+    }
     if request.method() == http::Method::GET {
         if let Some((content_type, body)) = dashboard::asset(request.uri().path()) {
             let mut response = Response::new(Either::Left(Full::new(Bytes::from_static(body.as_bytes()))));

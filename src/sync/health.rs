@@ -102,6 +102,9 @@ pub enum Flag {
 }
 
 impl Flag {
+    /// Every [`Flag::kind`].
+    pub const KINDS: [&'static str; 4] = ["stuck", "silent", "acks-stopped", "failing-logins"];
+
     pub fn kind(&self) -> &'static str {
         match self {
             Flag::Stuck { .. } => "stuck",

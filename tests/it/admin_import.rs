@@ -13,6 +13,7 @@ async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() 
     // records still fit.
     let (server, logins) = with_operator_and_units_configured(dir.path(), 1, |config| {
         config.limits.max_body_bytes = 64 * 1024;
+        config.admin.import_records_per_second = 0;
     })
     .await;
     let (admin, operator) = (server.admin_url(), plain_basic(OPERATOR, PASSWORD));
@@ -29,7 +30,7 @@ async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() 
         tokio::spawn(async move {
             let mut received = 0;
             while !*importing.borrow() {
-                received += satellite.drain(200).await.len();
+                received += satellite.drain_while_added(200).await.len();
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             }
             received
@@ -73,6 +74,26 @@ async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() 
         imports.raw
     );
 
+    // An import at a pace: 4,000 records at 4,000 a second are applied no sooner than a second
+    // after it started (its second batch waits for its due time); a pace that is not a number is
+    // refused before anything is applied.
+    let paced: Vec<String> = (110_001..=114_000).map(|n| new_unit("IM", n)).collect();
+    let started = std::time::Instant::now();
+    let path = "/admin/v1/import?records_per_second=4000";
+    let imported = send_json(&admin, "POST", path, &operator, &paced.join("\n")).await;
+    assert_eq!(
+        (imported.status, &imported.json["applied"]),
+        (200, &serde_json::json!(4_000))
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "held to its pace"
+    );
+    assert_eq!(satellite.drain(200).await.len(), 4_000);
+    let path = "/admin/v1/import?records_per_second=fast";
+    let refused = send_json(&admin, "POST", path, &operator, &paced.join("\n")).await;
+    assert_eq!(refused.status, 400, "{}", refused.raw);
+
     // One line longer than the body limit cannot be a record.
     let long = format!("{}\n", "x".repeat(70 * 1024));
     let refused = send_json(&admin, "POST", "/admin/v1/import", &operator, &long).await;
@@ -86,7 +107,7 @@ async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() 
     assert_eq!(status, 200);
     let (status, units) = get_text(&format!("{admin}/admin/v1/export?table=unit"), &operator).await;
     assert_eq!(status, 200);
-    assert_eq!(units.lines().count(), 3 + 100_000 + 2_000);
+    assert_eq!(units.lines().count(), 3 + 100_000 + 2_000 + 4_000);
     let (status, refused) = get_text(&format!("{admin}/admin/v1/export"), "Basic bm9ib2R5Om5vdGhpbmc=").await;
     assert_eq!(status, 401, "{refused}");
     let put = call(&admin, "PUT", "/admin/v1/export", Some(&operator)).await;
@@ -121,26 +142,22 @@ async fn a_streamed_import_larger_than_any_body_applies_while_satellites_sync() 
     assert_eq!(live.1, "imported 3000 records\n");
     let live_admin = server.admin_url();
     let (_, units) = get_text(&format!("{live_admin}/admin/v1/export?table=unit"), &operator).await;
-    assert_eq!(units.lines().count(), 3 + 100_000 + 2_000 + 3_000);
+    assert_eq!(units.lines().count(), 3 + 100_000 + 2_000 + 4_000 + 3_000);
     server.stop().await;
 
     let again = tempfile::tempdir().unwrap();
-    let (server, _) = with_operator_and_units_configured(again.path(), 1, |_| {}).await;
+    let (server, _) = with_operator_and_units_configured(again.path(), 1, |config| {
+        config.admin.import_records_per_second = 0;
+    })
+    .await;
     let reimported = send_json(&server.admin_url(), "POST", "/admin/v1/import", &operator, &units).await;
     assert_eq!(reimported.status, 200, "{}", reimported.raw);
-    assert_eq!(reimported.json["applied"], 105_003, "every exported line imports");
+    assert_eq!(reimported.json["applied"], 109_003, "every exported line imports");
     server.stop().await;
 }
 
 /// A GET answered with text (the export), with `authorization`.
 async fn get_text(url: &str, authorization: &str) -> (u16, String) {
-    use http_body_util::BodyExt;
-    let request = http::Request::get(url)
-        .header("Authorization", authorization)
-        .body(http_body_util::Full::new(bytes::Bytes::new()))
-        .unwrap();
-    let response = crate::support::client::http_client().request(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
+    let (status, _, text) = crate::support::client::fetch_text(url, Some(authorization)).await;
+    (status, text)
 }

@@ -12,6 +12,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 use crate::support::admin::{call, plain_basic, with_operator_and_units_configured, OPERATOR, PASSWORD};
+use crate::support::client::fetch_text;
 
 /// chromedriver on a port of its own, stopped when dropped.
 struct Driver {
@@ -69,22 +70,6 @@ impl Drop for Driver {
         let _ = self.process.kill();
         let _ = self.process.wait();
     }
-}
-
-/// A GET answered with anything (the dashboard's files are not JSON).
-async fn fetch(url: &str) -> (u16, http::HeaderMap, String) {
-    use http_body_util::BodyExt;
-    let request = http::Request::get(url)
-        .body(http_body_util::Full::new(bytes::Bytes::new()))
-        .unwrap();
-    let response = crate::support::client::http_client().request(request).await.unwrap();
-    let (parts, body) = response.into_parts();
-    let bytes = body.collect().await.unwrap().to_bytes();
-    (
-        parts.status.as_u16(),
-        parts.headers,
-        String::from_utf8(bytes.to_vec()).unwrap(),
-    )
 }
 
 fn screenshots() -> PathBuf {
@@ -286,7 +271,7 @@ async fn the_dashboard_is_served_from_the_binary_on_the_admin_listener_only() {
         ("/admin/app.js", "text/javascript", "/admin/v1"),
         ("/admin/style.css", "text/css", "body"),
     ] {
-        let (status, headers, body) = fetch(&format!("{admin}{path}")).await;
+        let (status, headers, body) = fetch_text(&format!("{admin}{path}"), None).await;
         assert_eq!(status, 200, "{path}");
         assert!(
             headers[http::header::CONTENT_TYPE].to_str().unwrap().starts_with(kind),

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::admin::transfer::{apply, Batches};
-use crate::api::call::Call;
+use crate::api::call::{BodyStream, Call};
 use crate::api::error::ApiError;
 use crate::domain::ids::SiteId;
 use crate::primary::Primary;
@@ -24,10 +24,25 @@ pub async fn import(primary: &Arc<Primary>, operator: &str, call: Call) -> Resul
     Ok(import_body(id, applied))
 }
 
+/// Applies the body; on a refusal, reads (and drops) the rest of it up to a bound first, so the
+/// client, still sending, reads the refusal.
 async fn run(primary: &Arc<Primary>, id: u64, call: Call) -> Result<u64, ApiError> {
+    let paced = pace(primary.config.admin.import_records_per_second, &call);
+    let mut body = call.into_stream();
+    let outcome = match paced {
+        Ok(pace) => apply_all(primary, id, &mut body, Pace::new(pace)).await,
+        Err(refused) => Err(refused),
+    };
+    if outcome.is_err() {
+        body.discard(primary.config.limits.max_body_bytes.saturating_mul(4).max(1 << 20))
+            .await;
+    }
+    outcome
+}
+
+async fn apply_all(primary: &Arc<Primary>, id: u64, body: &mut BodyStream, pace: Pace) -> Result<u64, ApiError> {
     let own = SiteId(primary.config.server.primary_site_id);
     let max_line = primary.config.limits.max_body_bytes;
-    let mut body = call.into_stream();
     let mut batches = Batches::default();
     while let Some(chunk) = body.next_chunk().await {
         let chunk = chunk?;
@@ -36,6 +51,7 @@ async fn run(primary: &Arc<Primary>, id: u64, call: Call) -> Result<u64, ApiErro
             batches.applied += apply(&primary.engine, own, batch).await.map_err(refused)?;
             let applied = batches.applied;
             primary.imports.update(id, |p| p.records_applied = applied);
+            pace.wait(applied).await;
         }
     }
     if let Some(batch) = batches.finish() {
@@ -43,7 +59,44 @@ async fn run(primary: &Arc<Primary>, id: u64, call: Call) -> Result<u64, ApiErro
     }
     let applied = batches.applied;
     primary.imports.update(id, |p| p.records_applied = applied);
+    pace.wait(applied).await;
     Ok(applied)
+}
+
+/// The import's pace in records per second (0: none): the configured one, or less when the call
+/// asks (`records_per_second`).
+fn pace(configured: u64, call: &Call) -> Result<u64, ApiError> {
+    let Some(text) = call.query.get("records_per_second") else {
+        return Ok(configured);
+    };
+    match text.parse::<u64>() {
+        Ok(asked) if asked > 0 => Ok(if configured == 0 { asked } else { asked.min(configured) }),
+        _ => Err(ApiError::BadRequest(format!(
+            "records_per_second must be a positive number, not {text:?}"
+        ))),
+    }
+}
+
+/// Holds an import to its pace: after `applied` records it waits until they are due.
+struct Pace {
+    started: tokio::time::Instant,
+    records_per_second: u64,
+}
+
+impl Pace {
+    fn new(records_per_second: u64) -> Pace {
+        Pace {
+            started: tokio::time::Instant::now(),
+            records_per_second,
+        }
+    }
+
+    async fn wait(&self, applied: u64) {
+        if self.records_per_second > 0 {
+            let due = std::time::Duration::from_secs_f64(applied as f64 / self.records_per_second as f64);
+            tokio::time::sleep_until(self.started + due).await;
+        }
+    }
 }
 
 /// Every import started since the primary started (the last finished ones), with its progress.

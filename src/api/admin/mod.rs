@@ -9,7 +9,7 @@ mod exports;
 mod health;
 mod imports;
 mod operators;
-mod overview;
+pub mod overview;
 mod patients;
 mod queue;
 mod sites;

@@ -1,26 +1,40 @@
 //! The primary at a glance (`GET overview`), for the dashboard's first page: sites by state,
 //! what the database holds, and the last hour a minute at a time (records pushed, delivered and
 //! acknowledged; the writer's groups and commit latency). From memory and RocksDB's own
-//! estimates: no scan.
+//! estimates: no scan. The census of sites is the metrics' too.
 
 use std::sync::Arc;
 
 use crate::primary::Primary;
-use crate::sync::Initialisation;
+use crate::sync::health::Flag;
+use crate::sync::{Initialisation, SyncEngine};
 use crate::wire::admin::{overview_body, MinuteView, Overview, SitesByState};
 
-pub fn overview(primary: &Arc<Primary>) -> Vec<u8> {
-    let engine = &primary.engine;
+/// Every satellite site counted by state, and the flagged ones by flag (a site with two flags
+/// counts under each): what the overview and the metrics show. From memory; a flag that depends
+/// on a queue's length counts that queue.
+#[derive(Debug, Clone, Default)]
+pub struct Census {
+    pub sites: SitesByState,
+    /// (flag kind, sites with it), for every kind.
+    pub flags: Vec<(&'static str, u64)>,
+}
+
+pub fn census(engine: &SyncEngine) -> Census {
     let sites: Vec<(crate::domain::ids::SiteId, bool)> = engine.with_directory(|d| {
         d.sites()
             .filter(|site| site.id != d.primary())
             .map(|site| (site.id, site.disabled))
             .collect()
     });
-    let mut by_state = SitesByState {
-        total: sites.len() as u64,
-        ..SitesByState::default()
+    let mut census = Census {
+        sites: SitesByState {
+            total: sites.len() as u64,
+            ..SitesByState::default()
+        },
+        flags: Flag::KINDS.iter().map(|kind| (*kind, 0)).collect(),
     };
+    let by_state = &mut census.sites;
     for (site, disabled) in sites {
         match engine.initialisation(site) {
             Initialisation::New => by_state.new += 1,
@@ -28,8 +42,20 @@ pub fn overview(primary: &Arc<Primary>) -> Vec<u8> {
             Initialisation::Completed => by_state.initialised += 1,
         }
         by_state.disabled += u64::from(disabled);
-        by_state.flagged += u64::from(!engine.flags(site).is_empty());
+        let flags = engine.flags(site);
+        by_state.flagged += u64::from(!flags.is_empty());
+        for flag in flags {
+            if let Some(count) = census.flags.iter_mut().find(|(kind, _)| *kind == flag.kind()) {
+                count.1 += 1;
+            }
+        }
     }
+    census
+}
+
+pub fn overview(primary: &Arc<Primary>) -> Vec<u8> {
+    let engine = &primary.engine;
+    let by_state = census(engine).sites;
     let (records, database_bytes) = engine.storage().size();
     let (pushed, delivered, acknowledged) = engine.activity().totals();
     let minutes = engine

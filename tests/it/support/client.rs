@@ -216,15 +216,27 @@ impl Satellite {
     /// Pulls and acknowledges until the queue is empty, checking `count` against what arrives;
     /// returns every record received, in order.
     pub async fn drain(&self, limit: usize) -> Vec<Value> {
+        self.drain_checking(limit, false).await
+    }
+
+    /// [`Satellite::drain`] while records are being added to the queue (an import): one may
+    /// land between the count and the pull, so the pull may bring more than was counted, never
+    /// less.
+    pub async fn drain_while_added(&self, limit: usize) -> Vec<Value> {
+        self.drain_checking(limit, true).await
+    }
+
+    async fn drain_checking(&self, limit: usize, growing: bool) -> Vec<Value> {
         let mut received = Vec::new();
         loop {
-            let expected = self.count().await;
+            let expected = self.count().await.min(limit as u64);
             let batch = self.pull_records(limit).await;
-            assert_eq!(
-                batch.len() as u64,
-                expected.min(limit as u64),
-                "count must match what the list returns"
-            );
+            let pulled = batch.len() as u64;
+            if growing {
+                assert!(pulled >= expected, "{pulled} pulled, fewer than the {expected} counted");
+            } else {
+                assert_eq!(pulled, expected, "count must match what the list returns");
+            }
             if batch.is_empty() {
                 return received;
             }
@@ -244,6 +256,26 @@ impl Satellite {
 /// most a minute): a reply that takes longer is a hang, and fails the test that waits on it
 /// instead of holding up the whole suite.
 const REPLY_LIMIT: std::time::Duration = std::time::Duration::from_secs(180);
+
+/// A GET answered with anything, not only JSON (an export, the dashboard's files, metrics):
+/// status, headers and body as text.
+pub async fn fetch_text(url: &str, authorization: Option<&str>) -> (u16, http::HeaderMap, String) {
+    let mut request = http::Request::get(url);
+    if let Some(authorization) = authorization {
+        request = request.header("Authorization", authorization);
+    }
+    let response = http_client()
+        .request(request.body(Full::new(Bytes::new())).unwrap())
+        .await
+        .expect("the server answers");
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    (
+        parts.status.as_u16(),
+        parts.headers,
+        String::from_utf8(bytes.to_vec()).expect("replies are UTF-8"),
+    )
+}
 
 pub async fn send(client: &HttpClient, request: http::Request<Full<Bytes>>) -> Reply {
     let asked = format!("{} {}", request.method(), request.uri());
