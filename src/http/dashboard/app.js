@@ -77,6 +77,13 @@ function cell(row, text) {
   return td;
 }
 
+/// A new last row of `body`, one cell per value.
+function addRow(body, values) {
+  const row = body.insertRow();
+  for (const value of values) cell(row, value);
+  return row;
+}
+
 function card(label, value, id) {
   const div = document.createElement("div");
   div.className = "card";
@@ -146,21 +153,16 @@ async function overview() {
   const body = $("flagged").tBodies[0];
   body.replaceChildren();
   for (const site of flagged.flagged) {
-    const row = body.insertRow();
+    const row = addRow(body, [site.name, site.flags.map((f) => f.message).join("; ")]);
     row.className = "link";
-    cell(row, site.name);
-    cell(row, site.flags.map((f) => f.message).join("; "));
     row.addEventListener("click", () => (location.hash = "#site/" + encodeURIComponent(site.name)));
   }
   const jobs = $("patient-jobs").tBodies[0];
   jobs.replaceChildren();
   for (const job of patientJobs.jobs) {
-    const row = jobs.insertRow();
-    cell(row, job.patient);
-    cell(row, job.type);
-    cell(row, job.state);
-    cell(row, when(Math.floor(job.since_unix_ms / 1000)));
-    cell(row, job.abandoned ? "abandoned: its next load closes it" : "");
+    const since = when(Math.floor(job.since_unix_ms / 1000));
+    const abandoned = job.abandoned ? "abandoned: its next load closes it" : "";
+    addRow(jobs, [job.patient, job.type, job.state, since, abandoned]);
   }
   $("patient-jobs-total").textContent =
     patientJobs.total > patientJobs.jobs.length ? `(${patientJobs.jobs.length} oldest of ${patientJobs.total})` : `(${patientJobs.total})`;
@@ -290,12 +292,7 @@ async function site(name) {
   const body = $("queue-head").tBodies[0];
   body.replaceChildren();
   for (const q of queue.head) {
-    const row = body.insertRow();
-    cell(row, q.sync_id);
-    cell(row, q.table);
-    cell(row, q.record_id);
-    cell(row, q.sync_type);
-    cell(row, q.data_bytes);
+    const row = addRow(body, [q.sync_id, q.table, q.record_id, q.sync_type, q.data_bytes]);
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = "Skip";
