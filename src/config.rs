@@ -292,6 +292,10 @@ pub struct ServerConfig {
     /// fast under load, more raise pull throughput.
     #[serde(default = "default_read_threads")]
     pub read_threads: usize,
+    /// On SIGTERM, how long the requests in flight may take to finish before the connections
+    /// still open are closed and the primary stops.
+    #[serde(default = "default_shutdown_grace_seconds")]
+    pub shutdown_grace_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -335,6 +339,9 @@ fn default_max_connections() -> usize {
 }
 fn default_read_threads() -> usize {
     2
+}
+fn default_shutdown_grace_seconds() -> u64 {
+    30
 }
 fn default_block_cache_mib() -> usize {
     256
@@ -407,6 +414,7 @@ impl Config {
                 server_version: default_server_version(),
                 max_connections: default_max_connections(),
                 read_threads: default_read_threads(),
+                shutdown_grace_seconds: default_shutdown_grace_seconds(),
             },
             storage: StorageConfig {
                 data_dir,

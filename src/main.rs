@@ -564,7 +564,23 @@ fn prepare_demo(config: &Config, seed: u64) -> anyhow::Result<Vec<admin::demo::D
     Ok(sites)
 }
 
+/// Raises the soft limit on open files to the hard one: every satellite connection is a file,
+/// and the usual soft limit (1024) is far below what a national primary holds open.
+fn raise_open_file_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let raised = Rlimit {
+        current: limit.maximum,
+        maximum: limit.maximum,
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => tracing::info!(open_files = ?limit.maximum, "open-file limit raised to the hard limit"),
+        Err(error) => tracing::warn!(%error, open_files = ?limit.current, "the open-file limit could not be raised"),
+    }
+}
+
 fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Result<()> {
+    raise_open_file_limit();
     // Pulls read and encode on blocking threads; a bounded pool keeps their memory (one
     // allocator heap each) and their contention with the async workers in check.
     // Pulls encode large batches on rayon's threads; they run niced like the pull threads.
@@ -615,15 +631,20 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
         if let Some(sites) = demo {
             print_demo(&address.to_string(), &app.config.patient.base_path, &sites);
         }
-        tokio::spawn(async move {
-            let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("installing a SIGTERM handler");
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {},
-                _ = terminate.recv() => {},
-            }
-            let _ = stop.send(true);
-        });
+        {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("installing a SIGTERM handler");
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {},
+                    _ = terminate.recv() => {},
+                }
+                tracing::info!("stopping: no new connections; the requests in flight finish");
+                app.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+                let _ = stop.send(true);
+            });
+        }
         let monitor = {
             let (app, stopped) = (app.clone(), stopped.clone());
             tokio::spawn(async move {

@@ -30,6 +30,9 @@ pub struct Primary {
     pub patients: PatientSync,
     /// Imports operators started through the admin API, and how far each got.
     pub imports: crate::admin::transfer::Imports,
+    /// Set when the primary was told to stop: it is no longer ready (load balancers send
+    /// nothing new) while the requests in flight finish.
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Primary {
@@ -50,6 +53,7 @@ impl Primary {
             engine,
             patients,
             imports: Default::default(),
+            stopping: Default::default(),
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod call;
 pub mod endpoint;
 pub mod error;
+pub mod health;
 pub mod metrics;
 pub mod patient;
 pub mod v2;

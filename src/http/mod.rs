@@ -75,6 +75,9 @@ pub async fn run(
             let primary = primary.clone();
             async move {
                 let peer = Some(peer.ip());
+                if let Some((status, body)) = crate::api::health::answer(&primary, request.uri().path()) {
+                    return Ok(json_response(status, body).map(Either::Left));
+                }
                 let response = match surface {
                     Surface::Satellites => handle(&primary, request, peer).await.map(Either::Left),
                     Surface::Admin => handle_admin(&primary, request, peer).await,
@@ -92,7 +95,13 @@ pub async fn run(
             drop(permit);
         });
     }
-    graceful.shutdown().await;
+    let grace = Duration::from_secs(primary.config.server.shutdown_grace_seconds);
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!(
+            seconds = grace.as_secs(),
+            "requests still in flight after the shutdown grace: their connections are closed"
+        );
+    }
     Ok(())
 }
 

@@ -552,6 +552,11 @@ impl<S: SyncStorage> SyncEngine<S> {
         Ok(out)
     }
 
+    /// Whether the writer takes commands (what readiness reports).
+    pub fn writer_alive(&self) -> bool {
+        self.writer.is_alive()
+    }
+
     /// Stops the writer after the commands already sent to it.
     pub fn shutdown(&self) {
         self.writer.stop();

@@ -200,6 +200,12 @@ impl WriterHandle {
         .await
     }
 
+    /// Whether the writer takes commands: not stopped, and its thread still running (a thread
+    /// that panicked has ended).
+    pub fn is_alive(&self) -> bool {
+        self.sender.lock().is_some() && self.thread.lock().as_ref().is_some_and(|thread| !thread.is_finished())
+    }
+
     /// Refuses new commands, tells the writer to stop after what it already has, and waits for
     /// it. Requests sent after the stop get [`SyncError::WriterStopped`].
     pub fn stop(&self) {

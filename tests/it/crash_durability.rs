@@ -1,45 +1,10 @@
 //! A success reply means durable: the server process is killed with SIGKILL right after a push,
 //! an acknowledgement and an initial dump, and a new process finds all of them.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-
 use crate::support::client::Satellite;
 use crate::support::data::{batch, ids, item, sync_ids};
+use crate::support::process::spawn_server;
 use crate::support::register_sites;
-
-struct Process {
-    child: Child,
-    base: String,
-}
-
-fn spawn_server(config: &Path) -> Process {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_satsync"))
-        .args(["--config", config.to_str().unwrap(), "serve"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("satsync listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    Process { child, base }
-}
-
-impl Process {
-    fn kill_9(mut self) {
-        // Child::kill sends SIGKILL: no shutdown code runs, nothing is flushed.
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_kill_9() {

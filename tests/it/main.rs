@@ -14,6 +14,7 @@ mod demo_data;
 mod dump_progress;
 mod dump_without_copies;
 mod isolation;
+mod lifecycle;
 mod metrics;
 mod mobile_cycle;
 mod online_backup;

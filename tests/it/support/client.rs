@@ -140,6 +140,18 @@ impl Satellite {
     }
 
     pub async fn request(&self, method: &str, path_and_query: &str, body: &str) -> Reply {
+        self.try_request(method, path_and_query, body)
+            .await
+            .expect("the server answers")
+    }
+
+    /// A push, or `None` when the connection fails (a server stopping).
+    pub async fn try_push(&self, body: &str) -> Option<Reply> {
+        self.try_request("POST", &format!("queued_records/?{}", self.sites()), body)
+            .await
+    }
+
+    async fn try_request(&self, method: &str, path_and_query: &str, body: &str) -> Option<Reply> {
         let mut builder = http::Request::builder()
             .method(method)
             .uri(format!("{}/sync/{}/{path_and_query}", self.base, self.version))
@@ -149,7 +161,7 @@ impl Satellite {
             builder = builder.header("msupply-site-uuid", hardware);
         }
         let request = builder.body(Full::new(Bytes::from(body.to_string()))).unwrap();
-        send(&self.client, request).await
+        try_send(&self.client, request).await
     }
 
     pub async fn site(&self) -> Reply {
@@ -278,16 +290,22 @@ pub async fn fetch_text(url: &str, authorization: Option<&str>) -> (u16, http::H
 }
 
 pub async fn send(client: &HttpClient, request: http::Request<Full<Bytes>>) -> Reply {
+    try_send(client, request).await.expect("the server answers")
+}
+
+/// [`send`], or `None` when the connection fails (refused, or closed before the reply: a
+/// server stopping).
+pub async fn try_send(client: &HttpClient, request: http::Request<Full<Bytes>>) -> Option<Reply> {
     let asked = format!("{} {}", request.method(), request.uri());
     let exchange = async {
-        let response = client.request(request).await.expect("the server answers");
+        let response = client.request(request).await.ok()?;
         let status = response.status().as_u16();
-        (status, response.into_body().collect().await.unwrap().to_bytes())
+        Some((status, response.into_body().collect().await.ok()?.to_bytes()))
     };
     let (status, bytes) = tokio::time::timeout(REPLY_LIMIT, exchange)
         .await
-        .unwrap_or_else(|_| panic!("no reply within {REPLY_LIMIT:?} to {asked}"));
+        .unwrap_or_else(|_| panic!("no reply within {REPLY_LIMIT:?} to {asked}"))?;
     let raw = String::from_utf8(bytes.to_vec()).expect("replies are UTF-8");
     let json = serde_json::from_str(&raw).unwrap_or_else(|e| panic!("reply is not JSON ({e}): {raw}"));
-    Reply { status, raw, json }
+    Some(Reply { status, raw, json })
 }

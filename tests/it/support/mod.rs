@@ -8,6 +8,7 @@ pub mod admin;
 pub mod client;
 pub mod data;
 pub mod fake_source;
+pub mod process;
 pub mod remote;
 pub mod schema;
 

@@ -1,0 +1,48 @@
+//! Liveness and readiness, for load balancers and orchestrators, on both listeners and without
+//! credentials (they say nothing about any site). `GET /healthz`: the process answers.
+//! `GET /readyz`: it can serve, meaning its writer takes commands, its database answers a read,
+//! and it was not told to stop; otherwise 503 with the reason, so that a balancer sends new
+//! satellites elsewhere while the requests in flight finish.
+
+use std::sync::atomic::Ordering;
+
+use http::StatusCode;
+use serde_json::json;
+
+use crate::primary::Primary;
+use crate::store::LogReads;
+
+pub const LIVE: &str = "/healthz";
+pub const READY: &str = "/readyz";
+
+/// The answer to `path` when it is one of the two, as (status, JSON body).
+pub fn answer(primary: &Primary, path: &str) -> Option<(StatusCode, Vec<u8>)> {
+    let (status, body) = match path {
+        LIVE => (StatusCode::OK, json!({"status": "ok"})),
+        READY => match unready(primary) {
+            None => (StatusCode::OK, json!({"status": "ready"})),
+            Some(reason) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"status": "unready", "reason": reason}),
+            ),
+        },
+        _ => return None,
+    };
+    Some((status, body.to_string().into_bytes()))
+}
+
+/// Why the primary cannot take new work, if it cannot.
+fn unready(primary: &Primary) -> Option<String> {
+    if primary.stopping.load(Ordering::Relaxed) {
+        return Some("the primary is stopping".into());
+    }
+    if !primary.engine.writer_alive() {
+        return Some("the writer has stopped".into());
+    }
+    primary
+        .engine
+        .storage()
+        .next_seq()
+        .err()
+        .map(|error| format!("the database does not answer: {error}"))
+}

@@ -1,0 +1,49 @@
+//! The primary as a process of its own, as operators run it: started on a configuration file,
+//! then killed without warning or told to stop.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+pub struct Process {
+    child: Child,
+    pub base: String,
+}
+
+/// Starts `satsync serve` on `config` and waits until it listens.
+pub fn spawn_server(config: &Path) -> Process {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_satsync"))
+        .args(["--config", config.to_str().unwrap(), "serve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("satsync listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    Process { child, base }
+}
+
+impl Process {
+    pub fn kill_9(mut self) {
+        // Child::kill sends SIGKILL: no shutdown code runs, nothing is flushed.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Sends SIGTERM, as systemd and orchestrators stop a service, and waits for the exit.
+    pub fn terminate(mut self) -> ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM");
+        self.child.wait().unwrap()
+    }
+}
