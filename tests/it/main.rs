@@ -19,6 +19,7 @@ mod metrics;
 mod mobile_cycle;
 mod online_backup;
 mod operator_skip;
+mod packaging;
 mod patient_schemas;
 mod patient_sync;
 mod queue_model;
