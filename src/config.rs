@@ -58,6 +58,50 @@ pub struct Config {
     pub patient: PatientConfig,
     #[serde(default)]
     pub admin: AdminConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// What the primary logs, and how (on standard error).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` for people, `json` (one object per line) for log processors.
+    pub format: LogFormat,
+    /// The least severe level logged (`error`, `warn`, `info`, `debug`, `trace`), or a full
+    /// `tracing` filter (`info,satsync::access=warn`); `RUST_LOG` overrides it.
+    pub level: String,
+    /// The level of the access log's events (one per request: site, API, path, status,
+    /// duration, bytes in and out, request id), or `off`.
+    pub access: AccessLevel,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".into(),
+            access: AccessLevel::Info,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLevel {
+    Off,
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
 }
 
 /// The admin API: its own listener, so that it is never exposed where satellites connect.
@@ -430,6 +474,7 @@ impl Config {
             v5: V5Config::default(),
             patient: PatientConfig::default(),
             admin: AdminConfig::default(),
+            log: LogConfig::default(),
         }
     }
 

@@ -257,15 +257,12 @@ enum UserCommand {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
     if let Command::HashPassword = cli.command {
         return hash_password();
     }
     let config = Config::load(&cli.config)?;
+    start_logging(&config.log);
     let primary = SiteId(config.server.primary_site_id);
     match cli.command {
         Command::Serve => serve(config, None),
@@ -560,8 +557,22 @@ fn prepare_demo(config: &Config, seed: u64) -> anyhow::Result<Vec<admin::demo::D
             false,
         ))?)
     })?;
-    eprintln!("demo data set: {applied} records");
+    tracing::info!(records = applied, "demo data set loaded");
     Ok(sites)
+}
+
+/// Logs to standard error in the configured format, from the configured level (`RUST_LOG`
+/// overrides it).
+fn start_logging(log: &satsync::config::LogConfig) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&log.level));
+    let logging = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match log.format {
+        satsync::config::LogFormat::Text => logging.init(),
+        satsync::config::LogFormat::Json => logging.json().flatten_event(true).init(),
+    }
 }
 
 /// Raises the soft limit on open files to the hard one: every satellite connection is a file,
@@ -658,7 +669,7 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
         }
         monitor.await?;
         app.engine.shutdown();
-        eprintln!("satsync stopped");
+        tracing::info!("satsync stopped");
         Ok(())
     })
 }

@@ -5,6 +5,7 @@
 //! neither serves the other's paths. No business rule lives here. `http` calls `api`; nothing
 //! in `api` or below imports `http`.
 
+mod access_log;
 mod dashboard;
 pub mod router;
 pub mod streamed;
@@ -43,6 +44,16 @@ pub enum Surface {
     Admin,
 }
 
+impl Surface {
+    /// As the access log names it.
+    fn name(self) -> &'static str {
+        match self {
+            Surface::Satellites => "satellites",
+            Surface::Admin => "admin",
+        }
+    }
+}
+
 /// Serves `surface` of `primary` on `listener` until `shutdown` completes, then lets open
 /// requests finish.
 pub async fn run(
@@ -75,13 +86,15 @@ pub async fn run(
             let primary = primary.clone();
             async move {
                 let peer = Some(peer.ip());
-                if let Some((status, body)) = crate::api::health::answer(&primary, request.uri().path()) {
-                    return Ok(json_response(status, body).map(Either::Left));
-                }
-                let response = match surface {
-                    Surface::Satellites => handle(&primary, request, peer).await.map(Either::Left),
-                    Surface::Admin => handle_admin(&primary, request, peer).await,
+                let access = access_log::Access::begin(&request, surface.name());
+                let mut response = match crate::api::health::answer(&primary, request.uri().path()) {
+                    Some((status, body)) => json_response(status, body).map(Either::Left),
+                    None => match surface {
+                        Surface::Satellites => handle(&primary, request, peer).await.map(Either::Left),
+                        Surface::Admin => handle_admin(&primary, request, peer).await,
+                    },
                 };
+                access.end(primary.config.log.access, &mut response);
                 Ok::<_, std::convert::Infallible>(response)
             }
         });

@@ -12,10 +12,15 @@ pub struct Process {
 
 /// Starts `satsync serve` on `config` and waits until it listens.
 pub fn spawn_server(config: &Path) -> Process {
+    spawn_server_logging_to(config, Stdio::null())
+}
+
+/// [`spawn_server`], its log (standard error) going to `log`.
+pub fn spawn_server_logging_to(config: &Path, log: impl Into<Stdio>) -> Process {
     let mut child = Command::new(env!("CARGO_BIN_EXE_satsync"))
         .args(["--config", config.to_str().unwrap(), "serve"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let mut line = String::new();
