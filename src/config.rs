@@ -360,6 +360,14 @@ pub struct Limits {
     pub max_push_records: usize,
     /// Largest `limit` honoured by `GET queued_records` (larger values are capped).
     pub max_pull_limit: usize,
+    /// Failed logins from one address within a minute after which its requests are refused
+    /// with 429 before any password is checked, until the minute ends.
+    pub failed_logins_per_address_per_minute: u32,
+    /// Failed logins for one name (a site, user or operator) within a minute after which each
+    /// further failure for it is answered only after `failed_login_delay_ms`: guessing slows
+    /// down, the right password is answered at once.
+    pub failed_logins_per_name_per_minute: u32,
+    pub failed_login_delay_ms: u64,
 }
 
 impl Default for Limits {
@@ -368,6 +376,9 @@ impl Default for Limits {
             max_body_bytes: 32 * 1024 * 1024,
             max_push_records: 5_000,
             max_pull_limit: 5_000,
+            failed_logins_per_address_per_minute: 30,
+            failed_logins_per_name_per_minute: 10,
+            failed_login_delay_ms: 2_000,
         }
     }
 }

@@ -42,6 +42,8 @@ pub enum ErrorCode {
     Initialising,
     /// The server is shutting down.
     Unavailable,
+    /// Too many failed logins from the caller's address: refused before any check.
+    TooManyRequests,
     /// Something failed inside the primary; the cause is logged, not sent.
     Internal,
 }
@@ -82,6 +84,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::VersionIncompatible | ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::Initialising | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -102,6 +105,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::Initialising => "initialising",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::Internal => "internal",
         }
     }
@@ -119,6 +123,7 @@ impl ErrorCode {
             ErrorCode::VersionIncompatible => "api_version_incompatible",
             ErrorCode::Conflict => "conflict",
             ErrorCode::Initialising | ErrorCode::Unavailable => "unavailable",
+            ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::Internal => "internal_error",
         }
     }
@@ -160,6 +165,9 @@ pub enum ApiError {
     /// The server is shutting down (503).
     #[error("the server is shutting down")]
     Unavailable,
+    /// Too many failed logins from this address (429); it may try again after the seconds given.
+    #[error("too many failed logins from this address: try again in {0} seconds")]
+    TooManyLogins(u64),
     /// Something failed inside the primary (500); the cause is logged, not sent.
     #[error("internal error")]
     Internal,
@@ -179,6 +187,7 @@ impl ApiError {
             ApiError::SiteDisabled => ErrorCode::SiteDisabled,
             ApiError::VersionIncompatible(_) => ErrorCode::VersionIncompatible,
             ApiError::Unavailable => ErrorCode::Unavailable,
+            ApiError::TooManyLogins(_) => ErrorCode::TooManyRequests,
             ApiError::Internal => ErrorCode::Internal,
         }
     }
@@ -246,7 +255,7 @@ impl From<crate::wire::DecodeError> for ApiError {
 mod tests {
     use super::*;
 
-    const EVERY_CODE: [ErrorCode; 14] = [
+    const EVERY_CODE: [ErrorCode; 15] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
         ErrorCode::HardwareMismatch,
@@ -260,6 +269,7 @@ mod tests {
         ErrorCode::Conflict,
         ErrorCode::Initialising,
         ErrorCode::Unavailable,
+        ErrorCode::TooManyRequests,
         ErrorCode::Internal,
     ];
 

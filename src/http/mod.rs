@@ -7,6 +7,7 @@
 
 mod access_log;
 mod dashboard;
+mod login_guard;
 pub mod router;
 pub mod streamed;
 
@@ -63,6 +64,7 @@ pub async fn run(
     surface: Surface,
 ) -> Result<(), ServeError> {
     let connections = Arc::new(Semaphore::new(primary.config.server.max_connections));
+    let logins = Arc::new(login_guard::LoginGuard::default());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -82,18 +84,35 @@ pub async fn run(
         };
         let _ = stream.set_nodelay(true);
         let primary = primary.clone();
+        let logins = logins.clone();
         let service = service_fn(move |request| {
-            let primary = primary.clone();
+            let (primary, logins) = (primary.clone(), logins.clone());
             async move {
                 let peer = Some(peer.ip());
                 let access = access_log::Access::begin(&request, surface.name());
-                let mut response = match crate::api::health::answer(&primary, request.uri().path()) {
-                    Some((status, body)) => json_response(status, body).map(Either::Left),
-                    None => match surface {
-                        Surface::Satellites => handle(&primary, request, peer).await.map(Either::Left),
-                        Surface::Admin => handle_admin(&primary, request, peer).await,
-                    },
-                };
+                let limits = &primary.config.limits;
+                let mut response =
+                    if let Some((status, body)) = crate::api::health::answer(&primary, request.uri().path()) {
+                        json_response(status, body).map(Either::Left)
+                    } else if let Some(retry_after) = logins.refused(limits, peer) {
+                        let path = request.uri().path();
+                        let mut refused = refusal(&primary, surface, path, &ApiError::TooManyLogins(retry_after));
+                        refused
+                            .headers_mut()
+                            .insert(http::header::RETRY_AFTER, HeaderValue::from(retry_after));
+                        refused.map(Either::Left)
+                    } else {
+                        let presented = crate::api::auth::basic_credentials(request.headers()).map(|(name, _)| name);
+                        let response = match surface {
+                            Surface::Satellites => handle(&primary, request, peer).await.map(Either::Left),
+                            Surface::Admin => handle_admin(&primary, request, peer).await,
+                        };
+                        if response.status() == StatusCode::UNAUTHORIZED {
+                            let hold = logins.failed(limits, presented.as_deref(), peer);
+                            tokio::time::sleep(hold).await;
+                        }
+                        response
+                    };
                 access.end(primary.config.log.access, &mut response);
                 Ok::<_, std::convert::Infallible>(response)
             }
@@ -201,6 +220,21 @@ async fn handle_admin(primary: &Arc<Primary>, request: Request<Incoming>, peer: 
     let call = Call::new(request, primary.config.limits.max_body_bytes, peer);
     let (status, body) = crate::api::admin::handle(primary, call).await;
     json_response(status, body).map(Either::Left)
+}
+
+/// `error`, refused before the request is handled, in the shape of the API `path` is under.
+fn refusal(primary: &Primary, surface: Surface, path: &str, error: &ApiError) -> Response<Full<Bytes>> {
+    let (status, body) = match surface {
+        Surface::Admin => error.admin_response(),
+        Surface::Satellites if path.starts_with(primary.config.patient.base_path.as_str()) => {
+            crate::api::patient::refusal(error)
+        }
+        Surface::Satellites => match router::api(path) {
+            Some(Api::V5 | Api::V6) => error.v5_response(),
+            _ => (error.status(), error.body()),
+        },
+    };
+    json_response(status, body)
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {

@@ -16,6 +16,7 @@ mod dump_progress;
 mod dump_without_copies;
 mod isolation;
 mod lifecycle;
+mod login_slowdown;
 mod metrics;
 mod mobile_cycle;
 mod online_backup;

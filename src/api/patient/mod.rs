@@ -89,6 +89,15 @@ impl From<PatientSyncError> for Refusal {
     }
 }
 
+/// A refusal of a call under the base path in the envelope: (status, body).
+pub fn refusal(error: &crate::api::error::ApiError) -> (StatusCode, Vec<u8>) {
+    let refusal = Refusal::from(error.clone());
+    (
+        refusal.status(),
+        error_body(refusal.status().as_u16(), &refusal.message),
+    )
+}
+
 /// The primary as the patient sync service sees it.
 fn host(primary: &Arc<Primary>) -> Shared {
     primary.clone()
