@@ -332,6 +332,10 @@ pub struct ServerConfig {
     pub server_version: u32,
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Most connections one client address holds at once (0: no cap); more are closed as soon
+    /// as they are accepted.
+    #[serde(default = "default_max_connections_per_address")]
+    pub max_connections_per_address: usize,
     /// Threads that read and encode pulls; fewer keep the light calls (count, acknowledgements)
     /// fast under load, more raise pull throughput.
     #[serde(default = "default_read_threads")]
@@ -391,6 +395,9 @@ fn default_server_version() -> u32 {
 }
 fn default_max_connections() -> usize {
     50_000
+}
+fn default_max_connections_per_address() -> usize {
+    1_000
 }
 fn default_read_threads() -> usize {
     2
@@ -468,6 +475,7 @@ impl Config {
                 primary_site_id: default_primary_site_id(),
                 server_version: default_server_version(),
                 max_connections: default_max_connections(),
+                max_connections_per_address: default_max_connections_per_address(),
                 read_threads: default_read_threads(),
                 shutdown_grace_seconds: default_shutdown_grace_seconds(),
             },

@@ -36,10 +36,12 @@ pub async fn spawn(satsync: &Path, spec: &DatasetSpec) -> anyhow::Result<Spawned
     let temp = tempfile::tempdir()?;
     let data_dir = temp.path().join("db");
     let config = temp.path().join("satsync.toml");
+    // The harness's thousands of satellites all come from this one address: no cap on its
+    // connections (a build before that setting needs the harness of its time).
     std::fs::write(
         &config,
         format!(
-            "[admin]\nlisten = \"off\"\n[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n",
+            "[admin]\nlisten = \"off\"\n[server]\nlisten = \"127.0.0.1:0\"\nmax_connections_per_address = 0\n[storage]\ndata_dir = \"{}\"\n",
             data_dir.display()
         ),
     )?;

@@ -8,6 +8,7 @@
 mod access_log;
 mod dashboard;
 mod login_guard;
+mod per_address;
 pub mod router;
 pub mod streamed;
 
@@ -65,6 +66,7 @@ pub async fn run(
 ) -> Result<(), ServeError> {
     let connections = Arc::new(Semaphore::new(primary.config.server.max_connections));
     let logins = Arc::new(login_guard::LoginGuard::default());
+    let per_address = per_address::PerAddress::new(primary.config.server.max_connections_per_address);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -81,6 +83,10 @@ pub async fn run(
                 }
             },
             _ = &mut shutdown => break,
+        };
+        let Some(slot) = per_address.admit(peer.ip()) else {
+            tracing::debug!(address = %peer.ip(), "connection refused: the address holds its limit");
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let primary = primary.clone();
@@ -124,7 +130,7 @@ pub async fn run(
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;
-            drop(permit);
+            drop((permit, slot));
         });
     }
     let grace = Duration::from_secs(primary.config.server.shutdown_grace_seconds);

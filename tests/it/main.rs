@@ -9,6 +9,7 @@ mod admin_directory;
 mod admin_import;
 mod bad_input;
 mod config_files;
+mod connection_cap;
 mod crash_durability;
 mod dashboard;
 mod demo_data;
