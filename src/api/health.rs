@@ -7,28 +7,24 @@
 use std::sync::atomic::Ordering;
 
 use http::StatusCode;
-use serde_json::json;
 
 use crate::primary::Primary;
 use crate::store::LogReads;
+use crate::wire::json::health_body;
 
 pub const LIVE: &str = "/healthz";
 pub const READY: &str = "/readyz";
 
 /// The answer to `path` when it is one of the two, as (status, JSON body).
 pub fn answer(primary: &Primary, path: &str) -> Option<(StatusCode, Vec<u8>)> {
-    let (status, body) = match path {
-        LIVE => (StatusCode::OK, json!({"status": "ok"})),
-        READY => match unready(primary) {
-            None => (StatusCode::OK, json!({"status": "ready"})),
-            Some(reason) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({"status": "unready", "reason": reason}),
-            ),
-        },
-        _ => return None,
-    };
-    Some((status, body.to_string().into_bytes()))
+    match path {
+        LIVE => Some((StatusCode::OK, health_body("ok", None))),
+        READY => Some(match unready(primary) {
+            None => (StatusCode::OK, health_body("ready", None)),
+            Some(reason) => (StatusCode::SERVICE_UNAVAILABLE, health_body("unready", Some(&reason))),
+        }),
+        _ => None,
+    }
 }
 
 /// Why the primary cannot take new work, if it cannot.

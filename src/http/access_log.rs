@@ -44,6 +44,11 @@ impl Access {
         }
     }
 
+    /// The name the caller presented (HTTP Basic), checked or not.
+    pub fn presented(&self) -> Option<&str> {
+        self.presented.as_deref()
+    }
+
     /// Logs the request with its response, and gives the response its request id.
     pub fn end<B: Body>(self, level: AccessLevel, response: &mut Response<B>) {
         let bytes_out = response.body().size_hint().exact();

@@ -96,29 +96,7 @@ pub async fn run(
             async move {
                 let peer = Some(peer.ip());
                 let access = access_log::Access::begin(&request, surface.name());
-                let limits = &primary.config.limits;
-                let mut response =
-                    if let Some((status, body)) = crate::api::health::answer(&primary, request.uri().path()) {
-                        json_response(status, body).map(Either::Left)
-                    } else if let Some(retry_after) = logins.refused(limits, peer) {
-                        let path = request.uri().path();
-                        let mut refused = refusal(&primary, surface, path, &ApiError::TooManyLogins(retry_after));
-                        refused
-                            .headers_mut()
-                            .insert(http::header::RETRY_AFTER, HeaderValue::from(retry_after));
-                        refused.map(Either::Left)
-                    } else {
-                        let presented = crate::api::auth::basic_credentials(request.headers()).map(|(name, _)| name);
-                        let response = match surface {
-                            Surface::Satellites => handle(&primary, request, peer).await.map(Either::Left),
-                            Surface::Admin => handle_admin(&primary, request, peer).await,
-                        };
-                        if response.status() == StatusCode::UNAUTHORIZED {
-                            let hold = logins.failed(limits, presented.as_deref(), peer);
-                            tokio::time::sleep(hold).await;
-                        }
-                        response
-                    };
+                let mut response = respond(&primary, &logins, surface, request, peer, access.presented()).await;
                 access.end(primary.config.log.access, &mut response);
                 Ok::<_, std::convert::Infallible>(response)
             }
@@ -141,6 +119,38 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// The answer to one request: health and readiness first, then an address refused for its
+/// failed logins, then the surface's own handling, a failed login held as the guard says.
+async fn respond(
+    primary: &Arc<Primary>,
+    logins: &login_guard::LoginGuard,
+    surface: Surface,
+    request: Request<Incoming>,
+    peer: Option<IpAddr>,
+    presented: Option<&str>,
+) -> Response<AdminBody> {
+    let limits = &primary.config.limits;
+    if let Some((status, body)) = crate::api::health::answer(primary, request.uri().path()) {
+        return json_response(status, body).map(Either::Left);
+    }
+    if let Some(retry_after) = logins.refused(limits, peer) {
+        let error = ApiError::TooManyLogins(retry_after);
+        let mut refused = refusal(primary, surface, request.uri().path(), &error);
+        refused
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from(retry_after));
+        return refused.map(Either::Left);
+    }
+    let response = match surface {
+        Surface::Satellites => handle(primary, request, peer).await.map(Either::Left),
+        Surface::Admin => handle_admin(primary, request, peer).await,
+    };
+    if response.status() == StatusCode::UNAUTHORIZED {
+        tokio::time::sleep(logins.failed(limits, presented, peer)).await;
+    }
+    response
 }
 
 async fn handle(primary: &Arc<Primary>, request: Request<Incoming>, peer: Option<IpAddr>) -> Response<Full<Bytes>> {

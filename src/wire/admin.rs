@@ -242,6 +242,29 @@ pub struct NewSiteRequest {
     pub client: Option<String>,
 }
 
+/// An operator as the admin API shows it: its name and how many bearer tokens it holds (never
+/// a hash).
+#[derive(Debug, Clone, Serialize)]
+pub struct OperatorSummary {
+    pub name: String,
+    pub tokens: usize,
+}
+
+/// `{"operators":[…]}`.
+pub fn operators_body(operators: &[OperatorSummary]) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "operators": operators })).expect("operators serialise")
+}
+
+/// `{"name":…,"token":…}`: a bearer token issued, shown this once.
+pub fn token_body(name: &str, token: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "name": name, "token": token })).expect("tokens serialise")
+}
+
+/// `{"removed":…}`: a site removed.
+pub fn removed_body(name: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "removed": name })).expect("names serialise")
+}
+
 /// What `POST operators` asks.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

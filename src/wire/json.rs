@@ -52,6 +52,19 @@ pub fn error_body(message: &str) -> Vec<u8> {
     out
 }
 
+/// `{"status":"<status>"}`, or with the reason it is not ready: what `/healthz` and `/readyz`
+/// answer.
+pub fn health_body(status: &str, reason: Option<&str>) -> Vec<u8> {
+    let mut out = b"{\"status\":".to_vec();
+    write_string(&mut out, status);
+    if let Some(reason) = reason {
+        out.extend_from_slice(b",\"reason\":");
+        write_string(&mut out, reason);
+    }
+    out.push(b'}');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -93,7 +93,7 @@ async fn serve(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> 
         }
         ["sites", name, "queue"] => {
             only(Method::GET)?;
-            let limit = queue::limit(&call.query, primary.config.limits.max_pull_limit)?;
+            let limit = queue::limit(&call.query, queue::DEFAULT_LIMIT, primary.config.limits.max_pull_limit)?;
             queue::head(primary, name, limit).await
         }
         ["sites", name, "queue", "skip"] => {

@@ -3,23 +3,23 @@
 //! bearer token (`POST operators/{name}/tokens`, its text in the reply this once), each a plan of
 //! `admin::operators` run by the sync writer, as the command line runs it with the server stopped.
 
-use serde_json::json;
-
 use crate::admin::operators::{new_password, new_token_secret, plan_add_operator, plan_issue_token, put_operator};
 use crate::api::error::ApiError;
 use crate::domain::directory::Directory;
 use crate::sync::SyncEngine;
-use crate::wire::admin::{decode_request, NewOperatorRequest};
+use crate::wire::admin::{decode_request, one_body, operators_body, token_body, NewOperatorRequest, OperatorSummary};
 
 pub fn list(engine: &SyncEngine) -> Vec<u8> {
-    let mut operators: Vec<(String, usize)> =
-        engine.with_directory(|d| d.operators().map(|o| (o.name.clone(), o.tokens.len())).collect());
-    operators.sort();
-    let operators: Vec<_> = operators
-        .into_iter()
-        .map(|(name, tokens)| json!({"name": name, "tokens": tokens}))
-        .collect();
-    serde_json::to_vec(&json!({ "operators": operators })).expect("operators serialise")
+    let mut operators: Vec<OperatorSummary> = engine.with_directory(|d| {
+        d.operators()
+            .map(|o| OperatorSummary {
+                name: o.name.clone(),
+                tokens: o.tokens.len(),
+            })
+            .collect()
+    });
+    operators.sort_by(|a, b| a.name.cmp(&b.name));
+    operators_body(&operators)
 }
 
 pub async fn add(engine: &SyncEngine, operator: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -33,7 +33,10 @@ pub async fn add(engine: &SyncEngine, operator: &str, body: &[u8]) -> Result<Vec
         .await?;
     let added = put_operator(changes);
     tracing::info!(operator, added = %added.name, "operator added");
-    Ok(serde_json::to_vec(&json!({"name": added.name, "tokens": 0})).expect("operators serialise"))
+    Ok(one_body(&OperatorSummary {
+        name: added.name,
+        tokens: 0,
+    }))
 }
 
 pub async fn issue_token(engine: &SyncEngine, operator: &str, name: &str) -> Result<Vec<u8>, ApiError> {
@@ -46,5 +49,5 @@ pub async fn issue_token(engine: &SyncEngine, operator: &str, name: &str) -> Res
         .await?;
     let holder = put_operator(changes);
     tracing::info!(operator, holder = %holder.name, "bearer token issued");
-    Ok(serde_json::to_vec(&json!({"name": holder.name, "token": holder.token(&secret)})).expect("tokens serialise"))
+    Ok(token_body(&holder.name, &holder.token(&secret)))
 }

@@ -15,17 +15,7 @@ const DEFAULT_LIMIT: usize = 200;
 const MAX_LIMIT: usize = 5_000;
 
 pub async fn in_flight(primary: &Arc<Primary>, query: &HashMap<String, String>) -> Result<Vec<u8>, ApiError> {
-    let limit = match query.get("limit") {
-        None => DEFAULT_LIMIT,
-        Some(text) => match text.parse::<usize>() {
-            Ok(limit) if limit > 0 => limit.min(MAX_LIMIT),
-            _ => {
-                return Err(ApiError::BadRequest(format!(
-                    "limit must be a positive number, not {text:?}"
-                )))
-            }
-        },
-    };
+    let limit = super::queue::limit(query, DEFAULT_LIMIT, MAX_LIMIT)?;
     crate::api::run_pull(primary, move |primary| {
         // The index is in JPID order: read them all (jobs in flight are few) to list the oldest.
         let (total, mut jobs) = primary.engine.storage().open_patient_jobs(MAX_LIMIT)?;

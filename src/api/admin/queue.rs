@@ -14,12 +14,12 @@ use crate::sync::{SyncEngine, SyncError};
 use crate::wire::admin::{decode_request, queue_body, skipped_body, skips_body, SkipRequest};
 
 /// Records shown when the call names no `limit`.
-const DEFAULT_LIMIT: usize = 20;
+pub const DEFAULT_LIMIT: usize = 20;
 
-/// `limit` from the query: a positive number, capped at `max`.
-pub fn limit(query: &HashMap<String, String>, max: usize) -> Result<usize, ApiError> {
+/// `limit` from the query: a positive number, capped at `max`; `default` when left out.
+pub fn limit(query: &HashMap<String, String>, default: usize, max: usize) -> Result<usize, ApiError> {
     match query.get("limit") {
-        None => Ok(DEFAULT_LIMIT.min(max)),
+        None => Ok(default.min(max)),
         Some(text) => match text.parse::<usize>() {
             Ok(limit) if limit > 0 => Ok(limit.min(max)),
             _ => Err(ApiError::BadRequest(format!(

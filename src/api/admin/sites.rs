@@ -12,7 +12,8 @@ use crate::domain::credentials::PasswordHash;
 use crate::domain::directory::{Directory, Site};
 use crate::sync::{ClientKind, SyncEngine};
 use crate::wire::admin::{
-    decode_request, one_body, sites_page_body, ClientRequest, NewSiteRequest, PasswordRequest, SiteSummary,
+    decode_request, one_body, removed_body, sites_page_body, ClientRequest, NewSiteRequest, PasswordRequest,
+    SiteSummary,
 };
 
 /// The satellite sites, one page at a time for the dashboard's table of tens of thousands:
@@ -147,7 +148,7 @@ pub async fn remove(engine: &SyncEngine, operator: &str, name: &str) -> Result<V
         .await?;
     engine.health().forget(site.id);
     tracing::info!(operator, site = name, id = site.id.0, "site removed");
-    Ok(one_body(&serde_json::json!({ "removed": name })))
+    Ok(removed_body(name))
 }
 
 /// Disables a site (`disabled`) or enables it again.
