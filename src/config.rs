@@ -60,6 +60,22 @@ pub struct Config {
     pub admin: AdminConfig,
     #[serde(default)]
     pub log: LogConfig,
+    /// The satellites' HTTPS listener, when there is one.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+}
+
+/// A listener for the satellites speaking HTTPS (TLS 1.2 and 1.3), beside or instead of the
+/// plain one. The files are read again on SIGHUP.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub listen: SocketAddr,
+    /// The certificate chain, the server's own certificate first, in PEM; a relative path is
+    /// relative to the configuration file.
+    pub certificate: PathBuf,
+    /// The certificate's private key (PKCS#8, PKCS#1 or SEC1) in PEM.
+    pub key: PathBuf,
 }
 
 /// What the primary logs, and how (on standard error).
@@ -324,7 +340,10 @@ fn password_hash<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Op
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
-    pub listen: SocketAddr,
+    /// Where the satellites' plain HTTP listener is; `"off"` serves none (a primary on the
+    /// internet may serve TLS only, see [`TlsConfig`]).
+    #[serde(deserialize_with = "listen_or_off")]
+    pub listen: Option<SocketAddr>,
     #[serde(default = "default_primary_site_id")]
     pub primary_site_id: u32,
     /// Reported to satellites as `ServerVersion` by `GET site`.
@@ -463,6 +482,10 @@ impl Config {
         if config.storage.data_dir.is_relative() {
             config.storage.data_dir = base.join(&config.storage.data_dir);
         }
+        if let Some(tls) = &mut config.tls {
+            tls.certificate = base.join(&tls.certificate);
+            tls.key = base.join(&tls.key);
+        }
         config.validate()?;
         Ok(config)
     }
@@ -471,7 +494,7 @@ impl Config {
     pub fn for_data_dir(listen: SocketAddr, data_dir: PathBuf) -> Config {
         Config {
             server: ServerConfig {
-                listen,
+                listen: Some(listen),
                 primary_site_id: default_primary_site_id(),
                 server_version: default_server_version(),
                 max_connections: default_max_connections(),
@@ -494,11 +517,15 @@ impl Config {
             patient: PatientConfig::default(),
             admin: AdminConfig::default(),
             log: LogConfig::default(),
+            tls: None,
         }
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: &str| Err(ConfigError::Invalid(m.to_string()));
+        if self.server.listen.is_none() && self.tls.is_none() {
+            return invalid("server.listen is off and there is no [tls] listener: satellites could not connect");
+        }
         if self.server.primary_site_id == 0 {
             return invalid("server.primary_site_id must be positive");
         }
@@ -567,7 +594,7 @@ mod tests {
     #[test]
     fn the_shipped_configuration_states_the_defaults() {
         let shipped = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/satsync.toml")).unwrap();
-        let defaults = Config::for_data_dir(shipped.server.listen, shipped.storage.data_dir.clone());
+        let defaults = Config::for_data_dir(shipped.server.listen.unwrap(), shipped.storage.data_dir.clone());
         let server = |c: &Config| {
             let s = &c.server;
             (s.primary_site_id, s.server_version, s.max_connections, s.read_threads)
@@ -605,5 +632,23 @@ mod tests {
             Some(SocketAddr::from(([0, 0, 0, 0], 9)))
         );
         assert!(load("[admin]\nlisten = \"nowhere\"").is_err());
+    }
+
+    #[test]
+    fn the_plain_listener_may_be_off_when_tls_serves_the_satellites() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |text: &str| {
+            let path = dir.path().join("satsync.toml");
+            std::fs::write(&path, format!("[storage]\ndata_dir = \"data\"\n{text}")).unwrap();
+            Config::load(&path)
+        };
+        let tls = "[tls]\nlisten = \"0.0.0.0:443\"\ncertificate = \"chain.pem\"\nkey = \"key.pem\"\n";
+        let config = load(&format!("[server]\nlisten = \"off\"\n{tls}")).unwrap();
+        assert_eq!(config.server.listen, None);
+        let tls = config.tls.unwrap();
+        assert_eq!(tls.certificate, dir.path().join("chain.pem"), "relative to the file");
+        assert_eq!(tls.key, dir.path().join("key.pem"));
+        let neither = load("[server]\nlisten = \"off\"\n").unwrap_err();
+        assert!(neither.to_string().contains("[tls]"), "{neither}");
     }
 }

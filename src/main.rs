@@ -603,10 +603,24 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(config.server.listen)
-            .await
-            .with_context(|| format!("binding {}", config.server.listen))?;
-        let address = listener.local_addr()?;
+        let listener = match config.server.listen {
+            Some(listen) => Some(
+                tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| format!("binding {listen} ([server] listen)"))?,
+            ),
+            None => None,
+        };
+        let tls = match &config.tls {
+            Some(tls) => {
+                let certificates = satsync::http::tls::Certificates::load(tls)?;
+                let listener = tokio::net::TcpListener::bind(tls.listen)
+                    .await
+                    .with_context(|| format!("binding {} ([tls] listen)", tls.listen))?;
+                Some((listener, certificates))
+            }
+            None => None,
+        };
         let admin_listener = match config.admin.listen {
             Some(listen) => Some(
                 tokio::net::TcpListener::bind(listen)
@@ -618,7 +632,18 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
         let app = Arc::new(Primary::open(config)?);
         // Tests and scripts read the first line to learn the port, and may close the pipe then:
         // the lines go out in one write, and a closed standard output does not stop the server.
-        let mut banner = format!("satsync listening on http://{address}\n");
+        let mut banner = String::new();
+        let mut satellites_url = None;
+        if let Some(listener) = &listener {
+            let url = format!("http://{}", listener.local_addr()?);
+            banner.push_str(&format!("satsync listening on {url}\n"));
+            satellites_url = Some(url);
+        }
+        if let Some((listener, _)) = &tls {
+            let url = format!("https://{}", listener.local_addr()?);
+            banner.push_str(&format!("satsync listening on {url}\n"));
+            satellites_url.get_or_insert(url);
+        }
         if let Some(listener) = &admin_listener {
             banner.push_str(&format!(
                 "satsync admin API on http://{}/admin/v1/\n",
@@ -640,7 +665,8 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
             ))
         });
         if let Some(sites) = demo {
-            print_demo(&address.to_string(), &app.config.patient.base_path, &sites);
+            let url = satellites_url.as_deref().unwrap_or_default();
+            print_demo(url, &app.config.patient.base_path, &sites);
         }
         {
             let app = app.clone();
@@ -663,7 +689,26 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
                 admin::monitor::run(&app.engine, every, wait_for(stopped)).await
             })
         };
-        satsync::http::run(app.clone(), listener, wait_for(stopped), Surface::Satellites).await?;
+        let mut satellites = Vec::new();
+        if let Some(listener) = listener {
+            let run = satsync::http::run(app.clone(), listener, wait_for(stopped.clone()), Surface::Satellites);
+            satellites.push(tokio::spawn(run));
+        }
+        if let Some((listener, certificates)) = tls {
+            tokio::spawn(reload_on_hangup(certificates.clone()));
+            let acceptor = certificates.acceptor()?;
+            let run = satsync::http::run_tls(
+                app.clone(),
+                listener,
+                acceptor,
+                wait_for(stopped.clone()),
+                Surface::Satellites,
+            );
+            satellites.push(tokio::spawn(run));
+        }
+        for listener in satellites {
+            listener.await??;
+        }
         if let Some(admin) = admin {
             admin.await??;
         }
@@ -674,14 +719,27 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
     })
 }
 
+/// Reads the TLS certificate and key again on each SIGHUP (a renewed certificate is presented
+/// from the next handshake on; open connections are not touched).
+async fn reload_on_hangup(certificates: Arc<satsync::http::tls::Certificates>) {
+    let mut hangups =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).expect("installing a SIGHUP handler");
+    while hangups.recv().await.is_some() {
+        match certificates.reload() {
+            Ok(()) => tracing::info!("TLS certificate reloaded"),
+            Err(error) => tracing::error!(%error, "TLS certificate not reloaded: the previous one stays in use"),
+        }
+    }
+}
+
 /// Completes once `stopped` says so (or its sender is gone).
 async fn wait_for(mut stopped: tokio::sync::watch::Receiver<bool>) {
     let _ = stopped.wait_for(|stop| *stop).await;
 }
 
-fn print_demo(address: &str, patient_path: &str, sites: &[admin::demo::DemoSite]) {
+fn print_demo(url: &str, patient_path: &str, sites: &[admin::demo::DemoSite]) {
     println!();
-    println!("Point a satellite (mSupply Mobile: Settings → primary server) at http://{address}");
+    println!("Point a satellite (mSupply Mobile: Settings → primary server) at {url}");
     println!("with one of these site logins; users log in on that satellite with the user login:");
     println!();
     println!("  site id  site name  site password  store                 user   user password");
@@ -697,7 +755,7 @@ fn print_demo(address: &str, patient_path: &str, sites: &[admin::demo::DemoSite]
         println!("  {}: {}", s.site_name, s.suits);
     }
     println!();
-    println!("The patient sync API is at http://{address}{patient_path} (load, status, clear, …);");
+    println!("The patient sync API is at {url}{patient_path} (load, status, clear, …);");
     println!("the users above may read and clear with their logins. A patient `<site code>;<id>` is");
     println!("held by the satellite whose site id is that code in hex (site 2 is `0002`).");
     println!();

@@ -10,6 +10,10 @@ use hyper::body::Incoming;
 
 use super::error::ApiError;
 
+/// Marks, in its extensions, a request that came over TLS (`http` sets it).
+#[derive(Debug, Clone, Copy)]
+pub struct OverTls;
+
 /// One request as the handlers see it.
 pub struct Call {
     pub method: http::Method,
@@ -19,6 +23,8 @@ pub struct Call {
     pub query: HashMap<String, String>,
     /// The address the request came from (what a site's health shows).
     pub peer: Option<std::net::IpAddr>,
+    /// Whether it came over TLS (the URLs a reply names use the same scheme).
+    pub over_tls: bool,
     body: Incoming,
     body_limit: usize,
 }
@@ -33,6 +39,7 @@ impl Call {
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
         let path = request.uri().path().to_string();
+        let over_tls = request.extensions().get::<OverTls>().is_some();
         let (parts, body) = request.into_parts();
         Call {
             method: parts.method,
@@ -40,6 +47,7 @@ impl Call {
             headers: parts.headers,
             query,
             peer,
+            over_tls,
             body,
             body_limit,
         }

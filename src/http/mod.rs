@@ -11,6 +11,7 @@ mod login_guard;
 mod per_address;
 pub mod router;
 pub mod streamed;
+pub mod tls;
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -24,10 +25,12 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
+use hyper_util::server::graceful::Watcher;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 
-use crate::api::call::Call;
+use crate::api::call::{Call, OverTls};
 use crate::api::endpoint::Api;
 use crate::api::error::ApiError;
 use crate::api::v2::RecordFormat;
@@ -56,11 +59,35 @@ impl Surface {
     }
 }
 
-/// Serves `surface` of `primary` on `listener` until `shutdown` completes, then lets open
-/// requests finish.
+/// Serves `surface` of `primary` as plain HTTP on `listener` until `shutdown` completes, then
+/// lets open requests finish.
 pub async fn run(
     primary: Arc<Primary>,
     listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+    surface: Surface,
+) -> Result<(), ServeError> {
+    accept(primary, listener, None, shutdown, surface).await
+}
+
+/// Serves `surface` of `primary` as HTTPS on `listener` (see [`tls::Certificates::acceptor`]);
+/// a plain HTTP request on it is answered 400, in the shape of the API it asked for.
+pub async fn run_tls(
+    primary: Arc<Primary>,
+    listener: TcpListener,
+    tls: TlsAcceptor,
+    shutdown: impl Future<Output = ()>,
+    surface: Surface,
+) -> Result<(), ServeError> {
+    accept(primary, listener, Some(tls), shutdown, surface).await
+}
+
+/// The accept loop: a connection is taken when the connection semaphore has room and its
+/// address is under its cap, then served on its own task.
+async fn accept(
+    primary: Arc<Primary>,
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
     surface: Surface,
 ) -> Result<(), ServeError> {
@@ -89,25 +116,18 @@ pub async fn run(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let primary = primary.clone();
-        let logins = logins.clone();
-        let service = service_fn(move |request| {
-            let (primary, logins) = (primary.clone(), logins.clone());
-            async move {
-                let peer = Some(peer.ip());
-                let access = access_log::Access::begin(&request, surface.name());
-                let mut response = respond(&primary, &logins, surface, request, peer, access.presented()).await;
-                access.end(primary.config.log.access, &mut response);
-                Ok::<_, std::convert::Infallible>(response)
-            }
-        });
-        let connection = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        let connection = Connection {
+            primary: primary.clone(),
+            logins: logins.clone(),
+            surface,
+            peer: peer.ip(),
+        };
+        let (tls, watcher) = (tls.clone(), graceful.watcher());
         tokio::spawn(async move {
-            let _ = connection.await;
+            match tls {
+                None => connection.serve(stream, false, watcher).await,
+                Some(tls) => connection.serve_tls(stream, tls, watcher).await,
+            }
             drop((permit, slot));
         });
     }
@@ -119,6 +139,81 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// One accepted connection and what serving it needs.
+struct Connection {
+    primary: Arc<Primary>,
+    logins: Arc<login_guard::LoginGuard>,
+    surface: Surface,
+    peer: IpAddr,
+}
+
+impl Connection {
+    /// Serves HTTP/1.1 on `io` until the client closes, or the server stops (then the request in
+    /// flight finishes first).
+    async fn serve<IO>(self, io: IO, over_tls: bool, watcher: Watcher)
+    where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let Connection {
+            primary,
+            logins,
+            surface,
+            peer,
+        } = self;
+        let service = service_fn(move |mut request: Request<Incoming>| {
+            let (primary, logins) = (primary.clone(), logins.clone());
+            async move {
+                if over_tls {
+                    request.extensions_mut().insert(OverTls);
+                }
+                let access = access_log::Access::begin(&request, surface.name());
+                let mut response = respond(&primary, &logins, surface, request, Some(peer), access.presented()).await;
+                access.end(primary.config.log.access, &mut response);
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        });
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .serve_connection(TokioIo::new(io), service);
+        let _ = watcher.watch(connection).await;
+    }
+
+    /// The TLS handshake (bounded like a request's headers), then [`Connection::serve`]. A client
+    /// that speaks plain HTTP instead (its first byte is not a TLS handshake record) is answered
+    /// 400 in plain HTTP, so that it reads why instead of a reset.
+    async fn serve_tls(self, stream: TcpStream, tls: TlsAcceptor, watcher: Watcher) {
+        const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+        let mut first = [0u8; 1];
+        match tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)).await {
+            Ok(Ok(1)) if first[0] == TLS_HANDSHAKE_RECORD => {}
+            Ok(Ok(1)) => return self.refuse_plain_http(stream).await,
+            _ => return,
+        }
+        match tokio::time::timeout(HEADER_READ_TIMEOUT, tls.accept(stream)).await {
+            Ok(Ok(stream)) => self.serve(stream, true, watcher).await,
+            Ok(Err(error)) => tracing::debug!(address = %self.peer, %error, "TLS handshake failed"),
+            Err(_) => tracing::debug!(address = %self.peer, "TLS handshake timed out"),
+        }
+    }
+
+    /// Answers each plain HTTP request on the TLS port with 400, then closes.
+    async fn refuse_plain_http(self, stream: TcpStream) {
+        let (primary, surface) = (self.primary, self.surface);
+        let service = service_fn(move |request: Request<Incoming>| {
+            let error = ApiError::BadRequest("this port speaks HTTPS (TLS): use an https:// address".into());
+            let response = refusal(&primary, surface, request.uri().path(), &error);
+            async move { Ok::<_, std::convert::Infallible>(response) }
+        });
+        let _ = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .keep_alive(false)
+            .serve_connection(TokioIo::new(stream), service)
+            .await;
+    }
 }
 
 /// The answer to one request: health and readiness first, then an address refused for its

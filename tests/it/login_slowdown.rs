@@ -20,6 +20,11 @@ const HOLD: Duration = Duration::from_millis(400);
 fn client_from(address: &str) -> HttpClient {
     let mut connector = HttpConnector::new();
     connector.set_local_address(Some(address.parse().unwrap()));
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(crate::support::tls::authority().client_config(rustls::DEFAULT_VERSIONS))
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(connector);
     Client::builder(TokioExecutor::new()).build(connector)
 }
 

@@ -31,7 +31,7 @@ pub async fn handle(primary: &Arc<Primary>, endpoint: Endpoint, call: Call) -> R
             site.0,
             engine.initialisation(site),
             primary.config.server.primary_site_id,
-            &central_url(&primary.config.v5, &call.headers, primary.config.server.listen),
+            &central_url(&primary.config, &call),
         )),
         (Endpoint::Initialise, &Method::POST) => {
             let queued = engine.initial_dump(site, false, ClientKind::OpenMsupply).await?;
@@ -116,18 +116,25 @@ fn check_versions(accepted: &V5Config, headers: &http::HeaderMap) -> Result<(), 
 }
 
 /// Where the site's v6 calls go (`<url>/central/sync/`, answered by `api::v6`): the configured
-/// address, or the host the request came to, which the remote can reach (an empty or unparsable
-/// URL fails its whole sync).
-fn central_url(v5: &V5Config, headers: &http::HeaderMap, listen: std::net::SocketAddr) -> String {
-    if let Some(url) = &v5.central_url {
+/// address, or the host the request came to with the scheme it came by, which the remote can
+/// reach (an empty or unparsable URL fails its whole sync).
+fn central_url(config: &crate::config::Config, call: &Call) -> String {
+    if let Some(url) = &config.v5.central_url {
         return url.trim_end_matches('/').to_string();
     }
-    let host = headers
+    let (scheme, listen) = match (&config.tls, call.over_tls) {
+        (Some(tls), true) => ("https", Some(tls.listen)),
+        _ => ("http", config.server.listen),
+    };
+    let host = call
+        .headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .filter(|h| !h.is_empty())
-        .map_or_else(|| listen.to_string(), str::to_string);
-    format!("http://{host}")
+        .map(str::to_string)
+        .or_else(|| listen.map(|address| address.to_string()))
+        .unwrap_or_default();
+    format!("{scheme}://{host}")
 }
 
 /// A whole-number query parameter, `default` when absent.

@@ -14,7 +14,9 @@ use mobile_validator::{Client as App, Device, Session};
 
 use super::SiteLogin;
 
-pub type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+/// Plain HTTP, or HTTPS trusting the test authority (see [`super::tls`]).
+pub type HttpClient =
+    Client<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, Full<Bytes>>;
 
 /// A reply: status, raw body and the body parsed as JSON.
 #[derive(Debug, Clone)]
@@ -81,7 +83,13 @@ pub fn basic(name: &str, password: &str) -> String {
 }
 
 pub fn http_client() -> HttpClient {
-    Client::builder(TokioExecutor::new()).build_http()
+    let tls = super::tls::authority().client_config(rustls::DEFAULT_VERSIONS);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Client::builder(TokioExecutor::new()).build(connector)
 }
 
 impl Satellite {

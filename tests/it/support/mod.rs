@@ -11,6 +11,7 @@ pub mod fake_source;
 pub mod process;
 pub mod remote;
 pub mod schema;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -55,6 +56,10 @@ impl From<&satsync::admin::demo::DemoSite> for SiteLogin {
 pub struct TestServer {
     pub address: SocketAddr,
     pub admin_address: SocketAddr,
+    /// The HTTPS listener's address, when the configuration has a `[tls]` section.
+    pub tls_address: Option<SocketAddr>,
+    /// The certificates it presents (reloaded as SIGHUP would).
+    pub certificates: Option<Arc<satsync::http::tls::Certificates>>,
     pub data_dir: PathBuf,
     pub primary: Arc<Primary>,
     stop: Option<watch::Sender<bool>>,
@@ -75,6 +80,14 @@ impl TestServer {
         let mut config = Config::for_data_dir(address, data_dir.to_path_buf());
         config.admin.listen = Some(admin_address);
         adjust(&mut config);
+        let mut tls = None;
+        if let Some(settings) = &config.tls {
+            let certificates = satsync::http::tls::Certificates::load(settings).unwrap();
+            let listener = tokio::net::TcpListener::bind(settings.listen).await.unwrap();
+            tls = Some((listener, certificates));
+        }
+        let tls_address = tls.as_ref().map(|(listener, _)| listener.local_addr().unwrap());
+        let certificates = tls.as_ref().map(|(_, certificates)| certificates.clone());
         let primary = Arc::new(Primary::open(config).unwrap());
         let (stop, stopped) = watch::channel(false);
         let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
@@ -94,13 +107,23 @@ impl TestServer {
             until_stopped(stopped.clone()),
             Surface::Admin,
         ));
+        let mut listeners = vec![satellites, admin];
+        if let Some((listener, certificates)) = tls {
+            listeners.push(tokio::spawn(satsync::http::run_tls(
+                primary.clone(),
+                listener,
+                certificates.acceptor().unwrap(),
+                until_stopped(stopped.clone()),
+                Surface::Satellites,
+            )));
+        }
         // The health monitor, as `satsync serve` runs it.
         let serving = primary.clone();
         let monitor = tokio::spawn(async move {
             let every = std::time::Duration::from_secs(serving.config.admin.health_flush_seconds);
             satsync::admin::monitor::run(&serving.engine, every, until_stopped(stopped)).await
         });
-        let mut tasks: Vec<tokio::task::JoinHandle<()>> = [satellites, admin]
+        let mut tasks: Vec<tokio::task::JoinHandle<()>> = listeners
             .into_iter()
             .map(|task| tokio::spawn(async move { task.await.unwrap().unwrap() }))
             .collect();
@@ -108,6 +131,8 @@ impl TestServer {
         TestServer {
             address,
             admin_address,
+            tls_address,
+            certificates,
             data_dir: data_dir.to_path_buf(),
             primary,
             stop: Some(stop),
@@ -121,6 +146,11 @@ impl TestServer {
 
     pub fn base_url(&self) -> String {
         format!("http://{}", self.address)
+    }
+
+    /// The HTTPS listener's base URL.
+    pub fn tls_url(&self) -> String {
+        format!("https://{}", self.tls_address.expect("a [tls] listener"))
     }
 
     pub fn satellite(&self, login: &SiteLogin, version: &str) -> Satellite {

@@ -42,6 +42,15 @@ impl Process {
         self.child.wait().unwrap();
     }
 
+    /// Sends the signal named `name` (`HUP`, …).
+    pub fn signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{name}");
+    }
+
     /// Sends SIGTERM, as systemd and orchestrators stop a service, and waits for the exit.
     pub fn terminate(mut self) -> ExitStatus {
         let sent = Command::new("kill")
