@@ -11,9 +11,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use base64::Engine;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::TokioExecutor;
+use http_body_util::Full;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
@@ -21,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::formats::{self, Api, PullReply};
 use crate::metrics::Metrics;
 
-pub type Http = Client<HttpConnector, Full<Bytes>>;
+pub use crate::link::Http;
 
 /// A central cursor not read yet (see `Satellite::central_cursor`).
 const UNREAD: u64 = u64::MAX;
@@ -29,14 +27,6 @@ const UNREAD: u64 = u64::MAX;
 /// One unread central cursor per satellite, for [`Satellite::with_central_cursor`].
 pub fn central_cursors(sites: usize) -> Arc<[Arc<AtomicU64>]> {
     (0..sites).map(|_| Arc::new(AtomicU64::new(UNREAD))).collect()
-}
-
-pub fn http_client() -> Http {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(4096)
-        .build(connector)
 }
 
 /// Basic credentials as the real clients send them: name and the SHA-256 hex of the password.
@@ -163,9 +153,7 @@ impl Satellite {
     ) -> anyhow::Result<T> {
         let started = Instant::now();
         let result = async {
-            let response = self.http.request(request).await?;
-            let status = response.status();
-            let bytes = response.into_body().collect().await?.to_bytes();
+            let (status, bytes) = self.http.send(request).await?;
             check(status, bytes)
         }
         .await;

@@ -9,6 +9,7 @@ mod client;
 mod formats;
 mod holdings;
 mod judging;
+mod link;
 mod metrics;
 mod primary;
 mod probe;
@@ -87,6 +88,23 @@ struct Args {
     /// first always): every record it would not take fails the scenario. 1 judges all, 0 none.
     #[arg(long, default_value_t = 50)]
     judge_every: usize,
+    /// Speak HTTPS. To a primary the harness starts, with a certificate from an authority it
+    /// makes for the run; to one at `--url`, trusting the authority given by `--ca`.
+    #[arg(long)]
+    tls: bool,
+    /// The authority (a PEM file) whose certificates `--tls` trusts, for a primary at `--url`.
+    #[arg(long, value_name = "PEM_FILE", requires = "tls")]
+    ca: Option<PathBuf>,
+    /// A new connection for every call (over HTTPS a full handshake each time), as phones that
+    /// do not keep connections across sync rounds.
+    #[arg(long)]
+    fresh_connections: bool,
+    /// Each satellite connection paced to this many kilobits per second in both directions.
+    #[arg(long, value_name = "N")]
+    link_kbps: Option<u32>,
+    /// Sent as Accept-Encoding (e.g. gzip, as mSupply Mobile does); replies are decoded.
+    #[arg(long, value_name = "OFFER")]
+    accept_encoding: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -107,7 +125,28 @@ async fn run() -> anyhow::Result<()> {
     let spawned = match &args.url {
         Some(_) => None,
         None if matches!(args.scenario, Scenario::Static) => anyhow::bail!("static needs --url"),
-        None => Some(primary::spawn(&args.satsync.clone().unwrap_or_else(primary::default_satsync), &spec).await?),
+        None => Some(
+            primary::spawn(
+                &args.satsync.clone().unwrap_or_else(primary::default_satsync),
+                &spec,
+                args.tls,
+            )
+            .await?,
+        ),
+    };
+    let trusted = match (args.tls, &spawned, &args.ca) {
+        (false, _, _) => None,
+        (true, Some(spawned), _) => spawned.authority.clone(),
+        (true, None, Some(file)) => {
+            Some(std::fs::read(file).map_err(|e| anyhow::anyhow!("--ca {}: {e}", file.display()))?)
+        }
+        (true, None, None) => anyhow::bail!("--tls with --url needs --ca, the authority to trust"),
+    };
+    let link = link::LinkOptions {
+        trusted,
+        fresh_connections: args.fresh_connections,
+        kbps: args.link_kbps,
+        accept_encoding: args.accept_encoding.clone(),
     };
     let url = args
         .url
@@ -138,7 +177,8 @@ async fn run() -> anyhow::Result<()> {
     let ctx = Context {
         url,
         api: args.api,
-        http: client::http_client(),
+        http: client::Http::new(&link)?,
+        link: link.clone(),
         metrics: metrics.clone(),
         spec,
         concurrency: args.concurrency,
@@ -183,6 +223,21 @@ async fn run() -> anyhow::Result<()> {
     progress.finish_and_clear();
     let mut outcome = outcome?;
     ctx.judging.conclude(&mut outcome);
+    // What the satellites' link carried: reply bytes as received (compressed when they came
+    // so) and decoded, and how the link was set up.
+    let wire = ctx.http.wire_bytes.load(std::sync::atomic::Ordering::Relaxed);
+    let decoded = ctx.http.decoded_bytes.load(std::sync::atomic::Ordering::Relaxed);
+    outcome.figures.insert("reply_bytes_on_the_wire".into(), wire.into());
+    outcome.figures.insert("reply_bytes_decoded".into(), decoded.into());
+    outcome.figures.insert(
+        "link".into(),
+        serde_json::json!({
+            "tls": args.tls,
+            "fresh_connections": args.fresh_connections,
+            "kbps": args.link_kbps,
+            "accept_encoding": args.accept_encoding,
+        }),
+    );
     if let Some(sampler) = sampler {
         sampler.abort();
     }

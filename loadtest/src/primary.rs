@@ -14,6 +14,8 @@ pub struct Spawned {
     pub url: String,
     pub pid: u32,
     pub data_dir: PathBuf,
+    /// With TLS, the authority (PEM) that signed the primary's certificate.
+    pub authority: Option<Vec<u8>>,
     _temp: tempfile::TempDir,
 }
 
@@ -25,8 +27,9 @@ pub fn default_satsync() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("satsync"))
 }
 
-/// Starts a primary on a temporary database holding the standard data set of `spec`.
-pub async fn spawn(satsync: &Path, spec: &DatasetSpec) -> anyhow::Result<Spawned> {
+/// Starts a primary on a temporary database holding the standard data set of `spec`; with `tls`,
+/// serving HTTPS only, with a certificate from an authority made for the run.
+pub async fn spawn(satsync: &Path, spec: &DatasetSpec, tls: bool) -> anyhow::Result<Spawned> {
     if !satsync.exists() {
         bail!(
             "no satsync binary at {} (build it with cargo build --release, or pass --satsync)",
@@ -36,12 +39,18 @@ pub async fn spawn(satsync: &Path, spec: &DatasetSpec) -> anyhow::Result<Spawned
     let temp = tempfile::tempdir()?;
     let data_dir = temp.path().join("db");
     let config = temp.path().join("satsync.toml");
+    let (listen, tls_section, authority) = if tls {
+        let (authority, section) = certificates(temp.path())?;
+        ("off", section, Some(authority))
+    } else {
+        ("127.0.0.1:0", String::new(), None)
+    };
     // The harness's thousands of satellites all come from this one address: no cap on its
     // connections (a build before that setting needs the harness of its time).
     std::fs::write(
         &config,
         format!(
-            "[admin]\nlisten = \"off\"\n[server]\nlisten = \"127.0.0.1:0\"\nmax_connections_per_address = 0\n[storage]\ndata_dir = \"{}\"\n",
+            "[admin]\nlisten = \"off\"\n[server]\nlisten = \"{listen}\"\nmax_connections_per_address = 0\n[storage]\ndata_dir = \"{}\"\n{tls_section}",
             data_dir.display()
         ),
     )?;
@@ -89,8 +98,29 @@ pub async fn spawn(satsync: &Path, spec: &DatasetSpec) -> anyhow::Result<Spawned
         url,
         pid,
         data_dir,
+        authority,
         _temp: temp,
     })
+}
+
+/// An authority and a certificate it signs for 127.0.0.1, written in `dir`: the authority's
+/// PEM, and the `[tls]` section naming the files.
+fn certificates(dir: &Path) -> anyhow::Result<(Vec<u8>, String)> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let authority = CertifiedIssuer::self_signed(params, KeyPair::generate()?)?;
+    let key = KeyPair::generate()?;
+    let certificate = CertificateParams::new(vec!["127.0.0.1".to_string()])?.signed_by(&key, &authority)?;
+    let (chain, key_file) = (dir.join("chain.pem"), dir.join("key.pem"));
+    std::fs::write(&chain, format!("{}{}", certificate.pem(), authority.pem()))?;
+    std::fs::write(&key_file, key.serialize_pem())?;
+    let section = format!(
+        "[tls]\nlisten = \"127.0.0.1:0\"\ncertificate = \"{}\"\nkey = \"{}\"\n",
+        chain.display(),
+        key_file.display()
+    );
+    Ok((authority.pem().into_bytes(), section))
 }
 
 impl Spawned {

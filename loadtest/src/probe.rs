@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::client::{http_client, Satellite};
+use crate::client::{Http, Satellite};
 use crate::scenarios::Context;
 
 const INTERVAL: Duration = Duration::from_millis(10);
@@ -20,6 +20,11 @@ pub struct Probe {
 
 pub fn start(ctx: &Context) -> Probe {
     let stop = Arc::new(AtomicBool::new(false));
+    // The probe measures the primary, not the simulated link: it is never paced.
+    let link = crate::link::LinkOptions {
+        kbps: None,
+        ..ctx.link.clone()
+    };
     let (api, url, metrics, sites, flag) = (
         ctx.api,
         ctx.url.clone(),
@@ -33,7 +38,7 @@ pub fn start(ctx: &Context) -> Probe {
             .build()
             .expect("a probe runtime");
         runtime.block_on(async move {
-            let http = http_client();
+            let http = Http::new(&link).expect("the probe's client");
             let mut n = 0;
             while !flag.load(Ordering::Relaxed) {
                 let satellite = Satellite::new(n % sites, api, &url, http.clone(), metrics.clone());

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context as _};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 
 use crate::scenarios::{Context, Outcome};
 
@@ -28,9 +28,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     for name in &names {
         let request = http::Request::get(format!("{}/{name}", ctx.url)).body(Full::new(Bytes::new()))?;
         let call = Instant::now();
-        let response = ctx.http.request(request).await?;
-        let status = response.status();
-        let body = response.into_body().collect().await?.to_bytes();
+        let (status, body) = ctx.http.send(request).await?;
         ctx.metrics.call("static_get", call.elapsed(), status.is_success());
         if !status.is_success() {
             bail!("{name}: HTTP {status}");

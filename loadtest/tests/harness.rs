@@ -286,3 +286,55 @@ fn patients_loads_complete_with_every_event_stored() {
     assert_eq!(report["summary"]["calls"]["load"]["errors"], 0);
     assert!(report["figures"]["source_answers"].as_u64().unwrap() >= loads);
 }
+
+#[test]
+fn a_dump_over_tls_on_a_slow_link_with_gzip_passes_and_counts_the_bytes_on_the_wire() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = passes(
+        dir.path(),
+        &[
+            "dump",
+            "--sites",
+            "1",
+            "--records",
+            "1500",
+            "--tls",
+            "--link-kbps",
+            "4000",
+            "--accept-encoding",
+            "gzip",
+        ],
+    );
+    let figures = &report["figures"];
+    assert_eq!(figures["link"]["tls"], true, "{figures}");
+    assert_eq!(figures["link"]["kbps"], 4000);
+    let (wire, decoded) = (
+        figures["reply_bytes_on_the_wire"].as_f64().unwrap(),
+        figures["reply_bytes_decoded"].as_f64().unwrap(),
+    );
+    assert!(decoded > 1_000_000.0, "the dump's replies: {decoded} bytes");
+    assert!(wire * 3.0 < decoded, "gzip on the wire: {wire} of {decoded} bytes");
+    // 1.5 MB of replies alone would take 3 s at 4,000 kbit/s; compressed, well under.
+    assert!(figures["dump_seconds"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn idle_with_a_new_connection_per_call_over_tls_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = passes(
+        dir.path(),
+        &[
+            "idle",
+            "--sites",
+            "20",
+            "--records",
+            "500",
+            "--duration",
+            "2",
+            "--tls",
+            "--fresh-connections",
+        ],
+    );
+    assert_eq!(report["figures"]["link"]["fresh_connections"], true);
+    assert_eq!(report["integrity_ok"], true);
+}

@@ -62,8 +62,36 @@ impl Call {
 
     /// The body, refused with 413 past the configured limit. An oversized body is still read
     /// (and dropped) up to a bound, so that the client, which is still sending it, reads the 413
-    /// instead of a reset connection; past that bound the connection is cut.
+    /// instead of a reset connection; past that bound the connection is cut. A compressed body
+    /// (`Content-Encoding` gzip, zstd or br) is decompressed, the limit applying to what it
+    /// decompresses to: a small body that inflates past it (a zip bomb) is refused with 413 as
+    /// soon as the limit is passed, never inflated whole.
     pub async fn body(self) -> Result<Vec<u8>, ApiError> {
+        let encoding = self
+            .headers
+            .get(http::header::CONTENT_ENCODING)
+            .map(|value| value.to_str().unwrap_or("").trim().to_ascii_lowercase());
+        let limit = self.body_limit;
+        let raw = self.raw_body().await?;
+        match encoding.as_deref() {
+            None | Some("" | "identity") => Ok(raw),
+            Some(name) => {
+                let Some(encoding) = BodyEncoding::named(name) else {
+                    return Err(ApiError::UnsupportedEncoding(name.to_string()));
+                };
+                if raw.len() <= INFLATE_INLINE_BYTES {
+                    encoding.inflate(&raw, limit)
+                } else {
+                    tokio::task::spawn_blocking(move || encoding.inflate(&raw, limit))
+                        .await
+                        .map_err(|_| ApiError::Internal)?
+                }
+            }
+        }
+    }
+
+    /// The body as sent, under the limit.
+    async fn raw_body(self) -> Result<Vec<u8>, ApiError> {
         let limit = self.body_limit;
         let drain_bound = limit.saturating_mul(4).max(1 << 20);
         let declared = self
@@ -121,6 +149,60 @@ impl BodyStream {
             if seen > bound {
                 return;
             }
+        }
+    }
+}
+
+/// Compressed bodies up to this size are inflated on the async worker; larger ones on the
+/// blocking pool (inflating the largest allowed body takes tens of milliseconds).
+const INFLATE_INLINE_BYTES: usize = 16 * 1024;
+
+/// A `Content-Encoding` a request body may come in.
+#[derive(Debug, Clone, Copy)]
+enum BodyEncoding {
+    Gzip,
+    Zstd,
+    Brotli,
+}
+
+impl BodyEncoding {
+    fn named(name: &str) -> Option<BodyEncoding> {
+        match name {
+            "gzip" | "x-gzip" => Some(BodyEncoding::Gzip),
+            "zstd" => Some(BodyEncoding::Zstd),
+            "br" => Some(BodyEncoding::Brotli),
+            _ => None,
+        }
+    }
+
+    /// `compressed` inflated, refused with 413 once it passes `limit` bytes (reading stops
+    /// there: memory and time stay bounded whatever the ratio).
+    fn inflate(self, compressed: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
+        use std::io::Read;
+        let reader: Box<dyn Read + '_> = match self {
+            BodyEncoding::Gzip => Box::new(flate2::read::MultiGzDecoder::new(compressed)),
+            BodyEncoding::Zstd => Box::new(
+                zstd::stream::read::Decoder::with_buffer(compressed)
+                    .map_err(|_| ApiError::BadRequest("the request body is not valid zstd".into()))?,
+            ),
+            BodyEncoding::Brotli => Box::new(brotli::Decompressor::new(compressed, 4096)),
+        };
+        let mut inflated = Vec::with_capacity(compressed.len().saturating_mul(4).min(limit));
+        reader
+            .take(limit as u64 + 1)
+            .read_to_end(&mut inflated)
+            .map_err(|_| ApiError::BadRequest(format!("the request body is not valid {}", self.name())))?;
+        if inflated.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        Ok(inflated)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            BodyEncoding::Gzip => "gzip",
+            BodyEncoding::Zstd => "zstd",
+            BodyEncoding::Brotli => "br",
         }
     }
 }

@@ -32,6 +32,8 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     PayloadTooLarge,
+    /// The body is compressed in an encoding the primary does not read.
+    UnsupportedEncoding,
     /// A pushed record the primary refuses (nothing of its push applied).
     RecordRefused,
     /// The client's API or app version is one this primary does not serve.
@@ -82,6 +84,7 @@ impl ErrorCode {
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::VersionIncompatible | ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::Initialising | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -100,6 +103,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedEncoding => "unsupported_encoding",
             ErrorCode::RecordRefused => "record_refused",
             ErrorCode::VersionIncompatible => "version_incompatible",
             ErrorCode::Conflict => "conflict",
@@ -115,7 +119,7 @@ impl ErrorCode {
         match self {
             ErrorCode::Unauthorized => "site_incorrect_password",
             ErrorCode::HardwareMismatch => "site_incorrect_hardware_id",
-            ErrorCode::BadRequest | ErrorCode::RecordRefused => "bad_request",
+            ErrorCode::BadRequest | ErrorCode::RecordRefused | ErrorCode::UnsupportedEncoding => "bad_request",
             ErrorCode::Forbidden | ErrorCode::SiteDisabled => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -150,6 +154,9 @@ pub enum ApiError {
     /// The body is larger than the configured limit (413).
     #[error("the request body is larger than the limit of {0} bytes")]
     PayloadTooLarge(usize),
+    /// The body's `Content-Encoding` is not one the primary reads (415).
+    #[error("the request body's Content-Encoding {0:?} is not accepted: send it as gzip, zstd, br or uncompressed")]
+    UnsupportedEncoding(String),
     /// A problem the satellite's user should read: 200 with the message, as mobile expects.
     #[error("{0}")]
     Record(String),
@@ -182,6 +189,7 @@ impl ApiError {
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            ApiError::UnsupportedEncoding(_) => ErrorCode::UnsupportedEncoding,
             ApiError::Record(_) => ErrorCode::RecordRefused,
             ApiError::HardwareMismatch => ErrorCode::HardwareMismatch,
             ApiError::SiteDisabled => ErrorCode::SiteDisabled,
@@ -255,7 +263,7 @@ impl From<crate::wire::DecodeError> for ApiError {
 mod tests {
     use super::*;
 
-    const EVERY_CODE: [ErrorCode; 15] = [
+    const EVERY_CODE: [ErrorCode; 16] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
         ErrorCode::HardwareMismatch,
@@ -264,6 +272,7 @@ mod tests {
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedEncoding,
         ErrorCode::RecordRefused,
         ErrorCode::VersionIncompatible,
         ErrorCode::Conflict,

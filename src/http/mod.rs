@@ -6,6 +6,7 @@
 //! in `api` or below imports `http`.
 
 mod access_log;
+pub mod compression;
 mod dashboard;
 mod login_guard;
 mod per_address;
@@ -227,6 +228,7 @@ async fn respond(
     presented: Option<&str>,
 ) -> Response<AdminBody> {
     let limits = &primary.config.limits;
+    let encoding = compression::negotiate(request.headers());
     if let Some((status, body)) = crate::api::health::answer(primary, request.uri().path()) {
         return json_response(status, body).map(Either::Left);
     }
@@ -245,7 +247,38 @@ async fn respond(
     if response.status() == StatusCode::UNAUTHORIZED {
         tokio::time::sleep(logins.failed(limits, presented, peer)).await;
     }
-    response
+    compressed(response, encoding).await
+}
+
+/// `response` compressed in `encoding` when its body is whole and large enough (see
+/// [`compression`]); streamed exports and small replies go as they are.
+async fn compressed(response: Response<AdminBody>, encoding: Option<compression::Encoding>) -> Response<AdminBody> {
+    use http_body_util::BodyExt;
+    use hyper::body::Body;
+    let (mut parts, body) = response.into_parts();
+    let Either::Left(whole) = body else {
+        return Response::from_parts(parts, body);
+    };
+    let size = whole.size_hint().exact().unwrap_or(0) as usize;
+    if size < compression::MIN_BYTES || parts.headers.contains_key(http::header::CONTENT_ENCODING) {
+        return Response::from_parts(parts, Either::Left(whole));
+    }
+    // Caches between a client and the primary must not give one client's encoding to another.
+    parts
+        .headers
+        .append(http::header::VARY, HeaderValue::from_static("accept-encoding"));
+    if encoding.is_none() {
+        return Response::from_parts(parts, Either::Left(whole));
+    }
+    let bytes = match whole.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(never) => match never {},
+    };
+    let (bytes, content_encoding) = compression::compress(encoding, bytes).await;
+    if let Some(content_encoding) = content_encoding {
+        parts.headers.insert(http::header::CONTENT_ENCODING, content_encoding);
+    }
+    Response::from_parts(parts, Either::Left(Full::new(bytes)))
 }
 
 async fn handle(primary: &Arc<Primary>, request: Request<Incoming>, peer: Option<IpAddr>) -> Response<Full<Bytes>> {

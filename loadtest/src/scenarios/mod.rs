@@ -28,6 +28,8 @@ pub struct Context {
     /// The API the satellites speak.
     pub api: Api,
     pub http: Http,
+    /// How the satellites reach the primary (the probe opens its own client with it).
+    pub link: crate::link::LinkOptions,
     pub metrics: Arc<Metrics>,
     pub spec: DatasetSpec,
     pub concurrency: usize,

@@ -143,7 +143,8 @@ impl Satellite {
         self
     }
 
-    fn sites(&self) -> String {
+    /// The `from_site`/`to_site` query of this satellite's calls.
+    pub fn sites(&self) -> String {
         format!("from_site={}&to_site=1", self.site_id)
     }
 
@@ -170,6 +171,39 @@ impl Satellite {
         }
         let request = builder.body(Full::new(Bytes::from(body.to_string()))).unwrap();
         try_send(&self.client, request).await
+    }
+
+    /// A call with `headers` added and `body` sent as given; the reply as it came (status,
+    /// headers, body bytes not decoded).
+    pub async fn raw(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, http::HeaderMap, Bytes) {
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(format!("{}/sync/{}/{path_and_query}", self.base, self.version))
+            .header("authorization", &self.authorization)
+            .header("content-type", "application/json");
+        if let Some(hardware) = &self.hardware_id {
+            builder = builder.header("msupply-site-uuid", hardware);
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let response = self
+            .client
+            .request(builder.body(Full::new(Bytes::from(body))).unwrap())
+            .await
+            .expect("the server answers");
+        let (parts, body) = response.into_parts();
+        (
+            parts.status.as_u16(),
+            parts.headers,
+            body.collect().await.unwrap().to_bytes(),
+        )
     }
 
     pub async fn site(&self) -> Reply {
