@@ -9,6 +9,7 @@ mod access_log;
 mod dashboard;
 mod login_guard;
 mod per_address;
+mod request_names;
 pub mod router;
 pub mod streamed;
 
@@ -95,9 +96,9 @@ pub async fn run(
             let (primary, logins) = (primary.clone(), logins.clone());
             async move {
                 let peer = Some(peer.ip());
-                let access = access_log::Access::begin(&request, surface.name());
+                let access = access_log::Access::begin(&request, surface);
                 let mut response = respond(&primary, &logins, surface, request, peer, access.presented()).await;
-                access.end(primary.config.log.access, &mut response);
+                access.end(&primary, &mut response);
                 Ok::<_, std::convert::Infallible>(response)
             }
         });
