@@ -15,6 +15,7 @@
 //! - [`http`]: the hyper server: connections, the route table, writing responses.
 //! - [`api`]: the request type, authentication, the error → status table, and one thin handler
 //!   per endpoint, per API version. Never imports `http`.
+//! - [`histogram`]: the metrics' lock-free histograms (requests' and commits' latencies).
 //! - [`priority`]: the lowered CPU priority of the threads that serve pulls.
 //! - [`primary`]: the running primary (configuration, sync engine, patient sync), opened together.
 //! - [`admin`]: operator actions (sites, stores, users, import, export, demo data).
@@ -32,6 +33,7 @@ pub mod admin;
 pub mod api;
 pub mod config;
 pub mod domain;
+pub mod histogram;
 pub mod http;
 pub mod patient;
 pub mod patient_sync;

@@ -28,6 +28,9 @@ pub struct Primary {
     pub config: Config,
     pub engine: SyncEngine,
     pub patients: PatientSync,
+    /// Requests by API, endpoint and status, with their latencies (the access log records
+    /// them, the metrics read them).
+    pub requests: crate::api::request_metrics::RequestMetrics,
     /// Imports operators started through the admin API, and how far each got.
     pub imports: crate::admin::transfer::Imports,
     /// Set when the primary was told to stop: it is no longer ready (load balancers send
@@ -52,6 +55,7 @@ impl Primary {
             config,
             engine,
             patients,
+            requests: Default::default(),
             imports: Default::default(),
             stopping: Default::default(),
         })

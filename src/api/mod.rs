@@ -12,6 +12,7 @@ pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod patient;
+pub mod request_metrics;
 pub mod v2;
 pub mod v4;
 pub mod v5;

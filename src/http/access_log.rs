@@ -2,7 +2,9 @@
 //! (`[log] access`): a request id (the caller's `x-request-id` when it sends a short one, else
 //! a new one; sent back either way), method, path (no query), the listener, the name the caller
 //! presented (a site or user; never its password, never the Authorization header), status,
-//! duration and bytes in and out (the declared body, the reply's size when known).
+//! duration and bytes in and out (the declared body, the reply's size when known). The same
+//! end records the request in the metrics (`Primary::requests`, named by `request_names`),
+//! whatever the log's level.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -11,7 +13,9 @@ use http::{HeaderMap, HeaderValue, Request, Response};
 use hyper::body::Body;
 use tracing::Level;
 
+use super::Surface;
 use crate::config::AccessLevel;
+use crate::primary::Primary;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -20,14 +24,14 @@ pub struct Access {
     id: HeaderValue,
     method: http::Method,
     path: String,
-    surface: &'static str,
+    surface: Surface,
     presented: Option<String>,
     bytes_in: u64,
     started: Instant,
 }
 
 impl Access {
-    pub fn begin<B>(request: &Request<B>, surface: &'static str) -> Access {
+    pub fn begin<B>(request: &Request<B>, surface: Surface) -> Access {
         let headers = request.headers();
         Access {
             id: request_id(headers),
@@ -49,11 +53,15 @@ impl Access {
         self.presented.as_deref()
     }
 
-    /// Logs the request with its response, and gives the response its request id.
-    pub fn end<B: Body>(self, level: AccessLevel, response: &mut Response<B>) {
+    /// Logs the request with its response and records it in the metrics, and gives the
+    /// response its request id. A streamed reply (an export) ends here when its head is ready.
+    pub fn end<B: Body>(self, primary: &Primary, response: &mut Response<B>) {
+        let elapsed = self.started.elapsed();
+        let labels = super::request_names::labels(primary, self.surface, &self.path, response.status().as_u16());
+        primary.requests.record(labels, elapsed);
         let bytes_out = response.body().size_hint().exact();
         response.headers_mut().insert(REQUEST_ID, self.id.clone());
-        let level = match level {
+        let level = match primary.config.log.access {
             AccessLevel::Off => return,
             AccessLevel::Error => Level::ERROR,
             AccessLevel::Warn => Level::WARN,
@@ -67,12 +75,12 @@ impl Access {
                     target: "satsync::access",
                     $level,
                     request_id = self.id.to_str().unwrap_or_default(),
-                    listener = self.surface,
+                    listener = self.surface.name(),
                     method = %self.method,
                     path = %self.path,
                     site = self.presented.as_deref(),
                     status = response.status().as_u16(),
-                    duration_ms = self.started.elapsed().as_secs_f64() * 1000.0,
+                    duration_ms = elapsed.as_secs_f64() * 1000.0,
                     bytes_in = self.bytes_in,
                     bytes_out = bytes_out,
                     "request"

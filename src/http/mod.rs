@@ -10,6 +10,7 @@ pub mod compression;
 mod dashboard;
 mod login_guard;
 mod per_address;
+mod request_names;
 pub mod router;
 pub mod streamed;
 pub mod tls;
@@ -169,9 +170,9 @@ impl Connection {
                 if over_tls {
                     request.extensions_mut().insert(OverTls);
                 }
-                let access = access_log::Access::begin(&request, surface.name());
+                let access = access_log::Access::begin(&request, surface);
                 let mut response = respond(&primary, &logins, surface, request, Some(peer), access.presented()).await;
-                access.end(primary.config.log.access, &mut response);
+                access.end(&primary, &mut response);
                 Ok::<_, std::convert::Infallible>(response)
             }
         });

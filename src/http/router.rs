@@ -78,6 +78,34 @@ const ROUTES: [Routes; 5] = [
     },
 ];
 
+/// How the metrics name the API of each prefix: v3 has v2's handlers but clients of its own, and
+/// v4's two prefixes are one API.
+const API_NAMES: [(&str, &str); 7] = [
+    ("/sync/v1/", "v1"),
+    ("/sync/v2/", "v2"),
+    ("/sync/v3/", "v3"),
+    ("/sync/v4/", "v4"),
+    ("/api/v4/", "v4"),
+    ("/sync/v5/", "v5"),
+    ("/central/sync/", "v6"),
+];
+
+/// The names the metrics count `path` under, from this table (never the path itself, which
+/// may hold ids): its API's, and its endpoint's (`None`: no endpoint of that API). `None` when
+/// `path` is under no API.
+pub fn names(path: &str) -> Option<(&'static str, Option<&'static str>)> {
+    let (prefix, api_name) = API_NAMES.iter().find(|(prefix, _)| path.starts_with(prefix))?;
+    let routes = ROUTES.iter().find(|routes| routes.prefixes.contains(prefix))?;
+    let rest = &path[prefix.len()..];
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let endpoint = routes
+        .endpoints
+        .iter()
+        .find(|(name, _)| *name == rest)
+        .map(|(name, _)| *name);
+    Some((api_name, endpoint))
+}
+
 /// The API whose prefix `path` is under, endpoint or not (its errors take that API's shape).
 pub fn api(path: &str) -> Option<Api> {
     ROUTES
@@ -142,5 +170,35 @@ mod tests {
         assert_eq!(route("/sync/v9/site"), None);
         assert_eq!(route("/sync/v2/site//"), None);
         assert_eq!(route("/sync/v2/"), None);
+    }
+
+    #[test]
+    fn metrics_name_every_prefix_and_endpoint_from_the_table_and_nothing_else() {
+        for routes in &ROUTES {
+            for prefix in routes.prefixes {
+                assert!(
+                    API_NAMES.iter().any(|(named, _)| named == prefix),
+                    "{prefix} has a name"
+                );
+                for (name, _) in routes.endpoints {
+                    let (_, endpoint) = names(&format!("{prefix}{name}/")).unwrap();
+                    assert_eq!(endpoint, Some(*name));
+                }
+            }
+        }
+        assert_eq!(names("/sync/v3/queued_records"), Some(("v3", Some("queued_records"))));
+        assert_eq!(
+            names("/sync/v2/queued_records/count"),
+            Some(("v2", Some("queued_records/count")))
+        );
+        assert_eq!(names("/api/v4/patient_history"), Some(("v4", Some("patient_history"))));
+        assert_eq!(names("/central/sync/pull"), Some(("v6", Some("pull"))));
+        assert_eq!(
+            names("/sync/v5/site/1234"),
+            Some(("v5", None)),
+            "a path with an id is no endpoint"
+        );
+        assert_eq!(names("/sync/v9/site"), None);
+        assert_eq!(names("/"), None);
     }
 }

@@ -141,6 +141,7 @@ pub fn source_timed_out(host: &dyn Host, jpid: &Jpid, pid: &SourcePid, job_id: &
 pub fn write_plan(patients: &PatientSync, batch: &mut PatientWrites, patient: &mut PatientState, plan: &Plan) {
     for job in &plan.jobs {
         batch.put_patient_job(&patient.jpid, job, patients.next_micros());
+        patients.tally.written(job);
         patient.jobs.push(job.clone());
     }
     for state in &plan.states {
@@ -260,6 +261,7 @@ fn finish(host: &dyn Host, batch: &mut PatientWrites, patient: &mut PatientState
     let closing = closing_records(&patient.jobs, &patient.sources, now_ms);
     for job in &closing {
         batch.put_patient_job(&patient.jpid, job, host.patients().next_micros());
+        host.patients().tally.written(job);
     }
     patient.jobs.extend(closing);
     for state in &patient.sources {

@@ -20,6 +20,7 @@ pub mod load;
 pub mod plan;
 pub mod secondary;
 pub mod state;
+pub mod tally;
 pub mod views;
 pub mod waiters;
 pub mod writer;
@@ -71,6 +72,8 @@ pub struct PatientSync {
     /// Runs every read-modify-write of patient state (see the module comment).
     writer: writer::PatientWriter,
     pub waiters: Waiters,
+    /// Loads started and jobs finished since start, for the metrics.
+    pub tally: tally::JobTally,
     secondary: SecondaryClient,
     /// The last write position given out: job records are listed in write order, so two writes
     /// in the same microsecond still get distinct, increasing positions.
@@ -84,6 +87,7 @@ impl PatientSync {
             config,
             writer: writer::PatientWriter::start(),
             waiters: Waiters::default(),
+            tally: tally::JobTally::default(),
             secondary,
             last_micros: AtomicU64::new(0),
         }

@@ -6,7 +6,7 @@
 //! database (with the migrations of older formats) and commits; the reads and writes are by what
 //! they touch: `log.rs` (the log), `indexes.rs` (record positions, pushes, joins, lookups),
 //! `directory.rs` (sites, stores, users, queue states, the skip log), `patient.rs` (patient
-//! sync's families). `conformance.rs` is the suite any backend must pass. Depends on `domain`
+//! sync's families); `pressure.rs` reads RocksDB's compaction backlog and write stalls. `conformance.rs` is the suite any backend must pass. Depends on `domain`
 //! and `patient` (the types it keeps), nothing above.
 
 pub mod backend;
@@ -21,6 +21,7 @@ pub mod log_entry;
 #[cfg(test)]
 mod memory;
 mod patient;
+mod pressure;
 
 use std::path::Path;
 
@@ -34,6 +35,7 @@ pub use indexes::seq_if_held_by;
 pub use log::Snapshot;
 pub use log_entry::LogEntry;
 pub use patient::{PatientWrites, StoredPatientRecord};
+pub use pressure::WritePressure;
 
 /// The on-disk format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 2;

@@ -82,6 +82,15 @@ impl Storage {
         Ok((total, jobs))
     }
 
+    /// Calls `visit` with the latest record of every job in flight, keeping none: to count them
+    /// by state however many there are.
+    pub fn visit_open_patient_jobs(&self, mut visit: impl FnMut(JobRecord)) -> Result<()> {
+        self.scan_prefix(cf::PATIENT_IDS, &[keys::PATIENT_OPEN_JOB], |_, value| {
+            visit(decode_json(value, "open job record")?);
+            Ok(())
+        })
+    }
+
     /// Every job record of the patient, in the order they were written (see
     /// [`PatientWrites::put_patient_job`]).
     pub fn patient_jobs(&self, jpid: &Jpid) -> Result<Vec<JobRecord>> {

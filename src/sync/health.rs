@@ -310,6 +310,17 @@ impl Health {
             .collect()
     }
 
+    /// How many satellites made a request within the last `seconds` (a failed login is not one):
+    /// one pass over what is in memory, for the metrics.
+    pub fn requested_within(&self, seconds: u64) -> u64 {
+        let since = self.now().saturating_sub(seconds);
+        let sites = self.sites.lock();
+        sites
+            .values()
+            .filter(|(health, _)| health.last_request_at.is_some_and(|at| at >= since))
+            .count() as u64
+    }
+
     /// The sites changed since the last call, encoded, now counted as persisted.
     pub fn take_changed(&self) -> Vec<(SiteId, Vec<u8>)> {
         let mut sites = self.sites.lock();
@@ -413,6 +424,20 @@ mod tests {
         let later = health.of(site).flags(&thresholds(), 0, 1_040 + 3_600);
         assert!(later.iter().all(|flag| flag.kind() != "failing-logins"), "{later:?}");
         assert_eq!(health.of(site).failed_logins, 4);
+    }
+
+    #[test]
+    fn sites_that_requested_within_the_window_are_counted_and_failed_logins_are_not() {
+        let health = Health::default();
+        health.freeze_clock(10_000);
+        health.request(SiteId(2), Seen::default());
+        health.freeze_clock(10_000 + 3_000);
+        health.request(SiteId(3), Seen::default());
+        health.failed_login(SiteId(4));
+        assert_eq!(health.requested_within(3_600), 2);
+        health.freeze_clock(10_000 + 3_601);
+        assert_eq!(health.requested_within(3_600), 1, "site 2 is more than an hour ago");
+        assert_eq!(health.requested_within(1), 0);
     }
 
     #[test]

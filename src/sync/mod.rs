@@ -21,6 +21,7 @@ pub mod queue_view;
 pub mod site_queue;
 pub mod transfers;
 mod writer;
+pub mod writer_stats;
 
 use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
@@ -177,6 +178,7 @@ pub struct SyncEngine<S: SyncStorage = Storage> {
     writer: writer::WriterHandle,
     health: health::Health,
     activity: Arc<activity::Activity>,
+    writer_stats: Arc<writer_stats::WriterStats>,
 }
 
 impl<S: SyncStorage> SyncEngine<S> {
@@ -242,6 +244,7 @@ impl<S: SyncStorage> SyncEngine<S> {
         }));
         let catalogues = Arc::new(catalogues);
         let activity = Arc::new(activity::Activity::default());
+        let writer_stats = Arc::new(writer_stats::WriterStats::default());
         let writer = writer::start(
             storage.clone(),
             right,
@@ -249,6 +252,7 @@ impl<S: SyncStorage> SyncEngine<S> {
             catalogues.clone(),
             next_seq,
             activity.clone(),
+            writer_stats.clone(),
         );
         Ok(SyncEngine {
             storage,
@@ -257,12 +261,18 @@ impl<S: SyncStorage> SyncEngine<S> {
             writer,
             health,
             activity,
+            writer_stats,
         })
     }
 
     /// What the primary did over the last hour (see [`activity`]).
     pub fn activity(&self) -> &activity::Activity {
         &self.activity
+    }
+
+    /// The writer's groups since start: how many, their sizes, their commit times.
+    pub fn writer_stats(&self) -> &writer_stats::WriterStats {
+        &self.writer_stats
     }
 
     /// Every satellite's health, as requests leave it (see [`health`]).
@@ -476,6 +486,23 @@ impl<S: SyncStorage> SyncEngine<S> {
         // (niced, preempted) pull to release its read lock, and a count, microseconds long,
         // should not queue behind both.
         self.state.read_recursive().with_view(site, |view| view.count())
+    }
+
+    /// Records waiting in every satellite's queue, summed (a record waiting for ten sites counts
+    /// ten times), each queue counted as [`SyncEngine::count`] counts it. There is no running
+    /// total to read, since a queue is a view and one central change lengthens every queue at
+    /// once; so this is one count per site, bitmap arithmetic with the read lock held for that
+    /// one count only (the writer never waits for all of them). About 3.5 µs a site mid-dump
+    /// (0.14 s for 40,000): for a scrape, not for a request.
+    pub fn queued_in_every_queue(&self) -> u64 {
+        let sites: Vec<SiteId> = self.with_directory(|directory| {
+            directory
+                .sites()
+                .filter(|site| site.id != directory.primary())
+                .map(|site| site.id)
+                .collect()
+        });
+        sites.into_iter().map(|site| self.count(site)).sum()
     }
 
     /// The first `limit` records of `site`'s queue (reads storage: call off the async runtime).

@@ -21,6 +21,7 @@ use super::group::{Group, GroupOutcome, IndexOp};
 use super::push::{apply_push, PushOutcome};
 use super::queue_view::{acknowledge, QueueView};
 use super::site_queue::{ClientKind, DumpState, OutgoingId};
+use super::writer_stats::WriterStats;
 use super::{Catalogues, DirectoryPlan, Result, SyncError, SyncState};
 use crate::domain::directory::DirectoryChange;
 use crate::domain::ids::SiteId;
@@ -112,6 +113,7 @@ pub fn start<S: SyncStorage>(
     catalogues: Arc<Catalogues>,
     next_seq: u64,
     activity: Arc<Activity>,
+    stats: Arc<WriterStats>,
 ) -> WriterHandle {
     let (sender, receiver) = mpsc::channel(QUEUE_BOUND);
     let thread = std::thread::Builder::new()
@@ -121,6 +123,7 @@ pub fn start<S: SyncStorage>(
                 state: &state,
                 catalogues: &catalogues,
                 activity: &activity,
+                stats: &stats,
             };
             run(receiver, &*storage, &right, shared, next_seq)
         })
@@ -229,6 +232,7 @@ struct Shared<'a> {
     state: &'a RwLock<SyncState>,
     catalogues: &'a Catalogues,
     activity: &'a Activity,
+    stats: &'a WriterStats,
 }
 
 fn run<S: SyncStorage>(
@@ -242,6 +246,7 @@ fn run<S: SyncStorage>(
         state,
         catalogues,
         activity,
+        stats,
     } = shared;
     let mut to_delete: Vec<u64> = Vec::new();
     let mut stopping = false;
@@ -264,6 +269,7 @@ fn run<S: SyncStorage>(
         }
         let guard = state.read();
         let mut group = Group::new(storage, &guard, next_seq);
+        let commands_in_group = commands.len();
         let replies: Vec<Reply> = commands.into_iter().map(|c| apply(&mut group, catalogues, c)).collect();
         // A push that failed to read storage may have left part of its writes in the batch: the
         // whole group is dropped rather than committed half-applied. (A push refused for what it
@@ -288,7 +294,11 @@ fn run<S: SyncStorage>(
             None => {
                 let started = std::time::Instant::now();
                 let committed = storage.commit(right, batch);
-                activity.committed(started.elapsed().as_micros() as u64);
+                let micros = started.elapsed().as_micros() as u64;
+                activity.committed(micros);
+                if committed.is_ok() {
+                    stats.committed(commands_in_group, micros);
+                }
                 committed
             }
         };
@@ -489,6 +499,7 @@ mod tests {
             Arc::new(Catalogues::builtin()),
             1,
             Arc::new(Activity::default()),
+            Arc::default(),
         );
         let in_flight = handle.sender.lock().clone().unwrap();
 

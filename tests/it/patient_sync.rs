@@ -14,6 +14,7 @@ use satsync::admin::directory::add_user;
 use satsync::store::{Database, SyncStorage};
 use serde_json::{json, Value};
 
+use crate::metrics::{scrape, value};
 use crate::support::admin::{call, error_code, plain_basic, OPERATOR, PASSWORD};
 use crate::support::client::{basic, http_client, send, HttpClient, Reply};
 use crate::support::fake_source::FakeSource;
@@ -429,6 +430,16 @@ async fn an_operator_sees_the_jobs_in_flight_until_the_sources_answer() {
     expect(&loaded, 201, "load");
     let jobs = in_flight().await;
     assert_eq!(jobs.json["total"], 2, "{}", jobs.raw);
+    // The metrics say the same: one load started, its two jobs open, none finished.
+    let (metrics, _) = scrape(&admin).await;
+    assert_eq!(value(&metrics, "satsync_patient_loads_started_total", &[]), 1.0);
+    let open = |metrics: &prometheus_parse::Scrape| {
+        ["created", "started"].map(|state| value(metrics, "satsync_patient_jobs_open", &[("state", state)]))
+    };
+    assert_eq!(open(&metrics).iter().sum::<f64>(), 2.0);
+    assert_eq!(value(&metrics, "satsync_patient_jobs_in_flight", &[]), 2.0);
+    let loads = [("api", "patient"), ("endpoint", "load"), ("status", "201")];
+    assert_eq!(value(&metrics, "satsync_requests_total", &loads), 1.0);
     let mut types: Vec<&str> = jobs.json["jobs"]
         .as_array()
         .unwrap()
@@ -460,13 +471,23 @@ async fn an_operator_sees_the_jobs_in_flight_until_the_sources_answer() {
     // The satellite answers: the load's jobs close and leave the list.
     let answers = HashMap::from([("9E7A;8".to_string(), answer("9E7A;8", "8", json!({})))]);
     let _site = SimulatedSite::start(&w.server, &w.logins[0], answers);
+    let mut closed = false;
     for _ in 0..1500 {
         if in_flight().await.json["total"] == 0 {
-            return;
+            closed = true;
+            break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    panic!("the jobs were still in flight 30 s after the satellite answered");
+    assert!(
+        closed,
+        "the jobs were still in flight 30 s after the satellite answered"
+    );
+    let (metrics, _) = scrape(&admin).await;
+    assert_eq!(open(&metrics), [0.0, 0.0]);
+    let finished = |state| value(&metrics, "satsync_patient_jobs_finished_total", &[("state", state)]);
+    assert_eq!((finished("completed"), finished("error")), (2.0, 0.0));
+    assert_eq!(value(&metrics, "satsync_patient_loads_started_total", &[]), 1.0);
 }
 
 #[tokio::test]

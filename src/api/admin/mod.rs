@@ -42,6 +42,41 @@ pub async fn export(
     Ok(exports::start(primary, &operator, table))
 }
 
+/// The endpoint `path` calls, as the metrics name it: its route below with `{name}` for the
+/// site, operator or user it names, so that no name becomes a label; `None` when no route has
+/// its shape. Kept beside [`serve`]'s routes, which it follows (the method aside).
+pub fn endpoint_name(path: &str) -> Option<&'static str> {
+    let rest = path.strip_prefix(PREFIX)?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let segments: Vec<&str> = rest.split('/').collect();
+    Some(match segments.as_slice() {
+        ["sites"] => "sites",
+        ["sites", _] => "sites/{name}",
+        ["sites", _, "disable"] => "sites/{name}/disable",
+        ["sites", _, "enable"] => "sites/{name}/enable",
+        ["sites", _, "reset-hardware"] => "sites/{name}/reset-hardware",
+        ["sites", _, "client"] => "sites/{name}/client",
+        ["sites", _, "password"] => "sites/{name}/password",
+        ["sites", _, "queue"] => "sites/{name}/queue",
+        ["sites", _, "queue", "skip"] => "sites/{name}/queue/skip",
+        ["sites", _, "skips"] => "sites/{name}/skips",
+        ["sites", _, "health"] => "sites/{name}/health",
+        ["flagged"] => "flagged",
+        ["overview"] => "overview",
+        ["import"] => "import",
+        ["imports"] => "imports",
+        ["patient-jobs"] => "patient-jobs",
+        ["export"] => "export",
+        ["backups"] => "backups",
+        ["stores"] => "stores",
+        ["operators"] => "operators",
+        ["operators", _, "tokens"] => "operators/{name}/tokens",
+        ["users"] => "users",
+        ["users", _] => "users/{name}",
+        _ => return None,
+    })
+}
+
 /// Answers one call of the admin API: its status and JSON body.
 pub async fn handle(primary: &Arc<Primary>, call: Call) -> (StatusCode, Vec<u8>) {
     match serve(primary, call).await {
@@ -133,5 +168,29 @@ async fn serve(primary: &Arc<Primary>, call: Call) -> Result<Vec<u8>, ApiError> 
             users::put(engine, &operator, &name, &call.body().await?).await
         }
         _ => Err(not_found()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_names_keep_the_route_and_never_the_name_in_it() {
+        assert_eq!(endpoint_name("/admin/v1/sites"), Some("sites"));
+        assert_eq!(endpoint_name("/admin/v1/sites/"), Some("sites"));
+        assert_eq!(endpoint_name("/admin/v1/sites/CLINIC%201"), Some("sites/{name}"));
+        assert_eq!(
+            endpoint_name("/admin/v1/sites/clinic/queue/skip"),
+            Some("sites/{name}/queue/skip")
+        );
+        assert_eq!(
+            endpoint_name("/admin/v1/operators/ana/tokens"),
+            Some("operators/{name}/tokens")
+        );
+        assert_eq!(endpoint_name("/admin/v1/users/nurse"), Some("users/{name}"));
+        assert_eq!(endpoint_name("/admin/v1/sites/clinic/elsewhere"), None);
+        assert_eq!(endpoint_name("/admin/v1/"), None);
+        assert_eq!(endpoint_name("/admin/v2/sites"), None);
     }
 }

@@ -118,6 +118,16 @@ const ENDPOINTS: [&str; 8] = [
     "/ingest",
 ];
 
+/// The endpoint `rest` (the path after the base path) names, as the metrics name it (`load`,
+/// `status`, …); `None` when it is none of them.
+pub fn endpoint_name(rest: &str) -> Option<&'static str> {
+    let endpoint = rest.strip_suffix('/').unwrap_or(rest);
+    ENDPOINTS
+        .iter()
+        .find(|known| **known == endpoint)
+        .map(|known| known.trim_start_matches('/'))
+}
+
 /// Serves `rest` (the path after the base path); answers with the status and the envelope.
 pub async fn handle(primary: &Arc<Primary>, rest: &str, call: Call) -> (StatusCode, Vec<u8>) {
     let endpoint = rest.strip_suffix('/').unwrap_or(rest);
@@ -162,4 +172,15 @@ fn pid_parameter(call: &Call) -> Result<PatientId, Refusal> {
         .filter(|pid| !pid.trim().is_empty())
         .ok_or_else(|| Refusal::bad_request(MISSING_PID))?;
     PatientId::parse(text.trim()).map_err(|_| Refusal::bad_request(malformed_pid_message(text)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn endpoint_names_are_the_endpoints_without_their_slash() {
+        assert_eq!(super::endpoint_name("/load"), Some("load"));
+        assert_eq!(super::endpoint_name("/status-detail/"), Some("status-detail"));
+        assert_eq!(super::endpoint_name("/load/9E7A;3"), None);
+        assert_eq!(super::endpoint_name(""), None);
+    }
 }
