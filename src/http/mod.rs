@@ -34,9 +34,6 @@ use crate::api::v2::RecordFormat;
 use crate::primary::{Primary, ServeError};
 use streamed::Streamed;
 
-/// A client has this long to send a request's headers (slow or stalled clients are dropped).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// What a listener serves.
 #[derive(Debug, Clone, Copy)]
 pub enum Surface {
@@ -67,6 +64,9 @@ pub async fn run(
     let connections = Arc::new(Semaphore::new(primary.config.server.max_connections));
     let logins = Arc::new(login_guard::LoginGuard::default());
     let per_address = per_address::PerAddress::new(primary.config.server.max_connections_per_address);
+    // hyper arms it before a request's first byte and never extends it as bytes trickle in, so it
+    // bounds how long a slow, stalled or silent client holds one of `connections`.
+    let header_read_timeout = Duration::from_secs(primary.config.server.header_read_timeout_seconds);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -103,7 +103,7 @@ pub async fn run(
         });
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .header_read_timeout(header_read_timeout)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
