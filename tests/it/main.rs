@@ -30,6 +30,7 @@ mod queue_semantics;
 mod routing;
 mod secondary_sources;
 mod site_health;
+mod slow_readers;
 mod slowloris;
 mod transfer;
 mod transfers;
