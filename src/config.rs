@@ -355,6 +355,11 @@ pub struct ServerConfig {
     /// as they are accepted.
     #[serde(default = "default_max_connections_per_address")]
     pub max_connections_per_address: usize,
+    /// How long a client has to send a request's headers, counted from the connection's start
+    /// (or the end of its previous request), however slowly they trickle in: a connection that
+    /// sends too little too slowly, or nothing, gives its place back after this.
+    #[serde(default = "default_header_read_timeout_seconds")]
+    pub header_read_timeout_seconds: u64,
     /// Threads that read and encode pulls; fewer keep the light calls (count, acknowledgements)
     /// fast under load, more raise pull throughput.
     #[serde(default = "default_read_threads")]
@@ -417,6 +422,9 @@ fn default_max_connections() -> usize {
 }
 fn default_max_connections_per_address() -> usize {
     1_000
+}
+fn default_header_read_timeout_seconds() -> u64 {
+    30
 }
 fn default_read_threads() -> usize {
     2
@@ -499,6 +507,7 @@ impl Config {
                 server_version: default_server_version(),
                 max_connections: default_max_connections(),
                 max_connections_per_address: default_max_connections_per_address(),
+                header_read_timeout_seconds: default_header_read_timeout_seconds(),
                 read_threads: default_read_threads(),
                 shutdown_grace_seconds: default_shutdown_grace_seconds(),
             },
@@ -537,6 +546,9 @@ impl Config {
         }
         if self.server.max_connections == 0 || self.server.read_threads == 0 {
             return invalid("server.max_connections and server.read_threads must be positive");
+        }
+        if self.server.header_read_timeout_seconds == 0 {
+            return invalid("server.header_read_timeout_seconds must be positive");
         }
         if self.v1.shared_user.is_some() != self.v1.shared_password_hash.is_some() {
             return invalid("v1.shared_user and v1.shared_password_hash go together: set both or neither");
@@ -597,7 +609,13 @@ mod tests {
         let defaults = Config::for_data_dir(shipped.server.listen.unwrap(), shipped.storage.data_dir.clone());
         let server = |c: &Config| {
             let s = &c.server;
-            (s.primary_site_id, s.server_version, s.max_connections, s.read_threads)
+            (
+                s.primary_site_id,
+                s.server_version,
+                s.max_connections,
+                s.read_threads,
+                s.header_read_timeout_seconds,
+            )
         };
         assert_eq!(server(&shipped), server(&defaults));
         assert_eq!(shipped.storage.block_cache_mib, defaults.storage.block_cache_mib);

@@ -604,18 +604,15 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
         .build()?;
     runtime.block_on(async move {
         let listener = match config.server.listen {
-            Some(listen) => Some(
-                tokio::net::TcpListener::bind(listen)
-                    .await
-                    .with_context(|| format!("binding {listen} ([server] listen)"))?,
-            ),
+            Some(listen) => {
+                Some(satsync::http::bind(listen).with_context(|| format!("binding {listen} ([server] listen)"))?)
+            }
             None => None,
         };
         let tls = match &config.tls {
             Some(tls) => {
                 let certificates = satsync::http::tls::Certificates::load(tls)?;
-                let listener = tokio::net::TcpListener::bind(tls.listen)
-                    .await
+                let listener = satsync::http::bind(tls.listen)
                     .with_context(|| format!("binding {} ([tls] listen)", tls.listen))?;
                 Some((listener, certificates))
             }
@@ -623,8 +620,7 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
         };
         let admin_listener = match config.admin.listen {
             Some(listen) => Some(
-                tokio::net::TcpListener::bind(listen)
-                    .await
+                satsync::http::bind(listen)
                     .with_context(|| format!("binding the admin API to {listen} ([admin] listen)"))?,
             ),
             None => None,

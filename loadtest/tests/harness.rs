@@ -62,8 +62,48 @@ fn reinit_end_to_end_reports_and_checks_integrity() {
         "every site gets the central data"
     );
     assert!(report["primary_rss_max_mib"].as_f64().unwrap() > 0.0);
-    let svg = std::fs::read_to_string(dir.path().join("chart.svg")).unwrap();
-    assert!(svg.starts_with("<svg") && svg.contains("polyline"));
+    check_chart(&std::fs::read_to_string(dir.path().join("chart.svg")).unwrap());
+}
+
+/// The chart is well-formed SVG: a panel per figure, each titled, its axes named with their
+/// units and marked with ticks, its series drawn as lines and named in a legend.
+fn check_chart(svg: &str) {
+    let document = roxmltree::Document::parse(svg).expect("the chart is well-formed XML");
+    assert_eq!(document.root_element().tag_name().name(), "svg");
+    let texts: Vec<&str> = document
+        .descendants()
+        .filter(|node| node.has_tag_name("text"))
+        .map(|node| node.text().unwrap_or("").trim())
+        .collect();
+    for label in [
+        "Throughput",
+        "Latency",
+        "time since the start (s)",
+        "records per second",
+        "p99 latency, all calls (ms)",
+        "delivered (pulled and acknowledged)",
+        "pushed",
+    ] {
+        assert!(
+            texts.contains(&label),
+            "{label:?} is not among the chart's texts {texts:?}"
+        );
+    }
+    assert_eq!(
+        texts.iter().filter(|&&t| t == "time since the start (s)").count(),
+        2,
+        "both panels have a time axis"
+    );
+    let ticks = texts
+        .iter()
+        .filter(|t| t.trim_end_matches(['k', 'M']).parse::<f64>().is_ok())
+        .count();
+    assert!(ticks >= 8, "both panels' axes carry numbered ticks: {texts:?}");
+    let lines = document
+        .descendants()
+        .filter(|node| node.has_tag_name("polyline"))
+        .count();
+    assert!(lines >= 3, "delivered, pushed and latency are drawn as lines ({lines})");
 }
 
 #[test]

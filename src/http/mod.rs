@@ -39,9 +39,6 @@ use crate::api::v2::RecordFormat;
 use crate::primary::{Primary, ServeError};
 use streamed::Streamed;
 
-/// A client has this long to send a request's headers (slow or stalled clients are dropped).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// What a listener serves.
 #[derive(Debug, Clone, Copy)]
 pub enum Surface {
@@ -59,6 +56,24 @@ impl Surface {
             Surface::Admin => "admin",
         }
     }
+}
+
+/// Connections the kernel may hold waiting to be accepted. tokio's default, 128, overflows in a
+/// burst (thousands of satellites after an outage, or every slot held by slow clients) and the
+/// overflowing clients wait for SYN retries; the kernel caps it at `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listener on `address` with a backlog fit for a country's satellites.
+pub fn bind(address: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // A restarted primary binds again at once, while its old connections are in TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Serves `surface` of `primary` as plain HTTP on `listener` until `shutdown` completes, then
@@ -96,6 +111,9 @@ async fn accept(
     let connections = Arc::new(Semaphore::new(primary.config.server.max_connections));
     let logins = Arc::new(login_guard::LoginGuard::default());
     let per_address = per_address::PerAddress::new(primary.config.server.max_connections_per_address);
+    // hyper arms it before a request's first byte and never extends it as bytes trickle in, so it
+    // bounds how long a slow, stalled or silent client holds one of `connections`.
+    let header_read_timeout = Duration::from_secs(primary.config.server.header_read_timeout_seconds);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -123,6 +141,7 @@ async fn accept(
             logins: logins.clone(),
             surface,
             peer: peer.ip(),
+            header_read_timeout,
         };
         let (tls, watcher) = (tls.clone(), graceful.watcher());
         tokio::spawn(async move {
@@ -149,6 +168,8 @@ struct Connection {
     logins: Arc<login_guard::LoginGuard>,
     surface: Surface,
     peer: IpAddr,
+    /// How long a request's head (or the TLS handshake) may take to arrive.
+    header_read_timeout: Duration,
 }
 
 impl Connection {
@@ -163,6 +184,7 @@ impl Connection {
             logins,
             surface,
             peer,
+            header_read_timeout,
         } = self;
         let service = service_fn(move |mut request: Request<Incoming>| {
             let (primary, logins) = (primary.clone(), logins.clone());
@@ -178,7 +200,7 @@ impl Connection {
         });
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .header_read_timeout(header_read_timeout)
             .serve_connection(TokioIo::new(io), service);
         let _ = watcher.watch(connection).await;
     }
@@ -189,12 +211,12 @@ impl Connection {
     async fn serve_tls(self, stream: TcpStream, tls: TlsAcceptor, watcher: Watcher) {
         const TLS_HANDSHAKE_RECORD: u8 = 0x16;
         let mut first = [0u8; 1];
-        match tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)).await {
+        match tokio::time::timeout(self.header_read_timeout, stream.peek(&mut first)).await {
             Ok(Ok(1)) if first[0] == TLS_HANDSHAKE_RECORD => {}
             Ok(Ok(1)) => return self.refuse_plain_http(stream).await,
             _ => return,
         }
-        match tokio::time::timeout(HEADER_READ_TIMEOUT, tls.accept(stream)).await {
+        match tokio::time::timeout(self.header_read_timeout, tls.accept(stream)).await {
             Ok(Ok(stream)) => self.serve(stream, true, watcher).await,
             Ok(Err(error)) => tracing::debug!(address = %self.peer, %error, "TLS handshake failed"),
             Err(_) => tracing::debug!(address = %self.peer, "TLS handshake timed out"),
@@ -211,7 +233,7 @@ impl Connection {
         });
         let _ = http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .header_read_timeout(self.header_read_timeout)
             .keep_alive(false)
             .serve_connection(TokioIo::new(stream), service)
             .await;

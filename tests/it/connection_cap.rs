@@ -5,21 +5,14 @@
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
 
 use crate::support::client::Satellite;
+use crate::support::hostile::connect_from;
 use crate::support::{register_sites, TestServer};
-
-/// A connection to `server` from `local` (any of 127.0.0.0/8 reaches it).
-async fn connect_from(local: &str, server: std::net::SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.bind(format!("{local}:0").parse().unwrap()).unwrap();
-    socket.connect(server).await.unwrap()
-}
 
 /// Whether a `GET /healthz` on a new connection from `local` is answered.
 async fn answered_from(local: &str, server: std::net::SocketAddr) -> bool {
-    let mut stream = connect_from(local, server).await;
+    let mut stream = connect_from(local.parse().unwrap(), server).await;
     let asked = stream
         .write_all(b"GET /healthz HTTP/1.1\r\nhost: satsync\r\nconnection: close\r\n\r\n")
         .await;
@@ -39,7 +32,7 @@ async fn an_address_holding_its_limit_gets_no_more_connections_while_others_sync
     let address = server.address;
     let mut held = Vec::new();
     for _ in 0..3 {
-        held.push(connect_from("127.0.0.2", address).await);
+        held.push(connect_from("127.0.0.2".parse().unwrap(), address).await);
     }
     assert!(
         !answered_from("127.0.0.2", address).await,

@@ -31,6 +31,8 @@ mod queue_semantics;
 mod routing;
 mod secondary_sources;
 mod site_health;
+mod slow_readers;
+mod slowloris;
 mod tls;
 mod transfer;
 mod transfers;

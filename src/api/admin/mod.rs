@@ -39,7 +39,10 @@ pub async fn export(
 ) -> Result<tokio::sync::mpsc::Receiver<bytes::Bytes>, (StatusCode, Vec<u8>)> {
     let operator = authenticate_operator(&primary.engine, &call.headers).map_err(|e| e.admin_response())?;
     let table = call.query.get("table").cloned().filter(|t| !t.is_empty());
-    Ok(exports::start(primary, &operator, table))
+    exports::start(primary, &operator, table).map_err(|error| {
+        tracing::error!(%error, "no thread for an export");
+        ApiError::Internal.admin_response()
+    })
 }
 
 /// The endpoint `path` calls, as the metrics name it: its route below with `{name}` for the

@@ -8,6 +8,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 pub struct Process {
     child: Child,
     pub base: String,
+    /// The admin API's base (`http://host:port`), when one is configured.
+    pub admin: Option<String>,
 }
 
 /// Starts `satsync serve` on `config` and waits until it listens.
@@ -24,18 +26,26 @@ pub fn spawn_server_logging_to(config: &Path, log: impl Into<Stdio>) -> Process 
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut banner = BufReader::new(child.stdout.take().unwrap());
+    banner.read_line(&mut line).unwrap();
     let base = line
         .trim()
         .strip_prefix("satsync listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
-    Process { child, base }
+    // The banner comes in one write, so its admin line, if any, is read already.
+    let admin = String::from_utf8_lossy(banner.buffer())
+        .lines()
+        .find_map(|line| line.strip_prefix("satsync admin API on "))
+        .map(|url| url.trim_end_matches("/admin/v1/").to_string());
+    Process { child, base, admin }
 }
 
 impl Process {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn kill_9(mut self) {
         // Child::kill sends SIGKILL: no shutdown code runs, nothing is flushed.
         self.child.kill().unwrap();
@@ -59,5 +69,14 @@ impl Process {
             .unwrap();
         assert!(sent.success(), "kill -TERM");
         self.child.wait().unwrap()
+    }
+}
+
+/// A test that fails half-way leaves no server running.
+impl Drop for Process {
+    fn drop(&mut self) {
+        // After kill_9 or terminate the child is reaped already, and these do nothing.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
