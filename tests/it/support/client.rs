@@ -160,7 +160,8 @@ impl Satellite {
             .await
     }
 
-    async fn try_request(&self, method: &str, path_and_query: &str, body: &str) -> Option<Reply> {
+    /// A request of this satellite: its credentials and hardware id on `path_and_query`.
+    fn builder(&self, method: &str, path_and_query: &str) -> http::request::Builder {
         let mut builder = http::Request::builder()
             .method(method)
             .uri(format!("{}/sync/{}/{path_and_query}", self.base, self.version))
@@ -169,7 +170,14 @@ impl Satellite {
         if let Some(hardware) = &self.hardware_id {
             builder = builder.header("msupply-site-uuid", hardware);
         }
-        let request = builder.body(Full::new(Bytes::from(body.to_string()))).unwrap();
+        builder
+    }
+
+    async fn try_request(&self, method: &str, path_and_query: &str, body: &str) -> Option<Reply> {
+        let request = self
+            .builder(method, path_and_query)
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap();
         try_send(&self.client, request).await
     }
 
@@ -182,14 +190,7 @@ impl Satellite {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> (u16, http::HeaderMap, Bytes) {
-        let mut builder = http::Request::builder()
-            .method(method)
-            .uri(format!("{}/sync/{}/{path_and_query}", self.base, self.version))
-            .header("authorization", &self.authorization)
-            .header("content-type", "application/json");
-        if let Some(hardware) = &self.hardware_id {
-            builder = builder.header("msupply-site-uuid", hardware);
-        }
+        let mut builder = self.builder(method, path_and_query);
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
