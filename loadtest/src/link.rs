@@ -4,6 +4,7 @@
 //! the replies asked for compressed (`--accept-encoding`) and decoded. Every byte received is
 //! counted as it came over the wire.
 
+use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -217,8 +218,6 @@ impl Bucket {
         self.tokens -= bytes as f64;
     }
 }
-
-use std::future::Future as _;
 
 impl AsyncRead for Paced {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {

@@ -337,10 +337,23 @@ fn gauges(
     label: &'static str,
     values: &[(&'static str, u64)],
 ) -> std::fmt::Result {
-    let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    let gauge = |value: u64| ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX));
+    labelled(encoder, name, help, MetricType::Gauge, label, values, gauge)
+}
+
+/// One metric of `kind` per value of `label`, each made by `metric`.
+fn labelled<M: EncodeMetric>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    kind: MetricType,
+    label: &'static str,
+    values: &[(&'static str, u64)],
+    metric: impl Fn(u64) -> M,
+) -> std::fmt::Result {
+    let mut family = encoder.encode_descriptor(name, help, None, kind)?;
     for (value_label, value) in values {
-        let gauge = ConstGauge::new(i64::try_from(*value).unwrap_or(i64::MAX));
-        gauge.encode(family.encode_family(&[(label, *value_label)])?)?;
+        metric(*value).encode(family.encode_family(&[(label, *value_label)])?)?;
     }
     Ok(())
 }
@@ -358,11 +371,15 @@ fn counters(
     label: &'static str,
     values: &[(&'static str, u64)],
 ) -> std::fmt::Result {
-    let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
-    for (value_label, value) in values {
-        ConstCounter::new(*value).encode(family.encode_family(&[(label, *value_label)])?)?;
-    }
-    Ok(())
+    labelled(
+        encoder,
+        name,
+        help,
+        MetricType::Counter,
+        label,
+        values,
+        ConstCounter::new,
+    )
 }
 
 /// A histogram without labels, its observations `scale` to one of `unit`.

@@ -72,15 +72,23 @@ impl TestAuthority {
     }
 }
 
+/// A new TLS connection to `address` (as 127.0.0.1), trusting the test authority.
+async fn connect(
+    address: std::net::SocketAddr,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(authority().client_config(versions)));
+    let tcp = tokio::net::TcpStream::connect(address).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    connector.connect(name, tcp).await.expect("the TLS handshake")
+}
+
 /// What the server presents to a new TLS connection to `address`, and the version agreed.
 pub async fn presented(
     address: std::net::SocketAddr,
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> (CertificateDer<'static>, rustls::ProtocolVersion) {
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(authority().client_config(versions)));
-    let tcp = tokio::net::TcpStream::connect(address).await.unwrap();
-    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
-    let stream = connector.connect(name, tcp).await.expect("the TLS handshake");
+    let stream = connect(address, versions).await;
     let (_, session) = stream.get_ref();
     let leaf = session.peer_certificates().unwrap()[0].clone();
     (leaf, session.protocol_version().unwrap())
@@ -91,10 +99,7 @@ pub async fn presented(
 pub async fn one_connection(
     address: std::net::SocketAddr,
 ) -> hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>> {
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(authority().client_config(rustls::DEFAULT_VERSIONS)));
-    let tcp = tokio::net::TcpStream::connect(address).await.unwrap();
-    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
-    let stream = connector.connect(name, tcp).await.expect("the TLS handshake");
+    let stream = connect(address, rustls::DEFAULT_VERSIONS).await;
     let (sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
         .await
         .unwrap();
