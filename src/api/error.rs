@@ -169,7 +169,7 @@ pub enum ApiError {
     /// The client's API or app version is one this primary does not serve (409).
     #[error("{0}")]
     VersionIncompatible(String),
-    /// The server is shutting down (503).
+    /// The server is shutting down, or in a cluster no writer took a change in time (503).
     #[error("the server is shutting down")]
     Unavailable,
     /// Too many failed logins from this address (429); it may try again after the seconds given.
@@ -234,6 +234,9 @@ impl From<crate::sync::SyncError> for ApiError {
         match error {
             SyncError::HardwareMismatch => ApiError::HardwareMismatch,
             SyncError::WriterStopped => ApiError::Unavailable,
+            // A cluster found no writer in time (a lease changing hands): nothing was applied,
+            // and a satellite sends it again at its next sync.
+            SyncError::NotWriter => ApiError::Unavailable,
             SyncError::UnknownSite(_) => ApiError::Unauthorized,
             SyncError::Invalid(message) => ApiError::BadRequest(message),
             SyncError::BadRecord(message) => ApiError::Record(message),

@@ -52,7 +52,7 @@ pub struct User {
 
 /// One change of the directory, as the writer applies it: an operator's act comes to it as the
 /// list of changes it makes, decided against the directory the writer holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DirectoryChange {
     /// A new site, or new values for one (its queue is the writer's business).
     PutSite(Site),

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// The kind of change a sync record carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum SyncType {
     Insert,
     Update,
@@ -76,7 +76,7 @@ pub struct RecordView<'a> {
 ///
 /// `data` is the record's JSON object exactly as the satellite sent it (key order, spacing and
 /// value types untouched); it is empty for deletes and merges.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SyncRecord {
     pub table: String,
     pub record_id: String,
@@ -101,7 +101,7 @@ impl SyncRecord {
 }
 
 /// A pushed record with the SyncID its sender gave it (used to recognise re-sent pushes).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PushedRecord {
     pub sync_id: String,
     pub record: SyncRecord,

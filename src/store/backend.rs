@@ -50,6 +50,9 @@ pub trait LogReads {
     fn next_seq(&self) -> Result<u64>;
     /// Log entries that the last write superseded and the next write deletes.
     fn gc_pending(&self) -> Result<Vec<u64>>;
+    /// In a cluster, the position in the replicated log of the last group applied here (0 for
+    /// none, and always for a primary that is not clustered).
+    fn log_position(&self) -> Result<u64>;
     fn log_entry(&self, seq: u64) -> Result<Option<LogEntry>>;
     /// The log entries at `seqs`, in the same order.
     fn log_entries(&self, seqs: &[u64]) -> Result<Vec<Option<LogEntry>>>;
@@ -116,6 +119,9 @@ pub trait LogWrites {
     fn put_log(&mut self, seq: u64, entry: &LogEntry);
     fn delete_log(&mut self, seq: u64);
     fn put_next_seq(&mut self, next: u64);
+    /// The replicated log's position of the group this batch applies (see
+    /// [`LogReads::log_position`]).
+    fn put_log_position(&mut self, position: u64);
     /// Replaces the list of entries the next write deletes.
     fn put_gc_pending(&mut self, seqs: &[u64]);
 }

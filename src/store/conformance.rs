@@ -134,6 +134,7 @@ fn write_one_of_each<S: SyncStorage>(storage: &S, right: &WriteRight) {
     batch.put_site_queue(SiteId(2), &[1, 2, 3]);
     batch.put_skip(SiteId(2), 1_000, "{\"skipped\":1}");
     batch.put_next_seq(7);
+    batch.put_log_position(42);
     batch.put_gc_pending(&[3, 4]);
     storage.commit(right, batch).expect("the commit");
 }
@@ -141,6 +142,7 @@ fn write_one_of_each<S: SyncStorage>(storage: &S, right: &WriteRight) {
 /// What [`write_one_of_each`] wrote, read back through every read.
 fn assert_one_of_each<S: SyncStorage>(storage: &S) {
     assert_eq!(storage.next_seq().unwrap(), 7);
+    assert_eq!(storage.log_position().unwrap(), 42);
     assert_eq!(storage.gc_pending().unwrap(), vec![3, 4]);
     assert_eq!(storage.log_entry(5).unwrap(), Some(entry("transact", "T1", 2)));
     assert_eq!(
@@ -192,6 +194,11 @@ fn assert_one_of_each<S: SyncStorage>(storage: &S) {
 
 fn an_empty_database_holds_nothing<S: SyncStorage>(storage: &S) {
     assert_eq!(storage.next_seq().unwrap(), 1, "an empty log starts at 1");
+    assert_eq!(
+        storage.log_position().unwrap(),
+        0,
+        "no group of a replicated log applied"
+    );
     assert!(storage.gc_pending().unwrap().is_empty());
     assert_eq!(storage.log_entry(1).unwrap(), None);
     let mut seen = 0;

@@ -12,6 +12,9 @@ use crate::patient::ids::{Jpid, PatientId, SourcePid};
 pub const META_FORMAT_VERSION: &[u8] = b"format_version";
 /// `meta`: the next sequence number to hand out (never reused, even when its entry is gone).
 pub const META_NEXT_SEQ: &[u8] = b"next_seq";
+/// `meta`: in a cluster, the position in the replicated log of the last group this database
+/// applied (written in the same batch as the group, so a restart resumes exactly after it).
+pub const META_LOG_POSITION: &[u8] = b"log_position";
 /// `meta`: log entries superseded by the last write, deleted by the next one (see ARCHITECTURE.md).
 pub const META_GC_PENDING: &[u8] = b"gc_pending";
 

@@ -17,6 +17,18 @@ impl LogReads for Storage {
         }
     }
 
+    fn log_position(&self) -> Result<u64> {
+        match self.db.get_cf(self.cf(cf::META), keys::META_LOG_POSITION)? {
+            Some(bytes) => Ok(u64::from_be_bytes(
+                bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| corrupt(cf::META, "log_position"))?,
+            )),
+            None => Ok(0),
+        }
+    }
+
     fn gc_pending(&self) -> Result<Vec<u64>> {
         let bytes = self
             .db
@@ -115,6 +127,10 @@ impl LogWrites for Batch<'_> {
 
     fn put_next_seq(&mut self, next: u64) {
         self.put(cf::META, keys::META_NEXT_SEQ, next.to_be_bytes());
+    }
+
+    fn put_log_position(&mut self, position: u64) {
+        self.put(cf::META, keys::META_LOG_POSITION, position.to_be_bytes());
     }
 
     fn put_gc_pending(&mut self, seqs: &[u64]) {

@@ -25,6 +25,7 @@ use crate::domain::ids::{key_form, SiteId};
 struct Tables {
     log: BTreeMap<u64, Vec<u8>>,
     next_seq: Option<u64>,
+    log_position: u64,
     gc_pending: Vec<u64>,
     /// Record id → (table, seq).
     records: HashMap<String, (String, u64)>,
@@ -69,6 +70,10 @@ impl MemoryStorage {
 impl LogReads for MemoryStorage {
     fn next_seq(&self) -> Result<u64> {
         Ok(self.now().next_seq.unwrap_or(1))
+    }
+
+    fn log_position(&self) -> Result<u64> {
+        Ok(self.now().log_position)
     }
 
     fn gc_pending(&self) -> Result<Vec<u64>> {
@@ -221,6 +226,10 @@ impl LogWrites for MemoryBatch {
 
     fn put_next_seq(&mut self, next: u64) {
         self.change(move |t| t.next_seq = Some(next));
+    }
+
+    fn put_log_position(&mut self, position: u64) {
+        self.change(move |t| t.log_position = position);
     }
 
     fn put_gc_pending(&mut self, seqs: &[u64]) {

@@ -147,18 +147,78 @@ fn encode_json(value: &impl serde::Serialize) -> Vec<u8> {
 }
 
 /// Patient sync's changes to its families, prepared on its own thread and committed by the sync
-/// writer in its next group (see [`super::SyncBatch::put_patient_writes`]).
-#[derive(Debug, Default)]
+/// writer in its next group (see [`super::SyncBatch::put_patient_writes`]). Serialisable: a
+/// cluster's writer sends them to every replica in its log.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PatientWrites {
     changes: Vec<Change>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Change {
     Put(&'static str, Vec<u8>, Vec<u8>),
     Delete(&'static str, Vec<u8>),
     /// Every key of the family that starts with the prefix.
     DeletePrefix(&'static str, Vec<u8>),
+}
+
+/// A [`Change`] as serialised: its family named by a number (a `&'static str` cannot be
+/// deserialised), and only patient sync's own families accepted back.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum StoredChange {
+    Put(u8, Vec<u8>, Vec<u8>),
+    Delete(u8, Vec<u8>),
+    DeletePrefix(u8, Vec<u8>),
+}
+
+const PATIENT_FAMILIES: [&str; 2] = [cf::PATIENT_IDS, cf::PATIENT_DATA];
+
+fn family_number(family: &'static str) -> u8 {
+    PATIENT_FAMILIES
+        .iter()
+        .position(|f| *f == family)
+        .expect("patient writes touch patient families only") as u8
+}
+
+fn family_named(number: u8) -> std::result::Result<&'static str, String> {
+    PATIENT_FAMILIES
+        .get(usize::from(number))
+        .copied()
+        .ok_or_else(|| format!("no patient family {number}"))
+}
+
+impl From<Change> for StoredChange {
+    fn from(change: Change) -> StoredChange {
+        match change {
+            Change::Put(family, key, value) => StoredChange::Put(family_number(family), key, value),
+            Change::Delete(family, key) => StoredChange::Delete(family_number(family), key),
+            Change::DeletePrefix(family, prefix) => StoredChange::DeletePrefix(family_number(family), prefix),
+        }
+    }
+}
+
+impl serde::Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        StoredChange::from(self.clone()).serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Change {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Change, D::Error> {
+        Change::try_from(StoredChange::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<StoredChange> for Change {
+    type Error = String;
+
+    fn try_from(change: StoredChange) -> std::result::Result<Change, String> {
+        Ok(match change {
+            StoredChange::Put(family, key, value) => Change::Put(family_named(family)?, key, value),
+            StoredChange::Delete(family, key) => Change::Delete(family_named(family)?, key),
+            StoredChange::DeletePrefix(family, prefix) => Change::DeletePrefix(family_named(family)?, prefix),
+        })
+    }
 }
 
 impl PatientWrites {

@@ -9,7 +9,6 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use roaring::RoaringTreemap;
 
 use super::directory_changes::{added_site, write_change};
-use super::dump_progress::unix_seconds_now;
 use super::index::{union_len_in, EntryFacts, CENTRAL};
 use super::site_queue::{ClientKind, SiteQueue};
 use super::SyncState;
@@ -31,6 +30,9 @@ pub struct Group<'a, S: SyncStorage> {
     pub state: &'a SyncState,
     pub batch: S::Batch<'a>,
     pub next_seq: u64,
+    /// The group's clock (unix seconds), read once by the writer: what a command writes of the
+    /// time comes from here, so that every replica of a cluster writes the same.
+    pub now: u64,
     /// Records written by this group: record key → (seq, entry).
     records: HashMap<Vec<u8>, (u64, LogEntry)>,
     pushed: HashSet<Vec<u8>>,
@@ -87,12 +89,13 @@ pub fn facts(entry: &LogEntry) -> EntryFacts {
 }
 
 impl<'a, S: SyncStorage> Group<'a, S> {
-    pub fn new(storage: &'a S, state: &'a SyncState, next_seq: u64) -> Group<'a, S> {
+    pub fn new(storage: &'a S, state: &'a SyncState, next_seq: u64, now: u64) -> Group<'a, S> {
         Group {
             storage,
             state,
             batch: storage.batch(),
             next_seq,
+            now,
             records: HashMap::new(),
             pushed: HashSet::new(),
             stored_pushed: HashMap::new(),
@@ -316,7 +319,7 @@ impl<'a, S: SyncStorage> Group<'a, S> {
         if self.removed.contains(&site) {
             return;
         }
-        queue.note_dump_drained(unix_seconds_now());
+        queue.note_dump_drained(self.now);
         self.batch.put_site_queue(site, &queue.encode());
         self.queues.insert(site, queue);
     }
@@ -470,7 +473,7 @@ mod tests {
             batch.put_lookup("trans_line", "T1", line);
         }
         storage.commit(&right, batch).unwrap();
-        let mut group = Group::new(&storage, &state, 5);
+        let mut group = Group::new(&storage, &state, 5, 1_765_000_000);
         group.put_lookup("trans_line", "t1", "L9");
         group.delete_lookup("trans_line", "T1", "l2");
         group.put_lookup("trans_line", "T1", "L8");
@@ -508,7 +511,7 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let (storage, _) = crate::store::Storage::open(dir.path(), 8).unwrap();
-        let mut group = Group::new(&storage, &state, 5);
+        let mut group = Group::new(&storage, &state, 5, 1_765_000_000);
         group.index_ops = vec![
             // Item 2 changed: its old entry goes, the new one comes.
             IndexOp::Remove(2, facts("item", Audience::Central, true)),

@@ -18,8 +18,12 @@ mod parents_first;
 pub mod patients;
 mod push;
 pub mod queue_view;
+#[cfg(test)]
+mod replica_tests;
+pub mod replication;
 pub mod site_queue;
 pub mod transfers;
+pub mod write_op;
 mod writer;
 pub mod writer_stats;
 
@@ -54,6 +58,10 @@ pub enum SyncError {
     /// The writer thread has stopped (the server is shutting down).
     #[error("the writer has stopped")]
     WriterStopped,
+    /// In a cluster: no instance took the change as the writer (the lease is changing hands, or
+    /// this instance was deposed while it wrote). Nothing was applied; it may be sent again.
+    #[error("no writer took the change; try again")]
+    NotWriter,
     /// The site is bound to another hardware id.
     #[error("site is registered to another machine")]
     HardwareMismatch,
@@ -179,6 +187,7 @@ pub struct SyncEngine<S: SyncStorage = Storage> {
     health: health::Health,
     activity: Arc<activity::Activity>,
     writer_stats: Arc<writer_stats::WriterStats>,
+    replication: Option<Arc<replication::Replication>>,
 }
 
 impl<S: SyncStorage> SyncEngine<S> {
@@ -186,6 +195,20 @@ impl<S: SyncStorage> SyncEngine<S> {
     /// and queue states, rebuilds the queue index from the log, and starts the writer, which
     /// takes the write right: from then on only it commits.
     pub fn open(storage: S, right: WriteRight, catalogues: Catalogues, primary: SiteId) -> Result<SyncEngine<S>> {
+        SyncEngine::open_replicated(storage, right, catalogues, primary, None)
+    }
+
+    /// [`SyncEngine::open`], as one instance of a cluster when `log` is given: every change goes
+    /// through the replicated log (appended by this instance while it is the writer, forwarded to
+    /// the writer otherwise), and the groups others append are applied here through
+    /// [`SyncEngine::replicated`]. Called inside the runtime the log's client runs on.
+    pub fn open_replicated(
+        storage: S,
+        right: WriteRight,
+        catalogues: Catalogues,
+        primary: SiteId,
+        log: Option<Arc<dyn replication::ReplicatedLog>>,
+    ) -> Result<SyncEngine<S>> {
         let pending = storage.gc_pending()?;
         if !pending.is_empty() {
             let mut batch = storage.batch();
@@ -245,15 +268,20 @@ impl<S: SyncStorage> SyncEngine<S> {
         let catalogues = Arc::new(catalogues);
         let activity = Arc::new(activity::Activity::default());
         let writer_stats = Arc::new(writer_stats::WriterStats::default());
-        let writer = writer::start(
-            storage.clone(),
+        let replication = match log {
+            Some(log) => Some(replication::Replication::new(log, storage.log_position()?)),
+            None => None,
+        };
+        let writer = writer::start(writer::WriterParts {
+            storage: storage.clone(),
             right,
-            state.clone(),
-            catalogues.clone(),
+            state: state.clone(),
+            catalogues: catalogues.clone(),
             next_seq,
-            activity.clone(),
-            writer_stats.clone(),
-        );
+            activity: activity.clone(),
+            stats: writer_stats.clone(),
+            replication: replication.clone(),
+        });
         Ok(SyncEngine {
             storage,
             state,
@@ -262,7 +290,35 @@ impl<S: SyncStorage> SyncEngine<S> {
             health,
             activity,
             writer_stats,
+            replication,
         })
+    }
+
+    /// This instance's place in its cluster; `None` for a primary that is not clustered.
+    pub fn replication(&self) -> Option<&Arc<replication::Replication>> {
+        self.replication.as_ref()
+    }
+
+    /// Applies, in order, a group the cluster's log holds at `position` (a group this instance
+    /// wrote or applied already is passed over).
+    pub async fn replicated(&self, position: u64, message: Vec<u8>) -> Result<()> {
+        self.writer.replicated(position, message).await
+    }
+
+    /// Applies a change another instance forwarded to this one as the cluster's writer: the
+    /// answer, and the log position of the group that holds it.
+    pub async fn apply_forwarded(&self, op: write_op::WriteOp) -> (write_op::Answer, u64) {
+        self.writer.apply_forwarded(op).await
+    }
+
+    /// In a cluster, waits until this replica has applied everything the log held when asked:
+    /// what a satellite was answered by any instance before, this one now holds. At once for a
+    /// primary that is not clustered.
+    pub async fn caught_up(&self) -> Result<()> {
+        match &self.replication {
+            Some(replication) => replication.caught_up().await.map_err(|_| SyncError::NotWriter),
+            None => Ok(()),
+        }
     }
 
     /// What the primary did over the last hour (see [`activity`]).
@@ -448,7 +504,7 @@ impl<S: SyncStorage> SyncEngine<S> {
     /// Changes the directory as an operator asks, durably, through the writer like any change:
     /// the changes made, or [`SyncError::Invalid`] with what `plan` refused.
     pub async fn change_directory(&self, plan: DirectoryPlan) -> Result<Vec<DirectoryChange>> {
-        self.writer.change_directory(plan).await
+        self.writer.change_directory(plan, &self.state).await
     }
 
     /// Binds `site` to `hardware_id` if it is not bound yet; refuses a different binding.

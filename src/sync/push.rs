@@ -20,7 +20,7 @@ use crate::store::{LogEntry, Result, StoreError, SyncStorage};
 const MAX_FOLLOW_DEPTH: usize = 3;
 
 /// What a push did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PushOutcome {
     pub applied: usize,
     /// Records whose SyncID this site had pushed before: recognised and skipped.
@@ -190,7 +190,7 @@ pub(super) fn apply_record<S: SyncStorage>(
     // The row is the stored one with the pushed fields replaced, or a new one completed with the
     // defaults (a whole row new is complete as it is).
     if leaves_record && !(whole_row && stored.is_none()) {
-        record.data = merged_row(catalogues, &record, &record.data, stored)?;
+        record.data = merged_row(catalogues, group.now, &record, &record.data, stored)?;
     }
     if leaves_record && record.table == "store" {
         hosting_site_into_store_row(group, catalogues, &mut record)?;
@@ -267,15 +267,22 @@ fn hosting_site_into_store_row<S: SyncStorage>(
         return Ok(());
     };
     let site = format!(r#"{{"sync_id_remote_site":"{}"}}"#, store.site.0);
-    record.data = merged_row(catalogues, record, site.as_bytes(), Some(&record.data))?;
+    record.data = merged_row(catalogues, group.now, record, site.as_bytes(), Some(&record.data))?;
     Ok(())
 }
 
 /// `pushed` (a row in stored form) laid over `stored`, or over the catalogue's defaults for a new
 /// row of `record`'s table ([`row::merge`]).
-fn merged_row(catalogues: &Catalogues, record: &SyncRecord, pushed: &[u8], stored: Option<&[u8]>) -> Result<Vec<u8>> {
+/// `now` is the group's clock (unix seconds), which every replica of a cluster applies alike.
+fn merged_row(
+    catalogues: &Catalogues,
+    now: u64,
+    record: &SyncRecord,
+    pushed: &[u8],
+    stored: Option<&[u8]>,
+) -> Result<Vec<u8>> {
     let fields = catalogues.fields.table(&record.table).map(|t| &**t);
-    let today = today(catalogues.values);
+    let today = today(catalogues.values, now);
     let new = NewRow {
         record_id: &record.record_id,
         today: &today,
@@ -289,10 +296,10 @@ fn merged_row(catalogues: &Catalogues, record: &SyncRecord, pushed: &[u8], store
     })
 }
 
-/// The satellites' day now (`YYYY-MM-DD`), for the dates a new row defaults to.
-fn today(rules: ValueRules) -> String {
-    let seconds =
-        super::dump_progress::unix_seconds_now() as i64 + i64::from(rules.utc_offset_minutes.unwrap_or(0)) * 60;
+/// The satellites' day at `now` (unix seconds) as `YYYY-MM-DD`, for the dates a new row defaults
+/// to.
+fn today(rules: ValueRules, now: u64) -> String {
+    let seconds = now as i64 + i64::from(rules.utc_offset_minutes.unwrap_or(0)) * 60;
     civil_from_days(seconds.div_euclid(86_400))
 }
 

@@ -26,7 +26,7 @@ pub struct DumpState {
 
 /// Which client a satellite syncs with, as its calls show it: what it can take and whether it
 /// builds transfers itself.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ClientKind {
     /// Not seen yet, or a client with no special needs (mSupply Mobile since 2017, desktop).
     #[default]
@@ -249,7 +249,7 @@ impl<'a> Reader<'a> {
 
 /// Where an outgoing record was served from; its SyncID says so, so that an acknowledgement
 /// needs no lookup table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OutgoingId {
     /// The change part of the queue, at this log sequence number.
     Change { seq: u64 },

@@ -20,7 +20,9 @@ use super::dump_progress::{unix_seconds_now, DumpProgress};
 use super::group::{Group, GroupOutcome, IndexOp};
 use super::push::{apply_push, PushOutcome};
 use super::queue_view::{acknowledge, QueueView};
+use super::replication::{AppendError, Replication};
 use super::site_queue::{ClientKind, DumpState, OutgoingId};
+use super::write_op::{decode_answer, decode_group, encode_forwarded, Answer, GroupMessage, WriteOp};
 use super::writer_stats::WriterStats;
 use super::{Catalogues, DirectoryPlan, Result, SyncError, SyncState};
 use crate::domain::directory::DirectoryChange;
@@ -34,143 +36,214 @@ const QUEUE_BOUND: usize = 1024;
 const GROUP_MAX: usize = 256;
 
 enum Command {
-    Push {
-        site: SiteId,
-        records: Vec<PushedRecord>,
-        reply: oneshot::Sender<Result<PushOutcome>>,
-    },
-    Acknowledge {
-        site: SiteId,
-        ids: Vec<OutgoingId>,
-        reply: oneshot::Sender<Result<()>>,
-    },
-    InitialDump {
-        site: SiteId,
-        mobile_only: bool,
-        client: ClientKind,
-        reply: oneshot::Sender<Result<()>>,
-    },
-    /// The site was seen syncing with another client than its queue state says.
-    SetClient {
-        site: SiteId,
-        client: ClientKind,
-        reply: oneshot::Sender<Result<()>>,
-    },
-    BindHardware {
-        site: SiteId,
-        hardware_id: String,
-        reply: oneshot::Sender<Result<()>>,
-    },
-    /// An operator changes the directory.
-    ChangeDirectory {
+    /// A change, and where its answer goes.
+    Op { op: WriteOp, reply: ReplyTo },
+    /// An operator's act on the directory, decided against the directory as the group leaves it.
+    Plan {
         plan: DirectoryPlan,
         reply: oneshot::Sender<Result<Vec<DirectoryChange>>>,
     },
-    /// An operator removes one record from one satellite's queue, logged in the same write.
-    Skip {
-        site: SiteId,
-        id: OutgoingId,
-        log_entry: String,
-        at_micros: u64,
-        reply: oneshot::Sender<Result<()>>,
-    },
-    /// Sites' health, as it stood at a flush (`health.rs`); a removed site's is dropped.
-    Health {
-        changed: Vec<(SiteId, Vec<u8>)>,
-        reply: oneshot::Sender<Result<()>>,
-    },
-    /// Patient sync's changes, prepared on its own writer thread, written with the group.
-    PatientWrites {
-        writes: PatientWrites,
-        reply: oneshot::Sender<Result<()>>,
-    },
+    /// A group the cluster's writer put in the log at `position`, for this replica to apply.
+    Replicated { position: u64, message: Vec<u8> },
     /// Finish the commands sent before this one, then end. Sent by [`WriterHandle::stop`]:
     /// waiting for the channel to close instead would wait on every request still holding a
     /// sender, and a request suspended on the thread that stops never lets go of it.
     Stop,
 }
 
-/// A command's reply channel with its result, sent after the commit.
-enum Reply {
-    Push(oneshot::Sender<Result<PushOutcome>>, Result<PushOutcome>),
-    Done(oneshot::Sender<Result<()>>, Result<()>),
-    Directory(
-        oneshot::Sender<Result<Vec<DirectoryChange>>>,
-        Result<Vec<DirectoryChange>>,
-    ),
+/// Where a command's answer goes, sent after the commit.
+pub enum ReplyTo {
+    Push(oneshot::Sender<Result<PushOutcome>>),
+    Done(oneshot::Sender<Result<()>>),
+    Directory(oneshot::Sender<Result<Vec<DirectoryChange>>>),
+    /// A command another instance forwarded: the answer with its group's log position.
+    Forwarded(oneshot::Sender<(Answer, u64)>),
 }
 
 pub struct WriterHandle {
     sender: Mutex<Option<mpsc::Sender<Command>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    replication: Option<Arc<Replication>>,
+}
+
+/// What the writer works with: the storage it alone commits to, the state it alone changes.
+pub struct WriterParts<S: SyncStorage> {
+    pub storage: Arc<S>,
+    pub right: WriteRight,
+    pub state: Arc<RwLock<SyncState>>,
+    pub catalogues: Arc<Catalogues>,
+    pub next_seq: u64,
+    pub activity: Arc<Activity>,
+    pub stats: Arc<WriterStats>,
+    /// In a cluster: the log each group goes through, and the replica's place in it.
+    pub replication: Option<Arc<Replication>>,
 }
 
 /// Starts the writer thread, which takes the database's write right with it.
-pub fn start<S: SyncStorage>(
-    storage: Arc<S>,
-    right: WriteRight,
-    state: Arc<RwLock<SyncState>>,
-    catalogues: Arc<Catalogues>,
-    next_seq: u64,
-    activity: Arc<Activity>,
-    stats: Arc<WriterStats>,
-) -> WriterHandle {
+pub fn start<S: SyncStorage>(parts: WriterParts<S>) -> WriterHandle {
     let (sender, receiver) = mpsc::channel(QUEUE_BOUND);
+    let replication = parts.replication.clone();
     let thread = std::thread::Builder::new()
         .name("satsync-writer".into())
         .spawn(move || {
             let shared = Shared {
-                state: &state,
-                catalogues: &catalogues,
-                activity: &activity,
-                stats: &stats,
+                state: &parts.state,
+                catalogues: &parts.catalogues,
+                activity: &parts.activity,
+                stats: &parts.stats,
+                replication: parts.replication.as_deref(),
             };
-            run(receiver, &*storage, &right, shared, next_seq)
+            run(receiver, &*parts.storage, &parts.right, shared, parts.next_seq)
         })
         .expect("spawning the writer thread");
     WriterHandle {
         sender: Mutex::new(Some(sender)),
         thread: Mutex::new(Some(thread)),
+        replication,
     }
 }
 
 impl WriterHandle {
-    async fn send<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T>>) -> Command) -> Result<T> {
+    async fn send_local(&self, command: Command) -> Result<()> {
         let sender = self.sender.lock().clone().ok_or(SyncError::WriterStopped)?;
+        sender.send(command).await.map_err(|_| SyncError::WriterStopped)
+    }
+
+    /// Applies `op` through this instance's writer, or in a cluster through the instance that is
+    /// the writer now; in both cases answered once this replica has applied it.
+    async fn apply(&self, op: WriteOp) -> Result<Answer> {
+        let Some(replication) = &self.replication else {
+            return self.apply_here(op).await;
+        };
+        let deadline = tokio::time::Instant::now() + replication.find_writer_for();
+        loop {
+            let answer = if replication.is_writer() {
+                self.apply_here(op.clone()).await?
+            } else {
+                match replication.log().forward(encode_forwarded(&op)).await {
+                    Ok(reply) => {
+                        let (answer, position) = decode_answer(&reply).map_err(SyncError::Invalid)?;
+                        replication.applied_up_to(position).await;
+                        answer
+                    }
+                    Err(unreachable) => {
+                        tracing::debug!(%unreachable, "no writer answered a forwarded change");
+                        Answer::Done(Err(SyncError::NotWriter))
+                    }
+                }
+            };
+            let not_writer = matches!(
+                answer,
+                Answer::Push(Err(SyncError::NotWriter))
+                    | Answer::Done(Err(SyncError::NotWriter))
+                    | Answer::Directory(Err(SyncError::NotWriter))
+            );
+            if !not_writer || tokio::time::Instant::now() >= deadline {
+                return Ok(answer);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Applies `op` through this instance's own writer thread.
+    async fn apply_here(&self, op: WriteOp) -> Result<Answer> {
         let (reply, answer) = oneshot::channel();
-        sender.send(make(reply)).await.map_err(|_| SyncError::WriterStopped)?;
-        answer.await.map_err(|_| SyncError::WriterStopped)?
+        self.send_local(Command::Op {
+            op,
+            reply: ReplyTo::Forwarded(reply),
+        })
+        .await?;
+        let (answer, _) = answer.await.map_err(|_| SyncError::WriterStopped)?;
+        Ok(answer)
+    }
+
+    /// Applies a command another instance forwarded to this one, the cluster's writer: its
+    /// answer and the log position of its group. Refused when this instance is not the writer.
+    pub async fn apply_forwarded(&self, op: WriteOp) -> (Answer, u64) {
+        if !self.replication.as_ref().is_some_and(|r| r.is_writer()) {
+            return (Answer::Done(Err(SyncError::NotWriter)), 0);
+        }
+        let (reply, answer) = oneshot::channel();
+        if let Err(error) = self
+            .send_local(Command::Op {
+                op,
+                reply: ReplyTo::Forwarded(reply),
+            })
+            .await
+        {
+            return (Answer::Done(Err(error)), 0);
+        }
+        answer.await.unwrap_or((Answer::Done(Err(SyncError::WriterStopped)), 0))
+    }
+
+    /// Hands a group of the replicated log to the writer thread, which applies them in order.
+    pub async fn replicated(&self, position: u64, message: Vec<u8>) -> Result<()> {
+        self.send_local(Command::Replicated { position, message }).await
+    }
+
+    /// Sends `op` and waits for its typed answer. Without a cluster the answer comes straight
+    /// back on its own channel, as it always did (nothing is encoded, nothing cloned).
+    async fn send_typed<T>(
+        &self,
+        op: WriteOp,
+        local: impl FnOnce(oneshot::Sender<Result<T>>) -> ReplyTo,
+        typed: impl FnOnce(Answer) -> Option<Result<T>>,
+    ) -> Result<T> {
+        if self.replication.is_none() {
+            let (reply, answer) = oneshot::channel();
+            self.send_local(Command::Op {
+                op,
+                reply: local(reply),
+            })
+            .await?;
+            return answer.await.map_err(|_| SyncError::WriterStopped)?;
+        }
+        let answer = self.apply(op).await?;
+        match answer {
+            Answer::Done(Err(error)) | Answer::Push(Err(error)) | Answer::Directory(Err(error)) => Err(error),
+            other => typed(other).unwrap_or_else(|| Err(SyncError::Invalid("the writer answered another kind".into()))),
+        }
+    }
+
+    async fn done(&self, op: WriteOp) -> Result<()> {
+        self.send_typed(op, ReplyTo::Done, |answer| match answer {
+            Answer::Done(result) => Some(result),
+            _ => None,
+        })
+        .await
     }
 
     pub async fn push(&self, site: SiteId, records: Vec<PushedRecord>) -> Result<PushOutcome> {
-        self.send(|reply| Command::Push { site, records, reply }).await
+        self.send_typed(WriteOp::Push { site, records }, ReplyTo::Push, |answer| match answer {
+            Answer::Push(result) => Some(result),
+            _ => None,
+        })
+        .await
     }
 
     pub async fn acknowledge(&self, site: SiteId, ids: Vec<OutgoingId>) -> Result<()> {
-        self.send(|reply| Command::Acknowledge { site, ids, reply }).await
+        self.done(WriteOp::Acknowledge { site, ids }).await
     }
 
     pub async fn initial_dump(&self, site: SiteId, mobile_only: bool, client: ClientKind) -> Result<()> {
-        self.send(|reply| Command::InitialDump {
+        self.done(WriteOp::InitialDump {
             site,
             mobile_only,
             client,
-            reply,
         })
         .await
     }
 
     pub async fn set_client(&self, site: SiteId, client: ClientKind) -> Result<()> {
-        self.send(|reply| Command::SetClient { site, client, reply }).await
+        self.done(WriteOp::SetClient { site, client }).await
     }
 
     pub async fn skip(&self, site: SiteId, id: OutgoingId, log_entry: String, at_micros: u64) -> Result<()> {
-        self.send(|reply| Command::Skip {
+        self.done(WriteOp::Skip {
             site,
             id,
             log_entry,
             at_micros,
-            reply,
         })
         .await
     }
@@ -178,29 +251,53 @@ impl WriterHandle {
     /// Writes patient sync's changes with the next group, blocking this thread until they are
     /// durable: for the patient writer, a plain thread outside the async runtime.
     pub fn patient_writes_blocking(&self, writes: PatientWrites) -> Result<()> {
+        let op = WriteOp::PatientWrites { writes };
+        if let Some(replication) = &self.replication {
+            return replication.runtime().block_on(self.done(op));
+        }
         let sender = self.sender.lock().clone().ok_or(SyncError::WriterStopped)?;
         let (reply, answer) = oneshot::channel();
         sender
-            .blocking_send(Command::PatientWrites { writes, reply })
+            .blocking_send(Command::Op {
+                op,
+                reply: ReplyTo::Done(reply),
+            })
             .map_err(|_| SyncError::WriterStopped)?;
         answer.blocking_recv().map_err(|_| SyncError::WriterStopped)?
     }
 
     pub async fn put_health(&self, changed: Vec<(SiteId, Vec<u8>)>) -> Result<()> {
-        self.send(|reply| Command::Health { changed, reply }).await
+        self.done(WriteOp::Health { changed }).await
     }
 
-    pub async fn change_directory(&self, plan: DirectoryPlan) -> Result<Vec<DirectoryChange>> {
-        self.send(|reply| Command::ChangeDirectory { plan, reply }).await
+    /// Carries out an operator's act. In a cluster, an instance that is not the writer decides
+    /// the act against its own replica, caught up with the log first, and sends the changes.
+    pub async fn change_directory(
+        &self,
+        plan: DirectoryPlan,
+        state: &RwLock<SyncState>,
+    ) -> Result<Vec<DirectoryChange>> {
+        if let Some(replication) = self.replication.as_ref().filter(|r| !r.is_writer()) {
+            replication.caught_up().await.map_err(|_| SyncError::NotWriter)?;
+            let changes = plan(&state.read().directory).map_err(SyncError::Invalid)?;
+            return self
+                .send_typed(
+                    WriteOp::ChangeDirectory { changes },
+                    ReplyTo::Directory,
+                    |answer| match answer {
+                        Answer::Directory(result) => Some(result),
+                        _ => None,
+                    },
+                )
+                .await;
+        }
+        let (reply, answer) = oneshot::channel();
+        self.send_local(Command::Plan { plan, reply }).await?;
+        answer.await.map_err(|_| SyncError::WriterStopped)?
     }
 
     pub async fn bind_hardware(&self, site: SiteId, hardware_id: String) -> Result<()> {
-        self.send(|reply| Command::BindHardware {
-            site,
-            hardware_id,
-            reply,
-        })
-        .await
+        self.done(WriteOp::BindHardware { site, hardware_id }).await
     }
 
     /// Whether the writer takes commands: not stopped, and its thread still running (a thread
@@ -233,6 +330,13 @@ struct Shared<'a> {
     catalogues: &'a Catalogues,
     activity: &'a Activity,
     stats: &'a WriterStats,
+    replication: Option<&'a Replication>,
+}
+
+/// Where the writer is in the log and what the next group deletes.
+struct Cursor {
+    next_seq: u64,
+    to_delete: Vec<u64>,
 }
 
 fn run<S: SyncStorage>(
@@ -240,179 +344,353 @@ fn run<S: SyncStorage>(
     storage: &S,
     right: &WriteRight,
     shared: Shared<'_>,
-    mut next_seq: u64,
+    next_seq: u64,
 ) {
-    let Shared {
-        state,
-        catalogues,
-        activity,
-        stats,
-    } = shared;
-    let mut to_delete: Vec<u64> = Vec::new();
+    let mut cursor = Cursor {
+        next_seq,
+        to_delete: Vec::new(),
+    };
+    let mut carried: Option<Command> = None;
     let mut stopping = false;
     while !stopping {
-        let Some(first) = receiver.blocking_recv() else {
+        let Some(first) = carried.take().or_else(|| receiver.blocking_recv()) else {
             break;
         };
+        if let Command::Replicated { position, message } = first {
+            if let Err(error) = apply_replicated(storage, right, &shared, &mut cursor, position, &message) {
+                // The replica cannot follow the log any more: it stops taking changes, and
+                // readiness says so, rather than serve a state that diverges from the others.
+                tracing::error!(%error, position, "this replica cannot apply the log; its writer stops");
+                break;
+            }
+            continue;
+        }
         let mut commands = Vec::new();
         let mut next = Some(first);
         while let Some(command) = next {
-            if matches!(command, Command::Stop) {
-                stopping = true;
-                break;
+            match command {
+                Command::Stop => {
+                    stopping = true;
+                    break;
+                }
+                Command::Replicated { .. } => {
+                    carried = Some(command);
+                    break;
+                }
+                command => commands.push(command),
             }
-            commands.push(command);
             next = (commands.len() < GROUP_MAX).then(|| receiver.try_recv().ok()).flatten();
         }
-        if commands.is_empty() {
-            continue;
+        if !commands.is_empty() && !write_group(storage, right, &shared, &mut cursor, commands) {
+            break;
         }
-        let guard = state.read();
-        let mut group = Group::new(storage, &guard, next_seq);
-        let commands_in_group = commands.len();
-        let replies: Vec<Reply> = commands.into_iter().map(|c| apply(&mut group, catalogues, c)).collect();
-        // A push that failed to read storage may have left part of its writes in the batch: the
-        // whole group is dropped rather than committed half-applied. (A push refused for what it
-        // holds wrote nothing.)
-        let read_failure = replies.iter().find_map(|reply| match reply {
-            Reply::Push(_, Err(SyncError::BadRecord(_))) => None,
-            Reply::Push(_, Err(SyncError::Storage(cause))) => Some(cause.clone()),
-            Reply::Push(_, Err(other)) => Some(StoreError::WriteFailed(other.to_string())),
-            _ => None,
-        });
-        for seq in &to_delete {
-            group.batch.delete_log(*seq);
+    }
+}
+
+/// Applies local commands as one group, appends it to the cluster's log when there is one,
+/// commits it, updates memory and answers. Returns false when the writer must stop: the log has a
+/// group this database could not commit.
+fn write_group<S: SyncStorage>(
+    storage: &S,
+    right: &WriteRight,
+    shared: &Shared<'_>,
+    cursor: &mut Cursor,
+    commands: Vec<Command>,
+) -> bool {
+    let now = unix_seconds_now();
+    let guard = shared.state.read();
+    let mut group = Group::new(storage, &guard, cursor.next_seq, now);
+    let commands_in_group = commands.len();
+    let mut message = shared.replication.map(|_| GroupMessage::new(now, commands_in_group));
+    let replies: Vec<(ReplyTo, Answer)> = commands
+        .into_iter()
+        .map(|command| apply_command(&mut group, shared.catalogues, command, message.as_mut()))
+        .collect();
+    // A push that failed to read storage may have left part of its writes in the batch: the
+    // whole group is dropped rather than committed half-applied. (A push refused for what it
+    // holds wrote nothing.)
+    let read_failure = replies.iter().find_map(|(_, answer)| match answer {
+        Answer::Push(Err(SyncError::BadRecord(_))) => None,
+        Answer::Push(Err(SyncError::Storage(cause))) => Some(SyncError::GroupFailed(cause.clone())),
+        Answer::Push(Err(other)) => Some(SyncError::GroupFailed(StoreError::WriteFailed(other.to_string()))),
+        _ => None,
+    });
+    let (batch, outcome) = close_group(group, &cursor.to_delete);
+    let mut position = 0;
+    let mut published = false;
+    let committed = match (read_failure, shared.replication, message) {
+        (Some(failure), _, _) => {
+            drop(batch);
+            Err(failure)
         }
-        group.batch.put_gc_pending(&group.superseded);
-        group.batch.put_next_seq(group.next_seq);
-        let (batch, outcome) = group.finish();
-        let committed = match read_failure {
-            Some(cause) => {
+        (None, Some(replication), Some(message)) => match append(replication, message) {
+            Ok(appended) => {
+                position = appended;
+                published = true;
+                let mut batch = batch;
+                batch.put_log_position(position);
+                commit(storage, right, shared, batch, commands_in_group)
+            }
+            Err(refused) => {
                 drop(batch);
-                Err(cause)
+                Err(refused)
             }
-            None => {
-                let started = std::time::Instant::now();
-                let committed = storage.commit(right, batch);
-                let micros = started.elapsed().as_micros() as u64;
-                activity.committed(micros);
-                if committed.is_ok() {
-                    stats.committed(commands_in_group, micros);
-                }
-                committed
+        },
+        (None, _, _) => commit(storage, right, shared, batch, commands_in_group),
+    };
+    drop(guard);
+    match committed {
+        Ok(()) => {
+            apply_outcome(shared.state, cursor, outcome);
+            if let Some(replication) = shared.replication {
+                replication.note_applied(position);
             }
-        };
-        drop(guard);
-        match committed {
-            Ok(()) => {
-                let GroupOutcome {
-                    next_seq: group_next,
-                    superseded,
-                    index_ops,
-                    queues,
-                    sites,
-                    directory,
-                    removed,
-                    views,
-                } = outcome;
-                let mut state = state.write();
-                for op in index_ops {
-                    match op {
-                        IndexOp::Insert(seq, facts) => state.index.insert(seq, &facts),
-                        IndexOp::Remove(seq, facts) => state.index.remove(seq, &facts),
-                    }
-                }
-                for site in removed {
-                    state.queues.remove(&site);
-                }
-                state.queues.extend(queues);
-                match directory {
-                    Some(directory) => state.directory = directory,
-                    None => sites.into_values().for_each(|site| state.directory.put_site(site)),
-                }
-                let SyncState { directory, index, .. } = &mut *state;
-                for site in views {
-                    index.set_view(site, directory);
-                }
-                drop(state);
-                next_seq = group_next;
-                to_delete = superseded;
-                replies.into_iter().for_each(send_reply);
+            replies
+                .into_iter()
+                .for_each(|(reply, answer)| send_reply(reply, answer, position));
+            true
+        }
+        Err(error) => {
+            // Logged here, once for the group; its callers' errors say it was.
+            tracing::error!(%error, commands = replies.len(), "group write failed; nothing of it was applied");
+            for (reply, _) in replies {
+                send_reply(reply, failed_answer(&error), position);
             }
-            Err(error) => {
-                // Logged here, once for the group; its callers' errors say it was.
-                tracing::error!(%error, commands = replies.len(), "group write failed; nothing of it was applied");
-                let failed = || SyncError::GroupFailed(error.clone());
-                for reply in replies {
-                    match reply {
-                        Reply::Push(tx, _) => drop(tx.send(Err(failed()))),
-                        Reply::Done(tx, _) => drop(tx.send(Err(failed()))),
-                        Reply::Directory(tx, _) => drop(tx.send(Err(failed()))),
-                    }
-                }
-            }
+            // A group in the log but not in this database: this replica no longer follows it.
+            !published
         }
     }
 }
 
-fn send_reply(reply: Reply) {
-    // A caller that went away (connection closed) no longer needs its answer.
-    match reply {
-        Reply::Push(tx, result) => drop(tx.send(result)),
-        Reply::Done(tx, result) => drop(tx.send(result)),
-        Reply::Directory(tx, result) => drop(tx.send(result)),
+/// Appends a group's message to the log, as the writer: refused without trying when this
+/// instance no longer holds the lease, and fenced by the log when another instance wrote since.
+fn append(replication: &Replication, message: GroupMessage) -> Result<u64> {
+    if !replication.is_writer() {
+        return Err(SyncError::NotWriter);
+    }
+    replication
+        .log()
+        .append(replication.applied(), message.finish())
+        .map_err(|refused| match refused {
+            AppendError::Fenced => SyncError::NotWriter,
+            AppendError::Unavailable(cause) => SyncError::GroupFailed(StoreError::WriteFailed(cause)),
+        })
+}
+
+fn commit<S: SyncStorage>(
+    storage: &S,
+    right: &WriteRight,
+    shared: &Shared<'_>,
+    batch: S::Batch<'_>,
+    commands: usize,
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    let committed = storage.commit(right, batch);
+    let micros = started.elapsed().as_micros() as u64;
+    shared.activity.committed(micros);
+    if committed.is_ok() {
+        shared.stats.committed(commands, micros);
+    }
+    committed.map_err(SyncError::GroupFailed)
+}
+
+/// Applies a group of the log that another instance wrote, as that writer applied it.
+fn apply_replicated<S: SyncStorage>(
+    storage: &S,
+    right: &WriteRight,
+    shared: &Shared<'_>,
+    cursor: &mut Cursor,
+    position: u64,
+    message: &[u8],
+) -> std::result::Result<(), String> {
+    let Some(replication) = shared.replication else {
+        return Err("a replicated group on a primary that is not clustered".into());
+    };
+    let applied = replication.applied();
+    if position <= applied {
+        // This instance wrote it, or applied it before a restart.
+        return Ok(());
+    }
+    if position != applied + 1 {
+        return Err(format!("the log skips from {applied} to {position}"));
+    }
+    let decoded = decode_group(message)?;
+    let guard = shared.state.read();
+    let mut group = Group::new(storage, &guard, cursor.next_seq, decoded.now);
+    let commands = decoded.ops.len();
+    for op in decoded.ops {
+        if let Answer::Push(Err(SyncError::Storage(cause))) = apply_op(&mut group, shared.catalogues, op) {
+            return Err(format!("reading this replica: {cause}"));
+        }
+    }
+    let (mut batch, outcome) = close_group(group, &cursor.to_delete);
+    batch.put_log_position(position);
+    commit(storage, right, shared, batch, commands).map_err(|error| error.to_string())?;
+    drop(guard);
+    apply_outcome(shared.state, cursor, outcome);
+    replication.note_applied(position);
+    Ok(())
+}
+
+/// Adds the bookkeeping every group writes (the deletion of what the group before superseded,
+/// what this one supersedes, the next sequence number) and splits the group into its batch and
+/// what it changes in memory.
+fn close_group<'a, S: SyncStorage>(mut group: Group<'a, S>, to_delete: &[u64]) -> (S::Batch<'a>, GroupOutcome) {
+    for seq in to_delete {
+        group.batch.delete_log(*seq);
+    }
+    group.batch.put_gc_pending(&group.superseded);
+    group.batch.put_next_seq(group.next_seq);
+    group.finish()
+}
+
+/// Updates the in-memory state once a group is durable.
+fn apply_outcome(state: &RwLock<SyncState>, cursor: &mut Cursor, outcome: GroupOutcome) {
+    let GroupOutcome {
+        next_seq,
+        superseded,
+        index_ops,
+        queues,
+        sites,
+        directory,
+        removed,
+        views,
+    } = outcome;
+    let mut state = state.write();
+    for op in index_ops {
+        match op {
+            IndexOp::Insert(seq, facts) => state.index.insert(seq, &facts),
+            IndexOp::Remove(seq, facts) => state.index.remove(seq, &facts),
+        }
+    }
+    for site in removed {
+        state.queues.remove(&site);
+    }
+    state.queues.extend(queues);
+    match directory {
+        Some(directory) => state.directory = directory,
+        None => sites.into_values().for_each(|site| state.directory.put_site(site)),
+    }
+    let SyncState { directory, index, .. } = &mut *state;
+    for site in views {
+        index.set_view(site, directory);
+    }
+    cursor.next_seq = next_seq;
+    cursor.to_delete = superseded;
+}
+
+fn failed_answer(error: &SyncError) -> Answer {
+    let again = || match error {
+        SyncError::NotWriter => SyncError::NotWriter,
+        SyncError::GroupFailed(cause) | SyncError::Storage(cause) => SyncError::GroupFailed(cause.clone()),
+        other => SyncError::GroupFailed(StoreError::WriteFailed(other.to_string())),
+    };
+    Answer::Done(Err(again()))
+}
+
+fn send_reply(reply: ReplyTo, answer: Answer, position: u64) {
+    // A caller that went away (connection closed) no longer needs its answer. A failure is an
+    // `Answer::Done(Err(..))` whatever the command was.
+    match (reply, answer) {
+        (ReplyTo::Forwarded(tx), answer) => drop(tx.send((answer, position))),
+        (ReplyTo::Push(tx), Answer::Push(result)) => drop(tx.send(result)),
+        (ReplyTo::Push(tx), Answer::Done(result)) => drop(tx.send(result.map(|()| PushOutcome::default()))),
+        (ReplyTo::Done(tx), Answer::Done(result)) => drop(tx.send(result)),
+        (ReplyTo::Directory(tx), Answer::Directory(result)) => drop(tx.send(result)),
+        (ReplyTo::Directory(tx), Answer::Done(result)) => drop(tx.send(result.map(|()| Vec::new()))),
+        (ReplyTo::Done(tx), _) => drop(tx.send(Err(SyncError::Invalid("an answer of another kind".into())))),
+        (ReplyTo::Push(tx), _) => drop(tx.send(Err(SyncError::Invalid("an answer of another kind".into())))),
+        (ReplyTo::Directory(tx), _) => drop(tx.send(Err(SyncError::Invalid("an answer of another kind".into())))),
     }
 }
 
-fn apply<S: SyncStorage>(group: &mut Group<'_, S>, catalogues: &Catalogues, command: Command) -> Reply {
+/// Applies one command to the group, adding it to the group's message when the group goes to a
+/// cluster's log (an operator's plan goes as the changes it decided).
+fn apply_command<S: SyncStorage>(
+    group: &mut Group<'_, S>,
+    catalogues: &Catalogues,
+    command: Command,
+    message: Option<&mut GroupMessage>,
+) -> (ReplyTo, Answer) {
     match command {
-        Command::Stop => unreachable!("the writer loop ends at a stop"),
-        Command::Health { changed, reply } => {
+        Command::Op { op, reply } => {
+            if let Some(message) = message {
+                message.push(&op);
+            }
+            (reply, apply_op(group, catalogues, op))
+        }
+        Command::Plan { plan, reply } => {
+            let decided = plan(group.directory()).map_err(SyncError::Invalid);
+            let answer = match decided {
+                Ok(changes) => {
+                    let op = WriteOp::ChangeDirectory { changes };
+                    if let Some(message) = message {
+                        message.push(&op);
+                    }
+                    apply_op(group, catalogues, op)
+                }
+                Err(refused) => {
+                    // Nothing applied; the group's message still holds as many commands as it
+                    // said it would, so an empty directory change stands in for the refused one.
+                    if let Some(message) = message {
+                        message.push(&WriteOp::ChangeDirectory { changes: Vec::new() });
+                    }
+                    Answer::Directory(Err(refused))
+                }
+            };
+            (ReplyTo::Directory(reply), answer)
+        }
+        Command::Replicated { .. } | Command::Stop => unreachable!("handled by the writer loop"),
+    }
+}
+
+/// Applies one change to the group: the same code on the writer and on every replica.
+fn apply_op<S: SyncStorage>(group: &mut Group<'_, S>, catalogues: &Catalogues, op: WriteOp) -> Answer {
+    match op {
+        WriteOp::Health { changed } => {
             for (site, health) in changed {
                 if group.site(site).is_some() {
                     group.batch.put_site_health(site, &health);
                 }
             }
-            Reply::Done(reply, Ok(()))
+            Answer::Done(Ok(()))
         }
-        Command::PatientWrites { writes, reply } => {
+        WriteOp::PatientWrites { writes } => {
             group.batch.put_patient_writes(writes);
-            Reply::Done(reply, Ok(()))
+            Answer::Done(Ok(()))
         }
-        Command::Push { site, records, reply } => Reply::Push(reply, apply_push(group, catalogues, site, records)),
-        Command::Acknowledge { site, ids, reply } => {
+        WriteOp::Push { site, records } => Answer::Push(apply_push(group, catalogues, site, records)),
+        WriteOp::Acknowledge { site, ids } => {
             let mut queue = group.queue(site);
             acknowledge(&group.state.index, site, &mut queue, &ids);
             group.set_queue(site, queue);
-            Reply::Done(reply, Ok(()))
+            Answer::Done(Ok(()))
         }
-        Command::Skip {
+        WriteOp::Skip {
             site,
             id,
             log_entry,
             at_micros,
-            reply,
         } => {
             let mut queue = group.queue(site);
             if !QueueView::new(&group.state.index, site, &queue).contains(id) {
-                return Reply::Done(reply, Err(SyncError::NotQueued(id.to_hex())));
+                return Answer::Done(Err(SyncError::NotQueued(id.to_hex())));
             }
             acknowledge(&group.state.index, site, &mut queue, &[id]);
             group.set_queue(site, queue);
             group.batch.put_skip(site, at_micros, &log_entry);
-            Reply::Done(reply, Ok(()))
+            Answer::Done(Ok(()))
         }
-        Command::SetClient { site, client, reply } => {
+        WriteOp::SetClient { site, client } => {
             let mut queue = group.queue(site);
             queue.client = client;
             group.set_queue(site, queue);
-            Reply::Done(reply, Ok(()))
+            Answer::Done(Ok(()))
         }
-        Command::InitialDump {
+        WriteOp::InitialDump {
             site,
             mobile_only,
             client,
-            reply,
         } => {
             let mut queue = group.queue(site);
             let snapshot = group.next_seq - 1;
@@ -426,7 +704,7 @@ fn apply<S: SyncStorage>(group: &mut Group<'_, S>, catalogues: &Catalogues, comm
             queue.client = client;
             let queued = group.dump_queued(site, client, &tables, snapshot);
             let empty = queued.iter().all(|(_, n)| *n == 0);
-            queue.progress = Some(DumpProgress::started(queued, unix_seconds_now()));
+            queue.progress = Some(DumpProgress::started(queued, group.now));
             queue.dump_generation += 1;
             // A dump that queues nothing is complete at once (there is nothing to acknowledge
             // that would drain it); `set_queue` marks its progress so.
@@ -441,13 +719,9 @@ fn apply<S: SyncStorage>(group: &mut Group<'_, S>, catalogues: &Catalogues, comm
             queue.position = snapshot;
             queue.acked.clear();
             group.set_queue(site, queue);
-            Reply::Done(reply, Ok(()))
+            Answer::Done(Ok(()))
         }
-        Command::BindHardware {
-            site,
-            hardware_id,
-            reply,
-        } => {
+        WriteOp::BindHardware { site, hardware_id } => {
             let result = match group.site(site) {
                 None => Err(SyncError::UnknownSite(site)),
                 Some(existing) => match &existing.hardware_id {
@@ -461,14 +735,13 @@ fn apply<S: SyncStorage>(group: &mut Group<'_, S>, catalogues: &Catalogues, comm
                     }
                 },
             };
-            Reply::Done(reply, result)
+            Answer::Done(result)
         }
-        Command::ChangeDirectory { plan, reply } => {
-            let result = plan(group.directory()).map_err(SyncError::Invalid);
-            if let Ok(changes) = &result {
-                group.change_directory(changes);
+        WriteOp::ChangeDirectory { changes } => {
+            if !changes.is_empty() {
+                group.change_directory(&changes);
             }
-            Reply::Directory(reply, result)
+            Answer::Directory(Ok(changes))
         }
     }
 }
@@ -492,15 +765,16 @@ mod tests {
             directory,
             queues: Default::default(),
         };
-        let handle = start(
-            Arc::new(storage),
+        let handle = start(WriterParts {
+            storage: Arc::new(storage),
             right,
-            Arc::new(RwLock::new(state)),
-            Arc::new(Catalogues::builtin()),
-            1,
-            Arc::new(Activity::default()),
-            Arc::default(),
-        );
+            state: Arc::new(RwLock::new(state)),
+            catalogues: Arc::new(Catalogues::builtin()),
+            next_seq: 1,
+            activity: Arc::new(Activity::default()),
+            stats: Arc::default(),
+            replication: None,
+        });
         let in_flight = handle.sender.lock().clone().unwrap();
 
         let (stopped, told) = std::sync::mpsc::channel();
@@ -512,10 +786,12 @@ mod tests {
             .expect("the writer stops although a request still holds a sender");
 
         let (reply, _answer) = oneshot::channel();
-        let refused = in_flight.try_send(Command::SetClient {
-            site: SiteId(2),
-            client: ClientKind::Current,
-            reply,
+        let refused = in_flight.try_send(Command::Op {
+            op: WriteOp::SetClient {
+                site: SiteId(2),
+                client: ClientKind::Current,
+            },
+            reply: ReplyTo::Done(reply),
         });
         assert!(
             matches!(refused, Err(mpsc::error::TrySendError::Closed(_))),

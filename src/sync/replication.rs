@@ -1,0 +1,133 @@
+//! What the sync core asks of a replicated log when it runs as one instance of a cluster, and the
+//! state it keeps about it: the position it has applied, and whether it is the writer.
+//!
+//! The log (the cluster's implementation is `cluster::` over NATS JetStream) orders the groups of
+//! one writer at a time. The writer appends each group before committing it; every instance,
+//! the writer included, holds a replica that has applied the log up to a position. Nothing here
+//! knows NATS: `sync` depends on `domain` and `store` only.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Why an append did not happen.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppendError {
+    /// The log holds a group after the position this writer built on: another instance wrote
+    /// (this one was deposed). Nothing was appended.
+    #[error("another writer appended to the log")]
+    Fenced,
+    /// The log did not take the group (no quorum, no connection); it may be retried.
+    #[error("the log is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A replicated, ordered log of groups.
+pub trait ReplicatedLog: Send + Sync + 'static {
+    /// Appends a group's message, built on the state after position `after`; returns the new
+    /// group's position once the log has it durably (on a quorum's disks). Refused with
+    /// [`AppendError::Fenced`] when the log holds anything after `after`. Blocks: the writer is
+    /// a thread of its own.
+    fn append(&self, after: u64, message: Vec<u8>) -> Result<u64, AppendError>;
+
+    /// The position of the last group in the log now (the read barrier waits to apply it).
+    fn last_position(&self) -> BoxFuture<Result<u64, String>>;
+
+    /// Sends a forwarded command (`write_op::encode_forwarded`) to the writer and returns its
+    /// answer (`write_op::decode_answer`), or why it could not reach the writer.
+    fn forward(&self, request: Vec<u8>) -> BoxFuture<Result<Vec<u8>, String>>;
+}
+
+/// An instance's place in its cluster: the log, whether it holds the writer's lease, and how far
+/// its replica has applied the log.
+pub struct Replication {
+    log: Arc<dyn ReplicatedLog>,
+    writer: AtomicBool,
+    /// The position of the last group applied here (committed to this instance's RocksDB).
+    applied: watch::Sender<u64>,
+    /// The writer's epoch while this instance is the writer (the lease's revision).
+    epoch: AtomicU64,
+    /// How long a change keeps looking for the writer (a lease changing hands) before it is
+    /// refused, in milliseconds.
+    find_writer_for: AtomicU64,
+    /// The runtime the log's client runs on, for the threads outside it (patient sync's writer).
+    runtime: tokio::runtime::Handle,
+}
+
+impl Replication {
+    /// An instance whose replica has applied the log up to `applied` (as its database says).
+    /// Made inside the runtime that `log` uses.
+    pub fn new(log: Arc<dyn ReplicatedLog>, applied: u64) -> Arc<Replication> {
+        Arc::new(Replication {
+            log,
+            writer: AtomicBool::new(false),
+            applied: watch::Sender::new(applied),
+            epoch: AtomicU64::new(0),
+            find_writer_for: AtomicU64::new(20_000),
+            runtime: tokio::runtime::Handle::current(),
+        })
+    }
+
+    /// How long a change keeps looking for the cluster's writer before it is refused with
+    /// `SyncError::NotWriter` (20 s unless set): longer than a lease takes to change hands.
+    pub fn find_writer_for(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.find_writer_for.load(Ordering::Relaxed))
+    }
+
+    pub fn set_find_writer_for(&self, patience: std::time::Duration) {
+        self.find_writer_for
+            .store(patience.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
+    pub fn log(&self) -> &dyn ReplicatedLog {
+        &*self.log
+    }
+
+    pub fn is_writer(&self) -> bool {
+        self.writer.load(Ordering::Acquire)
+    }
+
+    /// This instance now holds the lease of `epoch` (its replica must have applied the whole log
+    /// first), or no longer does (`None`).
+    pub fn set_writer(&self, epoch: Option<u64>) {
+        self.epoch.store(epoch.unwrap_or(0), Ordering::Release);
+        self.writer.store(epoch.is_some(), Ordering::Release);
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    pub fn applied(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    pub(super) fn note_applied(&self, position: u64) {
+        self.applied.send_replace(position);
+    }
+
+    /// Waits until this replica has applied the log up to `position`.
+    pub async fn applied_up_to(&self, position: u64) {
+        let mut applied = self.applied.subscribe();
+        // The sender lives as long as `self`, which the caller holds.
+        let _ = applied.wait_for(|at| *at >= position).await;
+    }
+
+    /// Waits until this replica has applied everything the log held when this was called: what
+    /// an instance does before answering a satellite, which may have been answered by another
+    /// instance a moment ago.
+    pub async fn caught_up(&self) -> Result<(), String> {
+        let last = self.log.last_position().await?;
+        self.applied_up_to(last).await;
+        Ok(())
+    }
+}
