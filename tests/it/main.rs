@@ -21,6 +21,7 @@ mod lifecycle;
 mod login_slowdown;
 mod metrics;
 mod mobile_cycle;
+mod nats_cluster;
 mod online_backup;
 mod operator_skip;
 mod packaging;

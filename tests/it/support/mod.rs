@@ -1,6 +1,7 @@
 //! Test support: a real server on an ephemeral port over a real RocksDB in a temporary directory,
 //! a satellite client that speaks HTTP to it like mSupply Mobile does, a fake secondary source
-//! (`fake_source`), hostile connections (`hostile`), and the patient API's reply schemas (`schema`).
+//! (`fake_source`), hostile connections (`hostile`), the patient API's reply schemas (`schema`), and
+//! a real NATS JetStream cluster (`nats`).
 
 #![allow(dead_code, reason = "each scenario file uses a different part of the support module")]
 
@@ -9,6 +10,7 @@ pub mod client;
 pub mod data;
 pub mod fake_source;
 pub mod hostile;
+pub mod nats;
 pub mod process;
 pub mod remote;
 pub mod schema;
