@@ -63,6 +63,63 @@ pub struct Config {
     /// The satellites' HTTPS listener, when there is one.
     #[serde(default)]
     pub tls: Option<TlsConfig>,
+    /// One instance of a cluster over NATS JetStream; absent, the primary is one process on its
+    /// embedded database, with no NATS anywhere.
+    #[serde(default)]
+    pub cluster: Option<ClusterConfig>,
+}
+
+/// This instance's cluster: the NATS servers, the names of what it keeps there, its own name,
+/// and the writer's lease. Every instance of one cluster names the same stream and buckets and
+/// loads the same catalogues.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// The NATS servers (`nats://host:port`); the client fails over between them.
+    pub servers: Vec<String>,
+    /// This instance's name, unique in the cluster: the lease names the writer by it, and
+    /// changes for the writer are sent to it by it.
+    pub instance: String,
+    /// The JetStream stream holding the log (one message per writer group).
+    #[serde(default = "ClusterConfig::default_stream")]
+    pub stream: String,
+    /// The KV bucket holding the writer's lease.
+    #[serde(default = "ClusterConfig::default_lease_bucket")]
+    pub lease_bucket: String,
+    /// The object store bucket holding snapshots of a replica.
+    #[serde(default = "ClusterConfig::default_snapshot_bucket")]
+    pub snapshot_bucket: String,
+    /// The NATS subjects the cluster's instances speak on start with this.
+    #[serde(default = "ClusterConfig::default_subject_prefix")]
+    pub subject_prefix: String,
+    /// How long the writer's lease lasts unrenewed (the writer renews it three times as often):
+    /// after a writer dies, changes wait about this long for another.
+    #[serde(default = "ClusterConfig::default_lease_ttl_seconds")]
+    pub lease_ttl_seconds: u64,
+    /// Replicas of the stream and buckets (3 for a cluster that survives the loss of a server).
+    #[serde(default = "ClusterConfig::default_replicas")]
+    pub replicas: usize,
+}
+
+impl ClusterConfig {
+    fn default_stream() -> String {
+        "SATSYNC_LOG".into()
+    }
+    fn default_lease_bucket() -> String {
+        "satsync_lease".into()
+    }
+    fn default_snapshot_bucket() -> String {
+        "satsync_snapshots".into()
+    }
+    fn default_subject_prefix() -> String {
+        "satsync".into()
+    }
+    fn default_lease_ttl_seconds() -> u64 {
+        6
+    }
+    fn default_replicas() -> usize {
+        3
+    }
 }
 
 /// A listener for the satellites speaking HTTPS (TLS 1.2 and 1.3), beside or instead of the
@@ -527,6 +584,7 @@ impl Config {
             admin: AdminConfig::default(),
             log: LogConfig::default(),
             tls: None,
+            cluster: None,
         }
     }
 
@@ -534,6 +592,32 @@ impl Config {
         let invalid = |m: &str| Err(ConfigError::Invalid(m.to_string()));
         if self.server.listen.is_none() && self.tls.is_none() {
             return invalid("server.listen is off and there is no [tls] listener: satellites could not connect");
+        }
+        if let Some(cluster) = &self.cluster {
+            if cluster.servers.is_empty() {
+                return invalid("cluster.servers must name at least one NATS server");
+            }
+            let token = |name: &str| {
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            };
+            if ![
+                &cluster.instance,
+                &cluster.stream,
+                &cluster.lease_bucket,
+                &cluster.snapshot_bucket,
+                &cluster.subject_prefix,
+            ]
+            .iter()
+            .all(|name| token(name))
+            {
+                return invalid("cluster.instance, stream, lease_bucket, snapshot_bucket and subject_prefix must be letters, digits, '-' or '_'");
+            }
+            if cluster.lease_ttl_seconds < 2 {
+                return invalid("cluster.lease_ttl_seconds must be at least 2");
+            }
+            if !(1..=5).contains(&cluster.replicas) {
+                return invalid("cluster.replicas must be 1 to 5");
+            }
         }
         if self.server.primary_site_id == 0 {
             return invalid("server.primary_site_id must be positive");

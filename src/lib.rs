@@ -18,6 +18,8 @@
 //! - [`histogram`]: the metrics' lock-free histograms (requests' and commits' latencies).
 //! - [`priority`]: the lowered CPU priority of the threads that serve pulls.
 //! - [`primary`]: the running primary (configuration, sync engine, patient sync), opened together.
+//! - [`cluster`]: one instance of a cluster over NATS JetStream: the replicated log the writer
+//!   appends to, the writer's lease, the tail that applies the log, forwarded changes.
 //! - [`admin`]: operator actions (sites, stores, users, import, export, demo data).
 //!
 //! # Invariants
@@ -31,6 +33,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod histogram;

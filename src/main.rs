@@ -625,7 +625,8 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
             ),
             None => None,
         };
-        let app = Arc::new(Primary::open(config)?);
+        let app = Arc::new(Primary::open_to_serve(config).await?);
+        app.start_cluster();
         // Tests and scripts read the first line to learn the port, and may close the pipe then:
         // the lines go out in one write, and a closed standard output does not stop the server.
         let mut banner = String::new();
@@ -709,6 +710,7 @@ fn serve(config: Config, demo: Option<Vec<admin::demo::DemoSite>>) -> anyhow::Re
             admin.await??;
         }
         monitor.await?;
+        app.leave_cluster().await;
         app.engine.shutdown();
         tracing::info!("satsync stopped");
         Ok(())

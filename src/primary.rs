@@ -21,6 +21,9 @@ pub enum ServeError {
     /// The sync engine could not rebuild its state.
     #[error(transparent)]
     Sync(#[from] crate::sync::SyncError),
+    /// The cluster's NATS servers could not be reached or set up.
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// The running primary: configuration, the sync engine, and the patient sync service.
@@ -36,11 +39,47 @@ pub struct Primary {
     /// Set when the primary was told to stop: it is no longer ready (load balancers send
     /// nothing new) while the requests in flight finish.
     pub stopping: std::sync::atomic::AtomicBool,
+    /// This instance's cluster, when `[cluster]` configures one.
+    pub cluster: Option<std::sync::Arc<crate::cluster::Cluster>>,
 }
 
 impl Primary {
-    /// Opens the database named by `config` and starts the sync engine on it.
+    /// Opens the database named by `config` and starts the sync engine on it, on its own: what
+    /// the command line's offline commands work on.
     pub fn open(config: Config) -> Result<Primary, ServeError> {
+        Primary::open_with(config, None)
+    }
+
+    /// [`Primary::open`] for serving: as one instance of the cluster `[cluster]` names, if any
+    /// (connected to NATS first), its cluster's tasks to start with [`Primary::start_cluster`].
+    /// Called inside the runtime.
+    pub async fn open_to_serve(config: Config) -> Result<Primary, ServeError> {
+        let cluster = match &config.cluster {
+            Some(cluster) => Some(crate::cluster::Cluster::connect(cluster).await?),
+            None => None,
+        };
+        Primary::open_with(config, cluster)
+    }
+
+    /// Starts the cluster's tasks (the log's tail, the lease, forwarded changes), if clustered.
+    pub fn start_cluster(self: &std::sync::Arc<Primary>) {
+        if let Some(cluster) = &self.cluster {
+            cluster.start(self.clone());
+        }
+    }
+
+    /// Leaves the cluster, if clustered (see [`crate::cluster::Cluster::leave`]): before the
+    /// engine stops.
+    pub async fn leave_cluster(&self) {
+        if let Some(cluster) = &self.cluster {
+            cluster.leave(&self.engine).await;
+        }
+    }
+
+    fn open_with(
+        config: Config,
+        cluster: Option<std::sync::Arc<crate::cluster::Cluster>>,
+    ) -> Result<Primary, ServeError> {
         std::fs::create_dir_all(&config.storage.data_dir)?;
         let (storage, right) = Storage::open(&config.storage.data_dir, config.storage.block_cache_mib)?;
         let catalogues = crate::sync::Catalogues::new(
@@ -48,7 +87,9 @@ impl Primary {
             config.fields.clone(),
             config.records.value_rules(),
         );
-        let engine = SyncEngine::open(storage, right, catalogues, SiteId(config.server.primary_site_id))?;
+        let log = cluster.as_ref().map(|cluster| cluster.log());
+        let engine =
+            SyncEngine::open_replicated(storage, right, catalogues, SiteId(config.server.primary_site_id), log)?;
         engine.health().set_thresholds(config.admin.thresholds());
         let patients = PatientSync::new(config.patient.clone());
         Ok(Primary {
@@ -58,7 +99,14 @@ impl Primary {
             requests: Default::default(),
             imports: Default::default(),
             stopping: Default::default(),
+            cluster,
         })
+    }
+}
+
+impl AsRef<SyncEngine> for Primary {
+    fn as_ref(&self) -> &SyncEngine {
+        &self.engine
     }
 }
 

@@ -1,7 +1,7 @@
 //! Liveness and readiness, for load balancers and orchestrators, on both listeners and without
 //! credentials (they say nothing about any site). `GET /healthz`: the process answers.
 //! `GET /readyz`: it can serve, meaning its writer takes commands, its database answers a read,
-//! and it was not told to stop; otherwise 503 with the reason, so that a balancer sends new
+//! it was not told to stop, and in a cluster its replica has caught up with the log; otherwise 503 with the reason, so that a balancer sends new
 //! satellites elsewhere while the requests in flight finish.
 
 use std::sync::atomic::Ordering;
@@ -34,6 +34,15 @@ fn unready(primary: &Primary) -> Option<String> {
     }
     if !primary.engine.writer_alive() {
         return Some("the writer has stopped".into());
+    }
+    if primary.cluster.as_ref().is_some_and(|cluster| !cluster.caught_up()) {
+        return Some(format!(
+            "this replica is catching up with the cluster's log ({} applied)",
+            primary
+                .engine
+                .replication()
+                .map_or(0, |replication| replication.applied())
+        ));
     }
     primary
         .engine

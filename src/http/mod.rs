@@ -306,6 +306,15 @@ async fn compressed(response: Response<AdminBody>, encoding: Option<compression:
 
 async fn handle(primary: &Arc<Primary>, request: Request<Incoming>, peer: Option<IpAddr>) -> Response<Full<Bytes>> {
     let path = request.uri().path().to_string();
+    // In a cluster, whatever any instance answered this satellite before, this one applies
+    // first (at once otherwise). A cluster whose log does not answer cannot say what is current.
+    if primary.engine.caught_up().await.is_err() {
+        let (status, body) = match router::api(&path) {
+            Some(Api::V5 | Api::V6) => ApiError::Unavailable.v5_response(),
+            _ => (ApiError::Unavailable.status(), ApiError::Unavailable.body()),
+        };
+        return json_response(status, body);
+    }
     if let Some(rest) = path.strip_prefix(primary.config.patient.base_path.as_str()) {
         if rest.is_empty() || rest.starts_with('/') {
             let call = Call::new(request, primary.config.limits.max_body_bytes, peer);

@@ -8,6 +8,7 @@ mod admin_api;
 mod admin_directory;
 mod admin_import;
 mod bad_input;
+mod cluster;
 mod compression;
 mod config_files;
 mod connection_cap;

@@ -28,7 +28,9 @@ pub struct Reply {
 
 pub struct Satellite {
     client: HttpClient,
-    base: String,
+    /// The servers requests go to, in turn (one, unless spread over a cluster's instances).
+    bases: Vec<String>,
+    next_base: std::sync::atomic::AtomicUsize,
     pub site_id: u32,
     version: String,
     authorization: String,
@@ -93,10 +95,22 @@ pub fn http_client() -> HttpClient {
 }
 
 impl Satellite {
+    /// The server the next request goes to.
+    fn base(&self) -> &str {
+        let n = self.next_base.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        &self.bases[n % self.bases.len()]
+    }
+
     pub fn new(base: &str, login: &SiteLogin, version: &str) -> Satellite {
+        Satellite::spread(&[base.to_string()], login, version)
+    }
+
+    /// A satellite whose requests go to each of `bases` in turn.
+    pub fn spread(bases: &[String], login: &SiteLogin, version: &str) -> Satellite {
         Satellite {
             client: http_client(),
-            base: base.to_string(),
+            bases: bases.to_vec(),
+            next_base: Default::default(),
             site_id: login.id,
             version: version.to_string(),
             authorization: basic(&login.name, &login.password),
@@ -164,7 +178,7 @@ impl Satellite {
     fn builder(&self, method: &str, path_and_query: &str) -> http::request::Builder {
         let mut builder = http::Request::builder()
             .method(method)
-            .uri(format!("{}/sync/{}/{path_and_query}", self.base, self.version))
+            .uri(format!("{}/sync/{}/{path_and_query}", self.base(), self.version))
             .header("authorization", &self.authorization)
             .header("content-type", "application/json");
         if let Some(hardware) = &self.hardware_id {

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod client;
+pub mod cluster;
 pub mod data;
 pub mod fake_source;
 pub mod hostile;
@@ -91,7 +92,8 @@ impl TestServer {
         }
         let tls_address = tls.as_ref().map(|(listener, _)| listener.local_addr().unwrap());
         let certificates = tls.as_ref().map(|(_, certificates)| certificates.clone());
-        let primary = Arc::new(Primary::open(config).unwrap());
+        let primary = Arc::new(Primary::open_to_serve(config).await.unwrap());
+        primary.start_cluster();
         let (stop, stopped) = watch::channel(false);
         let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|stop| *stop).await;
@@ -201,6 +203,7 @@ impl TestServer {
         for task in self.tasks.drain(..) {
             task.await.unwrap();
         }
+        self.primary.leave_cluster().await;
         self.primary.engine.shutdown();
     }
 }

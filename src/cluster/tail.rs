@@ -1,0 +1,72 @@
+//! The replica's tail: an ordered consumer of the log from the group after the last one this
+//! database applied, each group handed to the sync engine's writer thread, which applies it as the
+//! writer did and records its position in the same batch. The consumer is made again after any
+//! failure (a NATS server lost, a gap), from the position applied then.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{pull, DeliverPolicy};
+use futures_util::StreamExt;
+
+use super::Cluster;
+use crate::sync::SyncEngine;
+
+pub async fn run<P: AsRef<SyncEngine> + Send + Sync + 'static>(cluster: Arc<Cluster>, primary: Arc<P>) {
+    let engine = (*primary).as_ref();
+    let Some(replication) = engine.replication().cloned() else {
+        return;
+    };
+    loop {
+        match follow(&cluster, engine, replication.applied() + 1).await {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::warn!(%error, applied = replication.applied(), "reading the log; starting again");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+/// Applies the log from `start` on; returns `Ok` only when the engine stopped.
+async fn follow(cluster: &Cluster, engine: &SyncEngine, start: u64) -> Result<(), String> {
+    let log = &cluster.log;
+    let stream = log
+        .jetstream
+        .get_stream(&log.stream)
+        .await
+        .map_err(|error| error.to_string())?;
+    if stream.cached_info().state.last_sequence < start {
+        // Nothing to read yet: this replica holds the whole log.
+        note_behind(cluster, 0);
+    }
+    let consumer = stream
+        .create_consumer(pull::OrderedConfig {
+            deliver_policy: DeliverPolicy::ByStartSequence { start_sequence: start },
+            ..Default::default()
+        })
+        .await
+        .map_err(|error| error.to_string())?;
+    let mut messages = consumer.messages().await.map_err(|error| error.to_string())?;
+    while let Some(message) = messages.next().await {
+        let message = message.map_err(|error| error.to_string())?;
+        let (position, pending) = {
+            let info = message.info().map_err(|error| error.to_string())?;
+            (info.stream_sequence, info.pending)
+        };
+        if engine.replicated(position, message.payload.to_vec()).await.is_err() {
+            // The writer stopped: the process is ending, or this replica cannot follow (logged).
+            return Ok(());
+        }
+        note_behind(cluster, pending);
+    }
+    Err("the log's consumer ended".into())
+}
+
+fn note_behind(cluster: &Cluster, pending: u64) {
+    cluster.behind.store(pending, Ordering::Release);
+    if pending == 0 {
+        cluster.tail_reached_end.store(true, Ordering::Release);
+    }
+}

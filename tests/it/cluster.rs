@@ -1,0 +1,110 @@
+//! A satsync cluster (issue 17) on a real three-node NATS JetStream cluster with two satsync
+//! instances, each a real server over its own RocksDB (support/cluster.rs): changes made through
+//! either instance reach both, satellites spread over both see one consistent queue, and the
+//! writer's role moves when the writer stops.
+
+use std::collections::BTreeSet;
+
+use crate::support::cluster::TestCluster;
+use crate::support::data::{batch, ids, item};
+use crate::support::Satellite;
+
+fn item_id(n: usize) -> String {
+    format!("{:032X}", 0x1_0000_0000u64 + n as u64)
+}
+
+/// What each instance's replica holds of the log, as (seq, table, id).
+fn log_of(server: &crate::support::TestServer) -> Vec<(u64, String, String)> {
+    use satsync::store::LogReads;
+    let mut entries = Vec::new();
+    server
+        .primary
+        .engine
+        .storage()
+        .scan_log(|seq, entry| entries.push((seq, entry.record.table.clone(), entry.record.record_id.clone())))
+        .unwrap();
+    entries
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cluster_changes_through_either_instance_reach_both_and_counts_agree_with_lists() {
+    let cluster = TestCluster::start(2).await;
+    let writer = cluster.wait_writer().await;
+    let other = 1 - writer;
+    // The directory changes go through the instance that is not the writer: forwarded.
+    let logins = cluster.register_sites(other, 2).await;
+    let pusher = Satellite::new(&cluster.instance(other).base_url(), &logins[0], "v3");
+    let items: Vec<String> = (0..300).map(item).collect();
+    let reply = pusher.push(&batch(&items)).await;
+    assert_eq!(
+        (reply.status, reply.json["error"].as_str()),
+        (200, Some("")),
+        "{}",
+        reply.raw
+    );
+
+    // Answered by the instance that forwarded it once its own replica applied it; the other
+    // instance applies it before it answers anything (the read rule).
+    for n in 0..2 {
+        let on_one = Satellite::new(&cluster.instance(n).base_url(), &logins[1], "v3");
+        assert_eq!(on_one.count().await, 300, "instance {n}");
+    }
+    let puller = cluster.satellite(&logins[1], "v3");
+    let mut received = BTreeSet::new();
+    loop {
+        let expected = puller.count().await;
+        let records = puller.pull_records(40).await;
+        if records.is_empty() {
+            assert_eq!(expected, 0, "a count that disagrees with the list");
+            break;
+        }
+        let sync_ids = crate::support::data::sync_ids(&records);
+        let left = puller.acknowledge(&sync_ids).await;
+        assert_eq!(left.json["NumRecords"], expected - records.len() as u64, "{}", left.raw);
+        for id in ids(&records) {
+            assert!(received.insert(id.clone()), "{id} delivered twice");
+        }
+    }
+    let want: BTreeSet<String> = (0..300).map(item_id).collect();
+    assert_eq!(received, want, "each item exactly once");
+    for n in 0..2 {
+        let on_one = Satellite::new(&cluster.instance(n).base_url(), &logins[1], "v3");
+        assert_eq!(on_one.count().await, 0, "instance {n} has the acknowledgements");
+        assert_eq!(on_one.pull_records(10).await.len(), 0);
+    }
+    cluster.wait_applied_everywhere().await;
+    assert_eq!(
+        log_of(cluster.instance(0)),
+        log_of(cluster.instance(1)),
+        "one log, two replicas"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cluster_a_stopped_writer_hands_over_and_nothing_answered_is_lost() {
+    let mut cluster = TestCluster::start(2).await;
+    let writer = cluster.wait_writer().await;
+    let survivor = 1 - writer;
+    let logins = cluster.register_sites(writer, 2).await;
+    let before = Satellite::new(&cluster.instance(writer).base_url(), &logins[0], "v3");
+    let first: Vec<String> = (0..100).map(item).collect();
+    assert_eq!(before.push(&batch(&first)).await.json["error"], "");
+
+    cluster.stop(writer).await;
+    assert_eq!(
+        cluster.wait_writer().await,
+        survivor,
+        "the other instance took the lease"
+    );
+    let after = Satellite::new(&cluster.instance(survivor).base_url(), &logins[0], "v3");
+    let second: Vec<String> = (100..200).map(item).collect();
+    assert_eq!(after.push(&batch(&second)).await.json["error"], "");
+
+    let puller = Satellite::new(&cluster.instance(survivor).base_url(), &logins[1], "v3");
+    assert_eq!(puller.count().await, 200);
+    let mut got = ids(&puller.drain(500).await);
+    got.sort();
+    let want: Vec<String> = (0..200).map(item_id).collect();
+    assert_eq!(got, want);
+    assert_eq!(puller.count().await, 0);
+}
