@@ -99,6 +99,10 @@ pub struct ClusterConfig {
     /// Replicas of the stream and buckets (3 for a cluster that survives the loss of a server).
     #[serde(default = "ClusterConfig::default_replicas")]
     pub replicas: usize,
+    /// How often the writer stores a snapshot of its replica (when the log moved since the last),
+    /// below which the log is purged; an instance on an empty disk starts from the latest.
+    #[serde(default = "ClusterConfig::default_snapshot_interval_seconds")]
+    pub snapshot_interval_seconds: u64,
 }
 
 impl ClusterConfig {
@@ -119,6 +123,9 @@ impl ClusterConfig {
     }
     fn default_replicas() -> usize {
         3
+    }
+    fn default_snapshot_interval_seconds() -> u64 {
+        3600
     }
 }
 
@@ -614,6 +621,9 @@ impl Config {
             }
             if cluster.lease_ttl_seconds < 2 {
                 return invalid("cluster.lease_ttl_seconds must be at least 2");
+            }
+            if cluster.snapshot_interval_seconds == 0 {
+                return invalid("cluster.snapshot_interval_seconds must be positive");
             }
             if !(1..=5).contains(&cluster.replicas) {
                 return invalid("cluster.replicas must be 1 to 5");

@@ -55,7 +55,17 @@ impl Primary {
     /// Called inside the runtime.
     pub async fn open_to_serve(config: Config) -> Result<Primary, ServeError> {
         let cluster = match &config.cluster {
-            Some(cluster) => Some(crate::cluster::Cluster::connect(cluster).await?),
+            Some(settings) => {
+                let cluster = crate::cluster::Cluster::connect(settings, &config.storage.data_dir).await?;
+                // An instance on an empty disk starts from the cluster's latest snapshot.
+                crate::cluster::snapshot::restore_if_empty(&cluster, &config.storage.data_dir)
+                    .await
+                    .map_err(|cause| crate::cluster::ClusterError::Setup {
+                        what: "this instance's database from the latest snapshot".into(),
+                        cause,
+                    })?;
+                Some(cluster)
+            }
             None => None,
         };
         Primary::open_with(config, cluster)

@@ -51,6 +51,9 @@ pub async fn run<P: AsRef<SyncEngine> + Send + Sync + 'static>(cluster: Arc<Clus
                     "this instance is the writer"
                 );
             }
+            // Before the key can expire (a TTL after the renewal reached the server), this
+            // instance stops writing; the margin covers clocks and the renewal's round trip.
+            replication.hold_until(lease.renewed + ttl * 2 / 3);
         }
         tokio::time::sleep(ttl / 3).await;
     }
@@ -138,9 +141,6 @@ fn step_down(cluster: &Cluster, replication: &Replication, why: &str) {
 
 /// Reads which instance the lease names, for forwarding.
 async fn learn_writer(cluster: &Cluster) {
-    let named = match cluster.lease.entry(KEY).await {
-        Ok(Some(entry)) if !entry.value.is_empty() => Some(String::from_utf8_lossy(&entry.value).into_owned()),
-        _ => None,
-    };
+    let named = cluster.writer_named().await;
     *cluster.log.writer.write() = named;
 }

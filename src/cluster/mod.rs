@@ -12,6 +12,7 @@
 mod forwarding;
 mod lease;
 mod log;
+pub mod snapshot;
 mod tail;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -48,6 +49,8 @@ pub struct Cluster {
     tail_reached_end: AtomicBool,
     /// The revision of the lease this instance holds (0: none), for giving it up on leaving.
     held_revision: AtomicU64,
+    /// This instance's database directory (snapshots are checkpointed beside it).
+    data_dir: std::path::PathBuf,
     /// The instance's tasks, ended when it leaves.
     tasks: parking_lot::Mutex<Vec<tokio::task::AbortHandle>>,
 }
@@ -55,7 +58,7 @@ pub struct Cluster {
 impl Cluster {
     /// Connects to the NATS servers and makes sure the log stream and the lease bucket exist
     /// (created by the first instance; the others find them).
-    pub async fn connect(config: &ClusterConfig) -> Result<Arc<Cluster>, ClusterError> {
+    pub async fn connect(config: &ClusterConfig, data_dir: &std::path::Path) -> Result<Arc<Cluster>, ClusterError> {
         let servers = config.servers.join(",");
         let client = async_nats::ConnectOptions::new()
             .name(format!("satsync {}", config.instance))
@@ -116,6 +119,7 @@ impl Cluster {
             behind: AtomicU64::new(u64::MAX),
             tail_reached_end: AtomicBool::new(false),
             held_revision: AtomicU64::new(0),
+            data_dir: data_dir.to_path_buf(),
             tasks: Default::default(),
         }))
     }
@@ -134,6 +138,14 @@ impl Cluster {
         self.log.writer.read().clone()
     }
 
+    /// The instance the lease names, read from the bucket now.
+    pub async fn writer_named(&self) -> Option<String> {
+        match self.lease.entry(lease::KEY).await {
+            Ok(Some(entry)) if !entry.value.is_empty() => Some(String::from_utf8_lossy(&entry.value).into_owned()),
+            _ => None,
+        }
+    }
+
     /// Whether this replica has read the log to its end and has nothing left to apply: what
     /// readiness waits for, so that a load balancer sends nothing to an instance still catching up.
     pub fn caught_up(&self) -> bool {
@@ -146,7 +158,8 @@ impl Cluster {
         let tasks = [
             tokio::spawn(tail::run(self.clone(), primary.clone())).abort_handle(),
             tokio::spawn(forwarding::serve(self.clone(), primary.clone())).abort_handle(),
-            tokio::spawn(lease::run(self.clone(), primary)).abort_handle(),
+            tokio::spawn(lease::run(self.clone(), primary.clone())).abort_handle(),
+            tokio::spawn(snapshot::run(self.clone(), primary)).abort_handle(),
         ];
         self.tasks.lock().extend(tasks);
     }

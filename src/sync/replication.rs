@@ -10,6 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::watch;
 
@@ -52,6 +53,11 @@ pub struct Replication {
     applied: watch::Sender<u64>,
     /// The writer's epoch while this instance is the writer (the lease's revision).
     epoch: AtomicU64,
+    /// Until when (milliseconds after `started`) the lease lets this instance write: a writer
+    /// frozen past it (a paused VM, a stopped process) refuses to write the moment it wakes,
+    /// before its lease loop has run.
+    writer_until: AtomicU64,
+    started: Instant,
     /// How long a change keeps looking for the writer (a lease changing hands) before it is
     /// refused, in milliseconds.
     find_writer_for: AtomicU64,
@@ -68,6 +74,8 @@ impl Replication {
             writer: AtomicBool::new(false),
             applied: watch::Sender::new(applied),
             epoch: AtomicU64::new(0),
+            writer_until: AtomicU64::new(u64::MAX),
+            started: Instant::now(),
             find_writer_for: AtomicU64::new(20_000),
             runtime: tokio::runtime::Handle::current(),
         })
@@ -93,14 +101,26 @@ impl Replication {
     }
 
     pub fn is_writer(&self) -> bool {
-        self.writer.load(Ordering::Acquire)
+        self.writer.load(Ordering::Acquire) && self.millis_now() < self.writer_until.load(Ordering::Acquire)
     }
 
     /// This instance now holds the lease of `epoch` (its replica must have applied the whole log
-    /// first), or no longer does (`None`).
+    /// first), or no longer does (`None`). Until [`Replication::hold_until`] bounds it, the role
+    /// does not lapse by itself.
     pub fn set_writer(&self, epoch: Option<u64>) {
         self.epoch.store(epoch.unwrap_or(0), Ordering::Release);
+        self.writer_until.store(u64::MAX, Ordering::Release);
         self.writer.store(epoch.is_some(), Ordering::Release);
+    }
+
+    /// The lease was renewed: this instance may write until `until`, unless renewed again.
+    pub fn hold_until(&self, until: Instant) {
+        let millis = until.saturating_duration_since(self.started).as_millis() as u64;
+        self.writer_until.store(millis, Ordering::Release);
+    }
+
+    fn millis_now(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
     }
 
     pub fn epoch(&self) -> u64 {

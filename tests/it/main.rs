@@ -9,6 +9,7 @@ mod admin_directory;
 mod admin_import;
 mod bad_input;
 mod cluster;
+mod cluster_faults;
 mod compression;
 mod config_files;
 mod connection_cap;

@@ -34,6 +34,7 @@ pub fn cluster_config(nats: &NatsCluster, n: usize) -> ClusterConfig {
         subject_prefix: "satsync".into(),
         lease_ttl_seconds: 2,
         replicas: 3,
+        snapshot_interval_seconds: 3600,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod fake_source;
 pub mod hostile;
 pub mod nats;
 pub mod process;
+pub mod process_cluster;
 pub mod remote;
 pub mod schema;
 pub mod tls;

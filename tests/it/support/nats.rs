@@ -170,6 +170,14 @@ impl NatsCluster {
         (0..self.nodes.len()).map(|i| self.url(i)).collect()
     }
 
+    /// The URLs of the nodes running now.
+    pub fn running_url_list(&self) -> Vec<String> {
+        (0..self.nodes.len())
+            .filter(|&i| self.is_running(i))
+            .map(|i| self.url(i))
+            .collect()
+    }
+
     pub fn url(&self, i: usize) -> String {
         format!("nats://127.0.0.1:{}", self.nodes[i].client_port)
     }
