@@ -526,12 +526,18 @@ fn hash_password() -> anyhow::Result<()> {
 
 fn open_storage(config: &Config) -> anyhow::Result<Database> {
     std::fs::create_dir_all(&config.storage.data_dir)?;
-    Database::open(&config.storage.data_dir, config.storage.block_cache_mib).with_context(|| {
+    let database = Database::open(&config.storage.data_dir, config.storage.block_cache_mib).with_context(|| {
         format!(
             "opening {} (is the server running on it?)",
             config.storage.data_dir.display()
         )
-    })
+    })?;
+    if config.cluster.is_some() {
+        drop(database);
+        let data_dir = config.storage.data_dir.display().to_string();
+        return Err(satsync::primary::ServeError::Clustered(data_dir).into());
+    }
+    Ok(database)
 }
 
 /// Creates the demo data set unless the database already has sites; returns the demo sites.

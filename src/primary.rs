@@ -21,6 +21,10 @@ pub enum ServeError {
     /// The sync engine could not rebuild its state.
     #[error(transparent)]
     Sync(#[from] crate::sync::SyncError),
+    /// An offline command on the database of a cluster's instance: what it changed would not be
+    /// in the cluster's log.
+    #[error("{0} belongs to an instance of a cluster ([cluster] in the configuration): a change made offline would not be in the cluster's log. Start the instance and run the command again (it goes through the running server), or prepare a seed database with a configuration without [cluster]")]
+    Clustered(String),
     /// The cluster's NATS servers could not be reached or set up.
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
@@ -47,7 +51,16 @@ impl Primary {
     /// Opens the database named by `config` and starts the sync engine on it, on its own: what
     /// the command line's offline commands work on.
     pub fn open(config: Config) -> Result<Primary, ServeError> {
-        Primary::open_with(config, None)
+        let clustered = config.cluster.is_some();
+        let data_dir = config.storage.data_dir.display().to_string();
+        let primary = Primary::open_with(config, None)?;
+        if clustered {
+            // Opened first, so that a running instance (which holds the database) is still
+            // reached through its admin API by the commands that fall back to it.
+            primary.engine.shutdown();
+            return Err(ServeError::Clustered(data_dir));
+        }
+        Ok(primary)
     }
 
     /// [`Primary::open`] for serving: as one instance of the cluster `[cluster]` names, if any
@@ -75,6 +88,20 @@ impl Primary {
     pub fn start_cluster(self: &std::sync::Arc<Primary>) {
         if let Some(cluster) = &self.cluster {
             cluster.start(self.clone());
+        }
+        // Patient loads waiting here are woken by patient sync's changes that another instance
+        // wrote, as they are by this instance's own.
+        if let Some(replication) = self.engine.replication() {
+            let mut changes = replication.patient_changes();
+            let primary = std::sync::Arc::downgrade(self);
+            tokio::spawn(async move {
+                while changes.changed().await.is_ok() {
+                    let Some(primary) = primary.upgrade() else {
+                        return;
+                    };
+                    primary.patients.waiters.notify_all();
+                }
+            });
         }
     }
 

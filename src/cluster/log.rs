@@ -81,6 +81,11 @@ impl ReplicatedLog for NatsLog {
         self.runtime.block_on(self.append_async(after, message))
     }
 
+    fn max_message(&self) -> usize {
+        // The stream's limit counts the subject and the headers too.
+        super::MAX_MESSAGE_BYTES - 64 * 1024
+    }
+
     fn last_position(&self) -> BoxFuture<Result<u64, String>> {
         let (jetstream, stream) = (self.jetstream.clone(), self.stream.clone());
         Box::pin(async move {

@@ -43,6 +43,18 @@ impl Waiters {
     }
 }
 
+impl Waiters {
+    /// Wakes every waiter (they read their patient again): for changes that came through a
+    /// cluster's log, whose patients this instance does not know without reading them.
+    pub fn notify_all(&self) {
+        let mut channels = self.channels.lock();
+        channels.retain(|_, sender| sender.receiver_count() > 0);
+        for sender in channels.values() {
+            sender.send_modify(|version| *version += 1);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

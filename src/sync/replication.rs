@@ -36,6 +36,11 @@ pub trait ReplicatedLog: Send + Sync + 'static {
     /// a thread of its own.
     fn append(&self, after: u64, message: Vec<u8>) -> Result<u64, AppendError>;
 
+    /// The largest message the log takes.
+    fn max_message(&self) -> usize {
+        usize::MAX
+    }
+
     /// The position of the last group in the log now (the read barrier waits to apply it).
     fn last_position(&self) -> BoxFuture<Result<u64, String>>;
 
@@ -61,6 +66,8 @@ pub struct Replication {
     /// How long a change keeps looking for the writer (a lease changing hands) before it is
     /// refused, in milliseconds.
     find_writer_for: AtomicU64,
+    /// Bumped when this replica applies patient sync's changes that another instance wrote.
+    patient_changes: watch::Sender<u64>,
     /// The runtime the log's client runs on, for the threads outside it (patient sync's writer).
     runtime: tokio::runtime::Handle,
 }
@@ -77,6 +84,7 @@ impl Replication {
             writer_until: AtomicU64::new(u64::MAX),
             started: Instant::now(),
             find_writer_for: AtomicU64::new(20_000),
+            patient_changes: watch::Sender::new(0),
             runtime: tokio::runtime::Handle::current(),
         })
     }
@@ -133,6 +141,16 @@ impl Replication {
 
     pub(super) fn note_applied(&self, position: u64) {
         self.applied.send_replace(position);
+    }
+
+    /// Sees every group of patient sync's changes that this replica applies from the log (another
+    /// instance's patient sync wrote them): loads waiting here read their patient again.
+    pub fn patient_changes(&self) -> watch::Receiver<u64> {
+        self.patient_changes.subscribe()
+    }
+
+    pub(super) fn note_patient_changes(&self) {
+        self.patient_changes.send_modify(|version| *version += 1);
     }
 
     /// Waits until this replica has applied the log up to `position`.

@@ -34,6 +34,9 @@ use crate::store::{DirectoryWrites, LogWrites, PatientWrites, StoreError, SyncBa
 const QUEUE_BOUND: usize = 1024;
 /// Most commands written in one group.
 const GROUP_MAX: usize = 256;
+/// In a cluster, a group takes no more pushes once they hold this many bytes of rows: its
+/// message must fit in the log (32 MiB), and one push is always one group at most.
+const CLUSTER_GROUP_BYTES: usize = 8 * 1024 * 1024;
 
 enum Command {
     /// A change, and where its answer goes.
@@ -366,6 +369,11 @@ fn run<S: SyncStorage>(
             continue;
         }
         let mut commands = Vec::new();
+        let mut bytes = 0;
+        let group_bytes = match shared.replication {
+            Some(_) => CLUSTER_GROUP_BYTES,
+            None => usize::MAX,
+        };
         let mut next = Some(first);
         while let Some(command) = next {
             match command {
@@ -377,13 +385,28 @@ fn run<S: SyncStorage>(
                     carried = Some(command);
                     break;
                 }
-                command => commands.push(command),
+                command => {
+                    bytes += pushed_bytes(&command);
+                    commands.push(command);
+                }
             }
-            next = (commands.len() < GROUP_MAX).then(|| receiver.try_recv().ok()).flatten();
+            let room = commands.len() < GROUP_MAX && bytes < group_bytes;
+            next = room.then(|| receiver.try_recv().ok()).flatten();
         }
         if !commands.is_empty() && !write_group(storage, right, &shared, &mut cursor, commands) {
             break;
         }
+    }
+}
+
+/// The bytes of rows a command carries (pushes only: the rest are small).
+fn pushed_bytes(command: &Command) -> usize {
+    match command {
+        Command::Op {
+            op: WriteOp::Push { records, .. },
+            ..
+        } => records.iter().map(|r| r.record.data.len() + 64).sum(),
+        _ => 0,
     }
 }
 
@@ -468,9 +491,17 @@ fn append(replication: &Replication, message: GroupMessage) -> Result<u64> {
     if !replication.is_writer() {
         return Err(SyncError::NotWriter);
     }
+    let message = message.finish();
+    let limit = replication.log().max_message();
+    if message.len() > limit {
+        return Err(SyncError::Invalid(format!(
+            "the change encodes to {} bytes, over the {limit} a message of the cluster's log may hold: push fewer records at a time",
+            message.len()
+        )));
+    }
     replication
         .log()
-        .append(replication.applied(), message.finish())
+        .append(replication.applied(), message)
         .map_err(|refused| match refused {
             AppendError::Fenced => SyncError::NotWriter,
             AppendError::Unavailable(cause) => SyncError::GroupFailed(StoreError::WriteFailed(cause)),
@@ -518,6 +549,7 @@ fn apply_replicated<S: SyncStorage>(
     let guard = shared.state.read();
     let mut group = Group::new(storage, &guard, cursor.next_seq, decoded.now);
     let commands = decoded.ops.len();
+    let patient_changes = decoded.ops.iter().any(|op| matches!(op, WriteOp::PatientWrites { .. }));
     for op in decoded.ops {
         if let Answer::Push(Err(SyncError::Storage(cause))) = apply_op(&mut group, shared.catalogues, op) {
             return Err(format!("reading this replica: {cause}"));
@@ -529,6 +561,9 @@ fn apply_replicated<S: SyncStorage>(
     drop(guard);
     apply_outcome(shared.state, cursor, outcome);
     replication.note_applied(position);
+    if patient_changes {
+        replication.note_patient_changes();
+    }
     Ok(())
 }
 
@@ -582,6 +617,7 @@ fn apply_outcome(state: &RwLock<SyncState>, cursor: &mut Cursor, outcome: GroupO
 fn failed_answer(error: &SyncError) -> Answer {
     let again = || match error {
         SyncError::NotWriter => SyncError::NotWriter,
+        SyncError::Invalid(text) => SyncError::Invalid(text.clone()),
         SyncError::GroupFailed(cause) | SyncError::Storage(cause) => SyncError::GroupFailed(cause.clone()),
         other => SyncError::GroupFailed(StoreError::WriteFailed(other.to_string())),
     };

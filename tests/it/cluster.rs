@@ -108,3 +108,27 @@ async fn cluster_a_stopped_writer_hands_over_and_nothing_answered_is_lost() {
     assert_eq!(got, want);
     assert_eq!(puller.count().await, 0);
 }
+
+/// The command line does not change a cluster instance's database while the instance is stopped:
+/// the change would not be in the log, and that replica would differ from the others for ever.
+#[test]
+fn cluster_offline_changes_to_an_instance_database_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("db");
+    let config = crate::support::write_config(
+        &dir.path().join("instance.toml"),
+        &data_dir,
+        "[cluster]\nservers = [\"nats://127.0.0.1:1\"]\ninstance = \"instance-0\"\n",
+    );
+    for args in [
+        &["site", "add", "--name", "north"][..],
+        &["operator", "add", "--name", "ops"][..],
+    ] {
+        let (ok, _, stderr) = crate::support::run_satsync(&config, args, "pw\n", &[]);
+        assert!(!ok, "{args:?} was let through");
+        assert!(stderr.contains("cluster's log"), "{args:?}: {stderr}");
+    }
+    let (storage, _right) = satsync::store::Storage::open(&data_dir, 8).unwrap();
+    let directory = satsync::store::DirectoryReads::load_directory(&storage, satsync::domain::ids::SiteId(1)).unwrap();
+    assert_eq!(directory.sites().count(), 0, "nothing was written");
+}

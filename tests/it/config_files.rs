@@ -74,10 +74,34 @@ fn unknown_keys_and_bad_values_are_refused() {
             "[records]\nsatellites_utc_offset = \"13\"\n",
             "an offset from UTC without its sign and minutes",
         ),
+        (
+            "[cluster]\nservers = []\ninstance = \"a\"\n",
+            "a cluster with no NATS server",
+        ),
+        (
+            "[cluster]\nservers = [\"nats://127.0.0.1:4222\"]\ninstance = \"a.b\"\n",
+            "an instance name that is not a NATS subject token",
+        ),
+        (
+            "[cluster]\nservers = [\"nats://127.0.0.1:4222\"]\ninstance = \"a\"\nlease_ttl_seconds = 1\n",
+            "a lease too short to renew",
+        ),
+        (
+            "[cluster]\nservers = [\"nats://127.0.0.1:4222\"]\n",
+            "a cluster instance without a name",
+        ),
     ] {
         std::fs::write(&path, format!("{base}{bad}")).unwrap();
         assert!(Config::load(&path).is_err(), "{why} is refused");
     }
+    let cluster = "[cluster]\nservers = [\"nats://127.0.0.1:4222\"]\ninstance = \"satsync-a\"\n";
+    std::fs::write(&path, format!("{base}{cluster}")).unwrap();
+    let loaded = Config::load(&path).unwrap().cluster.expect("the cluster section");
+    assert_eq!(
+        (loaded.stream.as_str(), loaded.lease_ttl_seconds, loaded.replicas),
+        ("SATSYNC_LOG", 6, 3),
+        "the defaults"
+    );
 }
 
 /// Every table the routing catalogue lists has fields and v1 numbers (every field of it), so a
