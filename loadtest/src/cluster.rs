@@ -181,33 +181,50 @@ impl LocalCluster {
             instances: members,
             lease: None,
         };
-        for n in 0..NATS_NODES {
-            cluster.spawn_nats(n)?;
-        }
-        for n in 0..NATS_NODES {
-            cluster.wait_nats_healthy(n).await?;
-        }
-        for i in 0..instances {
-            cluster.spawn_instance(i)?;
-        }
-        for i in 0..instances {
-            cluster.wait_instance_ready(i).await?;
-        }
-        let deadline = Instant::now() + READY_WITHIN;
-        while cluster.writer().await.is_none() {
-            if Instant::now() > deadline {
-                bail!(
-                    "no instance took the writer's lease; logs in {}",
-                    cluster.dir().display()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Err(error) = cluster.start_processes(instances).await {
+            // The logs say why: kept.
+            let dir = cluster.keep();
+            bail!("{error:#} (the cluster's logs are kept in {})", dir.display());
         }
         eprintln!(
             "cluster: 3 NATS nodes and {instances} satsync instances, logs in {}",
             cluster.dir().display()
         );
         Ok(cluster)
+    }
+
+    async fn start_processes(&mut self, instances: usize) -> anyhow::Result<()> {
+        for n in 0..NATS_NODES {
+            self.spawn_nats(n)?;
+        }
+        for n in 0..NATS_NODES {
+            self.wait_nats_healthy(n).await?;
+        }
+        for i in 0..instances {
+            self.spawn_instance(i)?;
+        }
+        for i in 0..instances {
+            // An instance gives up when its first JetStream request times out (5 s), which a
+            // fresh NATS cluster on a busy machine may take while it places the log's stream:
+            // started again, it finds the stream.
+            let mut attempt = 1;
+            while let Err(error) = self.wait_instance_ready(i).await {
+                if attempt == 3 {
+                    return Err(error);
+                }
+                eprintln!("cluster: {error:#}; starting it again");
+                attempt += 1;
+                self.spawn_instance(i)?;
+            }
+        }
+        let deadline = Instant::now() + READY_WITHIN;
+        while self.writer().await.is_none() {
+            if Instant::now() > deadline {
+                bail!("no instance took the writer's lease");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
     }
 
     /// The run's directory: every configuration, store, database and log.
