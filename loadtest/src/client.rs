@@ -194,7 +194,7 @@ impl Satellite {
                     self.endpoints.note_retry(kind, base, started, &error);
                     attempts += 1;
                     // Straight on to the next instance; a pause once every one has failed.
-                    if attempts % self.endpoints.len() == 0 {
+                    if attempts.is_multiple_of(self.endpoints.len()) {
                         tokio::time::sleep(RETRY_PAUSE).await;
                     }
                 }

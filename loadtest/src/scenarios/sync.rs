@@ -26,6 +26,8 @@ const INJECTED_ITEMS: u64 = 500;
 const INJECTED_PER_TICK: u64 = 50;
 
 type Versions = HashMap<String, u64>;
+/// The markers of the pushes answered with success, each with the satellite that pushed it.
+type Answered = Arc<Mutex<Vec<(String, usize)>>>;
 
 /// What an injected item's name says before its version.
 const VERSION_PREFIX: &str = "Injected v";
@@ -78,7 +80,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     ctx.progress.set_length(ctx.duration.as_secs());
     let latest: Arc<Mutex<Versions>> = Arc::default();
     // With count_losses: each marker of a push answered with success, and who pushed it.
-    let answered: Option<Arc<Mutex<Vec<(String, usize)>>>> = ctx.count_losses.then(Arc::default);
+    let answered: Option<Answered> = ctx.count_losses.then(Arc::default);
     // The satellites were initialised before the run: over v5 they read the central feed from
     // where it ends before the first injected change.
     for n in 1..ctx.spec.sites {
