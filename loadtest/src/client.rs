@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use base64::Engine;
@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
+use crate::endpoints::Endpoints;
 use crate::formats::{self, Api, PullReply};
 use crate::metrics::Metrics;
 
@@ -23,6 +24,11 @@ pub use crate::link::Http;
 
 /// A central cursor not read yet (see `Satellite::central_cursor`).
 const UNREAD: u64 = u64::MAX;
+
+/// While retrying: how long one attempt may take before it is given up and sent again.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(120);
+/// While retrying: the pause after a request failed on every endpoint in turn.
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
 
 /// One unread central cursor per satellite, for [`Satellite::with_central_cursor`].
 pub fn central_cursors(sites: usize) -> Arc<[Arc<AtomicU64>]> {
@@ -58,7 +64,9 @@ pub struct Satellite {
     pub number: usize,
     pub site_id: u32,
     api: Api,
-    base: String,
+    endpoints: Endpoints,
+    /// How many requests this satellite made: the next goes to the endpoint of that turn.
+    turn: AtomicU64,
     authorization: String,
     user_authorization: String,
     store_id: String,
@@ -73,13 +81,14 @@ pub struct Satellite {
 }
 
 impl Satellite {
-    pub fn new(number: usize, api: Api, base: &str, http: Http, metrics: Arc<Metrics>) -> Satellite {
+    pub fn new(number: usize, api: Api, endpoints: &Endpoints, http: Http, metrics: Arc<Metrics>) -> Satellite {
         use satsync::admin::dataset as ds;
         Satellite {
             number,
             site_id: ds::site_id(number).0,
             api,
-            base: base.to_string(),
+            endpoints: endpoints.clone(),
+            turn: AtomicU64::new(number as u64),
             authorization: basic(&ds::site_name(number), &ds::password(number)),
             user_authorization: basic(&ds::user_name(number), &ds::password(number)),
             store_id: ds::store_id(number),
@@ -112,20 +121,23 @@ impl Satellite {
         } else {
             format!("{separator}from_site={}&to_site=1", self.site_id)
         };
-        let request = http::Request::builder()
-            .method(method)
-            .uri(format!("{}/sync/{}/{path}{sites}", self.base, self.api.name()))
-            .header(
-                "authorization",
-                if user {
-                    &self.user_authorization
-                } else {
-                    &self.authorization
-                },
-            )
-            .header("msupply-site-uuid", &self.hardware_id)
-            .body(Full::new(Bytes::from(body)))?;
-        self.timed(kind, request, |status, bytes| {
+        let (tail, body) = (format!("/sync/{}/{path}{sites}", self.api.name()), Bytes::from(body));
+        let request = |base: &str| {
+            http::Request::builder()
+                .method(method)
+                .uri(format!("{base}{tail}"))
+                .header(
+                    "authorization",
+                    if user {
+                        &self.user_authorization
+                    } else {
+                        &self.authorization
+                    },
+                )
+                .header("msupply-site-uuid", &self.hardware_id)
+                .body(Full::new(body.clone()))
+        };
+        self.exchange(kind, request, |status, bytes| {
             // v5's `{"error":{"code","message"}}` as `code: message`; any other body as it is.
             let describe = || formats::v5_error(&bytes).unwrap_or_else(|| String::from_utf8_lossy(&bytes).into());
             if !status.is_success() {
@@ -143,22 +155,52 @@ impl Satellite {
         .await
     }
 
-    /// Sends `request`, times it into the metrics as `kind` (failures as errors), and hands
-    /// the status and body to `check`.
-    async fn timed<T>(
+    /// Sends the request `request` builds for the next endpoint, times it into the metrics as
+    /// `kind` (failures as errors), and hands the status and body to `check`. While the
+    /// endpoints say to retry (a failover), a failure is sent again unchanged to the next
+    /// endpoint until it succeeds or the patience runs out.
+    async fn exchange<T>(
         &self,
         kind: &'static str,
-        request: http::Request<Full<Bytes>>,
-        check: impl FnOnce(http::StatusCode, Bytes) -> anyhow::Result<T>,
+        request: impl Fn(&str) -> http::Result<http::Request<Full<Bytes>>>,
+        check: impl Fn(http::StatusCode, Bytes) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
-        let started = Instant::now();
-        let result = async {
-            let (status, bytes) = self.http.send(request).await?;
-            check(status, bytes)
+        let first = Instant::now();
+        let mut attempts = 0usize;
+        loop {
+            let base = self.endpoints.url(self.turn.fetch_add(1, Ordering::Relaxed));
+            let started = Instant::now();
+            let attempt = async {
+                let (status, bytes) = self.http.send(request(base)?).await?;
+                check(status, bytes)
+            };
+            let result = match self.endpoints.retry_for() {
+                // Longer than the server's own limits (a forwarded change waits 60 s for the
+                // writer), so that an attempt given up here is not still pending there.
+                Some(_) => tokio::time::timeout(ATTEMPT_TIMEOUT, attempt)
+                    .await
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("{kind}: no answer in {ATTEMPT_TIMEOUT:?}"))),
+                None => attempt.await,
+            };
+            self.metrics.call(kind, started.elapsed(), result.is_ok());
+            match (result, self.endpoints.retry_for()) {
+                (Ok(value), _) => {
+                    if kind == "push" {
+                        self.endpoints.note_push(started);
+                    }
+                    return Ok(value);
+                }
+                (Err(error), Some(patience)) if first.elapsed() < patience => {
+                    self.endpoints.note_retry(kind, base, started, &error);
+                    attempts += 1;
+                    // Straight on to the next instance; a pause once every one has failed.
+                    if attempts.is_multiple_of(self.endpoints.len()) {
+                        tokio::time::sleep(RETRY_PAUSE).await;
+                    }
+                }
+                (Err(error), _) => return Err(error),
+            }
         }
-        .await;
-        self.metrics.call(kind, started.elapsed(), result.is_ok());
-        result
     }
 
     /// A whole number of a small JSON reply: `NumRecords` (v1, v3) or `queueLength` (v5).
@@ -314,13 +356,16 @@ impl Satellite {
         body: Vec<u8>,
         expected: u16,
     ) -> anyhow::Result<serde_json::Value> {
-        let request = http::Request::builder()
-            .method(method)
-            .uri(format!("{}/resource/sync/{path_and_query}", self.base))
-            .header("authorization", &self.authorization)
-            .header("msupply-site-uuid", &self.hardware_id)
-            .body(Full::new(Bytes::from(body)))?;
-        self.timed(kind, request, |status, bytes| {
+        let body = Bytes::from(body);
+        let request = |base: &str| {
+            http::Request::builder()
+                .method(method)
+                .uri(format!("{base}/resource/sync/{path_and_query}"))
+                .header("authorization", &self.authorization)
+                .header("msupply-site-uuid", &self.hardware_id)
+                .body(Full::new(body.clone()))
+        };
+        self.exchange(kind, request, |status, bytes| {
             if status.as_u16() != expected {
                 bail!("{kind}: HTTP {status}: {}", String::from_utf8_lossy(&bytes));
             }

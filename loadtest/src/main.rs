@@ -3,9 +3,12 @@
 //! duplicated or altered, and reports throughput and latency.
 //!
 //! Without `--url` it starts a primary itself on a temporary database loaded with the standard
-//! data set (`satsync dataset`), so one command runs a whole scenario on a fresh machine.
+//! data set (`satsync dataset`), so one command runs a whole scenario on a fresh machine; with
+//! `--cluster N`, a local cluster instead (three NATS nodes and N instances from that database).
 
 mod client;
+mod cluster;
+mod endpoints;
 mod formats;
 mod holdings;
 mod judging;
@@ -42,6 +45,10 @@ enum Scenario {
     Patients,
     /// Fetch the bodies a dump saved (--save-bodies) from a static server at --url (nginx).
     Static,
+    /// sync against a local cluster (--cluster, 2 instances by default) whose writer instance
+    /// and then whose log's NATS leader are killed and restarted; reports the write pauses and
+    /// the changes lost.
+    Failover,
 }
 
 #[derive(Parser)]
@@ -55,6 +62,18 @@ struct Args {
     /// The satsync binary used to start a primary (default: beside this one).
     #[arg(long)]
     satsync: Option<PathBuf>,
+    /// Run against a local cluster of N instances the harness starts (with three NATS nodes,
+    /// from the same seed database); each satellite alternates between the instances.
+    #[arg(long, value_name = "N", conflicts_with_all = ["url", "tls"])]
+    cluster: Option<usize>,
+    /// The cluster's writer lease, in seconds (satsync's default is 6): after a writer dies,
+    /// changes wait about this long for another.
+    #[arg(long, default_value_t = 6)]
+    lease_ttl_seconds: u64,
+    /// Keep the cluster's directory (every process's log, the stores and databases, the failed
+    /// requests of a failover) after the run; it is kept anyway when the run fails.
+    #[arg(long)]
+    keep_cluster: bool,
     /// The API the satellites speak: v3 (mSupply Mobile), v1 (numbered tables and fields; the
     /// numbering compiled into satsync) or v5 (open-mSupply). The scenarios and their integrity
     /// checks are the same over each.
@@ -122,17 +141,27 @@ fn main() -> anyhow::Result<()> {
 async fn run() -> anyhow::Result<()> {
     let args = Args::parse();
     let spec = args.spec;
+    let failover = matches!(args.scenario, Scenario::Failover);
+    let cluster_size = match (args.cluster, failover) {
+        (Some(n), _) => Some(n),
+        (None, true) => Some(2),
+        (None, false) => None,
+    };
+    if failover && (args.url.is_some() || args.tls) {
+        anyhow::bail!("failover starts its own cluster: no --url, no --tls");
+    }
+    let satsync = args.satsync.clone().unwrap_or_else(primary::default_satsync);
+    let cluster = match cluster_size {
+        Some(n) => Some(Arc::new(tokio::sync::Mutex::new(
+            cluster::LocalCluster::start(&satsync, &spec, n, args.lease_ttl_seconds).await?,
+        ))),
+        None => None,
+    };
     let spawned = match &args.url {
         Some(_) => None,
+        None if cluster.is_some() => None,
         None if matches!(args.scenario, Scenario::Static) => anyhow::bail!("static needs --url"),
-        None => Some(
-            primary::spawn(
-                &args.satsync.clone().unwrap_or_else(primary::default_satsync),
-                &spec,
-                args.tls,
-            )
-            .await?,
-        ),
+        None => Some(primary::spawn(&satsync, &spec, args.tls).await?),
     };
     let trusted = match (args.tls, &spawned, &args.ca) {
         (false, _, _) => None,
@@ -148,19 +177,36 @@ async fn run() -> anyhow::Result<()> {
         kbps: args.link_kbps,
         accept_encoding: args.accept_encoding.clone(),
     };
-    let url = args
-        .url
-        .clone()
-        .or_else(|| spawned.as_ref().map(|s| s.url.clone()))
-        .expect("a URL or a spawned primary");
-    let size_before = spawned.as_ref().map(|s| primary::dir_size(&s.data_dir));
+    // During a failover a failed request is sent again to the next instance, for longer than
+    // the cluster takes to elect a writer or a NATS leader.
+    let endpoints = match (&args.url, &spawned, &cluster) {
+        (Some(url), _, _) => endpoints::Endpoints::single(url.clone()),
+        (None, Some(spawned), _) => endpoints::Endpoints::single(spawned.url.clone()),
+        (None, None, Some(cluster)) => {
+            endpoints::Endpoints::spread(cluster.lock().await.urls(), failover.then_some(Duration::from_secs(90)))
+        }
+        (None, None, None) => unreachable!("a URL, a spawned primary or a cluster"),
+    };
+    // The database's growth: the primary's, or the first instance's of a cluster.
+    let data_dir = match (&spawned, &cluster) {
+        (Some(s), _) => Some(s.data_dir.clone()),
+        (None, Some(cluster)) => Some(cluster.lock().await.data_dir(0)),
+        (None, None) => None,
+    };
+    let size_before = data_dir.as_deref().map(primary::dir_size);
 
+    // The primary's resident memory, or the largest of the cluster's instances.
     let rss_max = Arc::new(std::sync::Mutex::new(None::<f64>));
-    let sampler = spawned.as_ref().map(|s| {
-        let (pid, rss_max) = (s.pid, rss_max.clone());
+    let sampler = (spawned.is_some() || cluster.is_some()).then(|| {
+        let (pid, cluster, rss_max) = (spawned.as_ref().map(|s| s.pid), cluster.clone(), rss_max.clone());
         tokio::spawn(async move {
             loop {
-                if let Some(rss) = primary::rss_mib(pid) {
+                let pids = match (&cluster, pid) {
+                    // Skipped while the failover holds the cluster (a kill or restart).
+                    (Some(cluster), _) => cluster.try_lock().map(|c| c.instance_pids()).unwrap_or_default(),
+                    (None, pid) => pid.into_iter().collect(),
+                };
+                for rss in pids.into_iter().filter_map(primary::rss_mib) {
                     let mut max = rss_max.lock().expect("rss lock");
                     *max = Some(max.unwrap_or(0.0).max(rss));
                 }
@@ -175,7 +221,7 @@ async fn run() -> anyhow::Result<()> {
         "{spinner} {elapsed} [{bar:30}] {pos}/{len} {msg}",
     )?);
     let ctx = Context {
-        url,
+        endpoints,
         api: args.api,
         http: client::Http::new(&link)?,
         link: link.clone(),
@@ -190,6 +236,8 @@ async fn run() -> anyhow::Result<()> {
         progress: progress.clone(),
         judging: Arc::new(judging::Judging::new(args.api, args.judge_every)),
         central_cursors: client::central_cursors(spec.sites),
+        hold: Default::default(),
+        count_losses: failover,
     };
     let ticker = {
         let (metrics, progress) = (metrics.clone(), progress.clone());
@@ -216,12 +264,34 @@ async fn run() -> anyhow::Result<()> {
         Scenario::Idle => scenarios::idle::run(&ctx).await,
         Scenario::Patients => scenarios::patients::run(&ctx).await,
         Scenario::Static => static_files::run(&ctx).await,
+        Scenario::Failover => {
+            let cluster = cluster.clone().expect("failover runs on a cluster");
+            scenarios::failover::run(&ctx, cluster).await
+        }
     };
     let seconds = started.elapsed().as_secs_f64();
     probe.stop();
     ticker.abort();
     progress.finish_and_clear();
-    let mut outcome = outcome?;
+    // Stopped and awaited: it holds the cluster, which the end of the run takes back.
+    if let Some(sampler) = sampler {
+        sampler.abort();
+        let _ = sampler.await;
+    }
+    let mut outcome = match (outcome, &cluster) {
+        (Ok(outcome), _) => outcome,
+        (Err(error), Some(cluster)) => {
+            // The cluster's logs say why; the processes are killed, the directory kept.
+            if let Some(cluster) = Arc::into_inner(cluster.clone()) {
+                eprintln!(
+                    "the cluster's logs and data are kept in {}",
+                    cluster.into_inner().keep().display()
+                );
+            }
+            return Err(error);
+        }
+        (Err(error), None) => return Err(error),
+    };
     ctx.judging.conclude(&mut outcome);
     // What the satellites' link carried: reply bytes as received (compressed when they came
     // so) and decoded, and how the link was set up.
@@ -238,11 +308,8 @@ async fn run() -> anyhow::Result<()> {
             "accept_encoding": args.accept_encoding,
         }),
     );
-    if let Some(sampler) = sampler {
-        sampler.abort();
-    }
-    let growth = match (&spawned, size_before) {
-        (Some(s), Some(before)) => Some((primary::dir_size(&s.data_dir) as f64 - before as f64) / (1024.0 * 1024.0)),
+    let growth = match (&data_dir, size_before) {
+        (Some(dir), Some(before)) => Some((primary::dir_size(dir) as f64 - before as f64) / (1024.0 * 1024.0)),
         _ => None,
     };
     let report = Report {
@@ -259,6 +326,7 @@ async fn run() -> anyhow::Result<()> {
         seed: spec.seed,
         concurrency: args.concurrency,
         batch: args.batch,
+        cluster_instances: cluster_size,
         integrity_ok: outcome.failures.is_empty(),
         failures: outcome.failures,
         primary_rss_max_mib: *rss_max.lock().expect("rss lock"),
@@ -272,6 +340,17 @@ async fn run() -> anyhow::Result<()> {
     println!("report: {}  chart: {}", args.report.display(), args.chart.display());
     if let Some(spawned) = spawned {
         spawned.stop().await?;
+    }
+    if let Some(cluster) = cluster {
+        let cluster = Arc::into_inner(cluster)
+            .expect("the run is over: nothing else holds the cluster")
+            .into_inner();
+        if report.integrity_ok && !args.keep_cluster {
+            cluster.stop().await?;
+        } else {
+            // Every process's log, for finding out what went wrong.
+            println!("the cluster's logs and data are kept in {}", cluster.keep().display());
+        }
     }
     if !report.integrity_ok {
         std::process::exit(2);

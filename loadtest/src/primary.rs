@@ -54,28 +54,7 @@ pub async fn spawn(satsync: &Path, spec: &DatasetSpec, tls: bool) -> anyhow::Res
             data_dir.display()
         ),
     )?;
-    eprintln!(
-        "loading the standard data set: {} sites, {} records, seed {}",
-        spec.sites, spec.records, spec.seed
-    );
-    let status = tokio::process::Command::new(satsync)
-        .arg("--config")
-        .arg(&config)
-        .args([
-            "dataset",
-            "--sites",
-            &spec.sites.to_string(),
-            "--records",
-            &spec.records.to_string(),
-            "--seed",
-            &spec.seed.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .status()
-        .await?;
-    if !status.success() {
-        bail!("satsync dataset failed: {status}");
-    }
+    load_dataset(satsync, &config, spec).await?;
     let mut child = tokio::process::Command::new(satsync)
         .arg("--config")
         .arg(&config)
@@ -101,6 +80,34 @@ pub async fn spawn(satsync: &Path, spec: &DatasetSpec, tls: bool) -> anyhow::Res
         authority,
         _temp: temp,
     })
+}
+
+/// Loads the standard data set of `spec` offline (`satsync dataset`) into the empty database
+/// that `config` names: the single primary's database, or a cluster's seed.
+pub async fn load_dataset(satsync: &Path, config: &Path, spec: &DatasetSpec) -> anyhow::Result<()> {
+    eprintln!(
+        "loading the standard data set: {} sites, {} records, seed {}",
+        spec.sites, spec.records, spec.seed
+    );
+    let status = tokio::process::Command::new(satsync)
+        .arg("--config")
+        .arg(config)
+        .args([
+            "dataset",
+            "--sites",
+            &spec.sites.to_string(),
+            "--records",
+            &spec.records.to_string(),
+            "--seed",
+            &spec.seed.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .await?;
+    if !status.success() {
+        bail!("satsync dataset failed: {status}");
+    }
+    Ok(())
 }
 
 /// An authority and a certificate it signs for 127.0.0.1, written in `dir`: the authority's

@@ -25,9 +25,11 @@ pub fn start(ctx: &Context) -> Probe {
         kbps: None,
         ..ctx.link.clone()
     };
-    let (api, url, metrics, sites, flag) = (
+    // Over a cluster it asks each instance in turn, and never retries: a failed count is
+    // recorded as an error, not made again.
+    let (api, endpoints, metrics, sites, flag) = (
         ctx.api,
-        ctx.url.clone(),
+        ctx.endpoints.without_retry(),
         ctx.metrics.clone(),
         ctx.spec.sites.max(1),
         stop.clone(),
@@ -41,7 +43,7 @@ pub fn start(ctx: &Context) -> Probe {
             let http = Http::new(&link).expect("the probe's client");
             let mut n = 0;
             while !flag.load(Ordering::Relaxed) {
-                let satellite = Satellite::new(n % sites, api, &url, http.clone(), metrics.clone());
+                let satellite = Satellite::new(n % sites, api, &endpoints, http.clone(), metrics.clone());
                 let _ = satellite.count_as("count_probe").await;
                 n += 1;
                 tokio::time::sleep(INTERVAL).await;

@@ -23,6 +23,8 @@ pub struct Report {
     pub seed: u64,
     pub concurrency: usize,
     pub batch: usize,
+    /// The instances of the local cluster run against (with three NATS nodes); none: one primary.
+    pub cluster_instances: Option<usize>,
     pub integrity_ok: bool,
     pub failures: Vec<String>,
     pub primary_rss_max_mib: Option<f64>,
@@ -38,6 +40,10 @@ pub fn print_table(report: &Report) {
         "scenario {} over {} — {} sites, {} records, {:.1} s",
         report.scenario, report.api, report.sites, report.records, s.seconds
     );
+    match report.cluster_instances {
+        Some(n) => println!("against a cluster of {n} satsync instances (3 NATS nodes), requests alternating"),
+        None => println!("against one primary"),
+    }
     println!(
         "{:<14} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9}",
         "call", "calls", "errors", "calls/s", "p50 ms", "p99 ms", "max ms"

@@ -26,7 +26,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let mut bytes = 0u64;
     for name in &names {
-        let request = http::Request::get(format!("{}/{name}", ctx.url)).body(Full::new(Bytes::new()))?;
+        let request = http::Request::get(format!("{}/{name}", ctx.endpoints.first())).body(Full::new(Bytes::new()))?;
         let call = Instant::now();
         let (status, body) = ctx.http.send(request).await?;
         ctx.metrics.call("static_get", call.elapsed(), status.is_success());

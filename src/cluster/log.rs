@@ -5,6 +5,7 @@
 //! Changes for the writer are forwarded to it by NATS request/reply.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_nats::header::{NATS_EXPECTED_LAST_SEQUENCE, NATS_MESSAGE_ID};
@@ -19,6 +20,8 @@ use crate::sync::replication::{AppendError, BoxFuture, ReplicatedLog};
 const APPEND_FOR: Duration = Duration::from_secs(15);
 /// How long a forwarded change waits for the writer's answer: a group of large pushes.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often a forwarded change still unanswered checks that the lease names the same writer.
+const WRITER_CHECK_EVERY: Duration = Duration::from_millis(100);
 
 pub struct NatsLog {
     pub(super) client: async_nats::Client,
@@ -30,8 +33,9 @@ pub struct NatsLog {
     pub(super) forward_prefix: String,
     /// The writer's epoch (the revision of the lease it took), part of every message id.
     pub(super) epoch: AtomicU64,
-    /// The instance the lease names now, as the lease loop last read it.
-    pub(super) writer: RwLock<Option<String>>,
+    /// The instance the lease names now, as the lease loop last read it (shared with the
+    /// forwarded changes waiting for an answer).
+    pub(super) writer: Arc<RwLock<Option<String>>>,
     pub(super) runtime: tokio::runtime::Handle,
 }
 
@@ -98,18 +102,34 @@ impl ReplicatedLog for NatsLog {
     }
 
     fn forward(&self, request: Vec<u8>) -> BoxFuture<Result<Vec<u8>, String>> {
-        let writer = self.writer.read().clone();
+        let named = self.writer.clone();
+        let writer = named.read().clone();
         let (client, prefix) = (self.client.clone(), self.forward_prefix.clone());
         Box::pin(async move {
             let writer = writer.ok_or_else(|| "no instance holds the writer's lease".to_string())?;
             let request = async_nats::Request::new()
                 .payload(request.into())
                 .timeout(Some(FORWARD_TIMEOUT));
-            let reply = client
-                .send_request(format!("{prefix}{writer}"), request)
-                .await
-                .map_err(|error| format!("forwarding to {writer}: {error}"))?;
-            Ok(reply.payload.to_vec())
+            let mut reply = std::pin::pin!(client.send_request(format!("{prefix}{writer}"), request));
+            // A writer killed with the change in hand never answers, and nothing tells the
+            // sender: it stops waiting once the lease names another instance, or none (the dead
+            // writer's lease expired), rather than for the whole FORWARD_TIMEOUT, and the caller
+            // sends the change again to the writer it finds. That is what the timeout led to
+            // already, sooner: a change the dead writer appended is in the log, and the change
+            // sent again is applied as any change sent twice (a push of the same records).
+            loop {
+                tokio::select! {
+                    reply = &mut reply => {
+                        let reply = reply.map_err(|error| format!("forwarding to {writer}: {error}"))?;
+                        return Ok(reply.payload.to_vec());
+                    }
+                    () = tokio::time::sleep(WRITER_CHECK_EVERY) => {
+                        if named.read().as_deref() != Some(writer.as_str()) {
+                            return Err(format!("{writer} lost the writer's lease before answering a forwarded change"));
+                        }
+                    }
+                }
+            }
         })
     }
 }

@@ -13,6 +13,9 @@ use futures_util::StreamExt;
 use super::Cluster;
 use crate::sync::SyncEngine;
 
+/// The longest a pull of the tail's consumer waits on the server (its idle heartbeat is half).
+const TAIL_PULL_EXPIRES: Duration = Duration::from_secs(2);
+
 pub async fn run<P: AsRef<SyncEngine> + Send + Sync + 'static>(cluster: Arc<Cluster>, primary: Arc<P>) {
     let engine = (*primary).as_ref();
     let Some(replication) = engine.replication().cloned() else {
@@ -44,6 +47,12 @@ async fn follow(cluster: &Cluster, engine: &SyncEngine, start: u64) -> Result<()
     let consumer = stream
         .create_consumer(pull::OrderedConfig {
             deliver_policy: DeliverPolicy::ByStartSequence { start_sequence: start },
+            // The consumer is an R1 ephemeral on one NATS node; when that node dies the client
+            // learns it only from missed idle heartbeats, and recreates the consumer after two.
+            // async-nats's defaults (pulls expiring after 30 s, heartbeats every 15 s) left this
+            // replica applying nothing, and every read here waiting, for about 30 s; pulls that
+            // expire after 2 s bring heartbeats every second and a new consumer within seconds.
+            max_expires: TAIL_PULL_EXPIRES,
             ..Default::default()
         })
         .await

@@ -2,6 +2,7 @@
 //! queue (count → pull → acknowledge until empty) with the count checked against the list.
 
 pub mod dump;
+pub mod failover;
 pub mod idle;
 pub mod patients;
 pub mod reinit;
@@ -9,7 +10,7 @@ pub mod sync;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyhow::bail;
@@ -17,6 +18,7 @@ use indicatif::ProgressBar;
 use satsync::admin::dataset::DatasetSpec;
 
 use crate::client::{Http, Pulled, Satellite};
+use crate::endpoints::Endpoints;
 use crate::formats::{Api, PullReply};
 use crate::holdings::Digest;
 use crate::judging::{Judge, JudgeAs, Judging};
@@ -24,7 +26,8 @@ use crate::metrics::Metrics;
 
 /// Everything a scenario runs with.
 pub struct Context {
-    pub url: String,
+    /// Where the satellites send their requests: the primary, or a cluster's instances.
+    pub endpoints: Endpoints,
     /// The API the satellites speak.
     pub api: Api,
     pub http: Http,
@@ -44,6 +47,31 @@ pub struct Context {
     pub judging: Arc<Judging>,
     /// Each satellite's place in v5's central feed, kept across the rounds of a run.
     pub central_cursors: Arc<[Arc<AtomicU64>]>,
+    /// Keeps a timed scenario going past its duration (the failover scenario's faults).
+    pub hold: Hold,
+    /// sync: every push carries a record of its own that every other satellite must receive,
+    /// and the run counts those lost (failover).
+    pub count_losses: bool,
+}
+
+/// Whether something keeps a timed scenario running after its duration: it ends once its
+/// duration has passed and nothing holds it.
+#[derive(Clone, Default)]
+pub struct Hold(Arc<AtomicBool>);
+
+impl Hold {
+    pub fn hold(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    pub fn release(&self) {
+        self.0.store(false, Ordering::Release);
+    }
+
+    /// Whether a scenario whose duration ends at `deadline` is over.
+    pub fn over(&self, deadline: std::time::Instant) -> bool {
+        std::time::Instant::now() >= deadline && !self.0.load(Ordering::Acquire)
+    }
 }
 
 /// What a scenario found: integrity failures, and figures of its own for the report.
@@ -61,8 +89,14 @@ impl Outcome {
 
 impl Context {
     pub fn satellite(&self, number: usize) -> Satellite {
-        Satellite::new(number, self.api, &self.url, self.http.clone(), self.metrics.clone())
-            .with_central_cursor(self.central_cursors[number].clone())
+        Satellite::new(
+            number,
+            self.api,
+            &self.endpoints,
+            self.http.clone(),
+            self.metrics.clone(),
+        )
+        .with_central_cursor(self.central_cursors[number].clone())
     }
 
     /// Runs `work` for each satellite number in `numbers`, `concurrency` at a time; the results
@@ -79,14 +113,19 @@ impl Context {
         let mut workers = Vec::new();
         for _ in 0..self.concurrency.min(numbers.len()).max(1) {
             let (numbers, next, work) = (numbers.clone(), next.clone(), work.clone());
-            let (api, url, http, metrics) = (self.api, self.url.clone(), self.http.clone(), self.metrics.clone());
+            let (api, endpoints, http, metrics) = (
+                self.api,
+                self.endpoints.clone(),
+                self.http.clone(),
+                self.metrics.clone(),
+            );
             let cursors = self.central_cursors.clone();
             workers.push(tokio::spawn(async move {
                 let mut done = Vec::new();
                 loop {
                     let slot = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&number) = numbers.get(slot) else { return done };
-                    let satellite = Satellite::new(number, api, &url, http.clone(), metrics.clone())
+                    let satellite = Satellite::new(number, api, &endpoints, http.clone(), metrics.clone())
                         .with_central_cursor(cursors[number].clone());
                     done.push((slot, work(satellite).await));
                 }
