@@ -169,9 +169,13 @@ pub enum ApiError {
     /// The client's API or app version is one this primary does not serve (409).
     #[error("{0}")]
     VersionIncompatible(String),
-    /// The server is shutting down, or in a cluster no writer took a change in time (503).
+    /// The server is shutting down (503).
     #[error("the server is shutting down")]
     Unavailable,
+    /// In a cluster: no writer took a change in time, or the log did not answer (503); nothing
+    /// was applied, and the same request may be sent again.
+    #[error("the cluster has no writer or log answering just now (a failover): try again")]
+    ClusterBusy,
     /// Too many failed logins from this address (429); it may try again after the seconds given.
     #[error("too many failed logins from this address: try again in {0} seconds")]
     TooManyLogins(u64),
@@ -194,7 +198,7 @@ impl ApiError {
             ApiError::HardwareMismatch => ErrorCode::HardwareMismatch,
             ApiError::SiteDisabled => ErrorCode::SiteDisabled,
             ApiError::VersionIncompatible(_) => ErrorCode::VersionIncompatible,
-            ApiError::Unavailable => ErrorCode::Unavailable,
+            ApiError::Unavailable | ApiError::ClusterBusy => ErrorCode::Unavailable,
             ApiError::TooManyLogins(_) => ErrorCode::TooManyRequests,
             ApiError::Internal => ErrorCode::Internal,
         }
@@ -236,7 +240,7 @@ impl From<crate::sync::SyncError> for ApiError {
             SyncError::WriterStopped => ApiError::Unavailable,
             // A cluster found no writer in time (a lease changing hands): nothing was applied,
             // and a satellite sends it again at its next sync.
-            SyncError::NotWriter => ApiError::Unavailable,
+            SyncError::NotWriter => ApiError::ClusterBusy,
             SyncError::UnknownSite(_) => ApiError::Unauthorized,
             SyncError::Invalid(message) => ApiError::BadRequest(message),
             SyncError::BadRecord(message) => ApiError::Record(message),

@@ -74,6 +74,16 @@ struct Snapshot {
     queued_records: u64,
     sites_seen_last_hour: u64,
     rocksdb: WritePressure,
+    /// In a cluster: whether this instance is the writer, the log position its replica applied,
+    /// and the groups its tail has yet to apply.
+    cluster: Option<ClusterFigures>,
+}
+
+#[derive(Debug)]
+struct ClusterFigures {
+    writer: bool,
+    applied: u64,
+    behind: u64,
 }
 
 impl Snapshot {
@@ -118,12 +128,44 @@ impl Snapshot {
             queued_records: engine.queued_in_every_queue(),
             sites_seen_last_hour: engine.health().requested_within(SEEN_WITHIN_SECONDS),
             rocksdb: engine.storage().write_pressure(),
+            cluster: primary
+                .cluster
+                .as_ref()
+                .zip(engine.replication())
+                .map(|(cluster, replication)| ClusterFigures {
+                    writer: replication.is_writer(),
+                    applied: replication.applied(),
+                    behind: cluster.behind(),
+                }),
         })
     }
 }
 
 impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
+        if let Some(cluster) = &self.cluster {
+            gauge(
+                &mut encoder,
+                "cluster_writer",
+                "1 while this instance is the cluster's writer (holds the lease), else 0",
+                None,
+                u64::from(cluster.writer),
+            )?;
+            gauge(
+                &mut encoder,
+                "cluster_applied_position",
+                "The position in the cluster's log of the last group this instance's replica applied",
+                None,
+                cluster.applied,
+            )?;
+            gauge(
+                &mut encoder,
+                "cluster_behind",
+                "Groups of the cluster's log this instance's replica has yet to apply, as its tail last saw",
+                None,
+                cluster.behind,
+            )?;
+        }
         gauges(
             &mut encoder,
             "sites",

@@ -55,6 +55,33 @@ pub struct Cluster {
     tasks: parking_lot::Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
+/// How long an instance starting keeps asking JetStream for its stream and buckets: NATS servers
+/// starting together, or a leader being elected, answer a request late or not at all.
+const SET_UP_FOR: Duration = Duration::from_secs(60);
+
+/// `attempt` until it succeeds, for up to [`SET_UP_FOR`].
+async fn patiently<T, E: std::fmt::Display, F: std::future::Future<Output = Result<T, E>>>(
+    what: &str,
+    mut attempt: impl FnMut() -> F,
+) -> Result<T, ClusterError> {
+    let started = std::time::Instant::now();
+    loop {
+        match attempt().await {
+            Ok(done) => return Ok(done),
+            Err(error) if started.elapsed() < SET_UP_FOR => {
+                tracing::warn!(%error, what, "setting up in JetStream; trying again");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(error) => {
+                return Err(ClusterError::Setup {
+                    what: what.to_string(),
+                    cause: error.to_string(),
+                })
+            }
+        }
+    }
+}
+
 impl Cluster {
     /// Connects to the NATS servers and makes sure the log stream and the lease bucket exist
     /// (created by the first instance; the others find them).
@@ -72,36 +99,35 @@ impl Cluster {
         let jetstream = jetstream::ContextBuilder::new()
             .timeout(Duration::from_secs(5))
             .build(client.clone());
-        let setup = |what: &str| {
-            let what = what.to_string();
-            move |cause: String| ClusterError::Setup { what, cause }
-        };
         let subject = format!("{}.log", config.subject_prefix);
-        jetstream
-            .get_or_create_stream(stream::Config {
-                name: config.stream.clone(),
-                subjects: vec![subject.clone()],
-                num_replicas: config.replicas,
-                storage: stream::StorageType::File,
-                max_message_size: MAX_MESSAGE_BYTES as i32,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| setup(&format!("the log stream {}", config.stream))(e.to_string()))?;
-        let lease = match jetstream.get_key_value(&config.lease_bucket).await {
-            Ok(lease) => lease,
-            Err(_) => jetstream
-                .create_key_value(kv::Config {
-                    bucket: config.lease_bucket.clone(),
-                    history: 1,
-                    max_age: Duration::from_secs(config.lease_ttl_seconds),
-                    num_replicas: config.replicas,
-                    storage: stream::StorageType::File,
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| setup(&format!("the lease bucket {}", config.lease_bucket))(e.to_string()))?,
+        let stream_config = stream::Config {
+            name: config.stream.clone(),
+            subjects: vec![subject.clone()],
+            num_replicas: config.replicas,
+            storage: stream::StorageType::File,
+            max_message_size: MAX_MESSAGE_BYTES as i32,
+            ..Default::default()
         };
+        let what = format!("the log stream {}", config.stream);
+        patiently(&what, || jetstream.get_or_create_stream(stream_config.clone())).await?;
+        let what = format!("the lease bucket {}", config.lease_bucket);
+        let lease = patiently(&what, || async {
+            match jetstream.get_key_value(&config.lease_bucket).await {
+                Ok(lease) => Ok(lease),
+                Err(_) => jetstream
+                    .create_key_value(kv::Config {
+                        bucket: config.lease_bucket.clone(),
+                        history: 1,
+                        max_age: Duration::from_secs(config.lease_ttl_seconds),
+                        num_replicas: config.replicas,
+                        storage: stream::StorageType::File,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|error| error.to_string()),
+            }
+        })
+        .await?;
         let log = Arc::new(NatsLog {
             client,
             jetstream,
@@ -144,6 +170,12 @@ impl Cluster {
             Ok(Some(entry)) if !entry.value.is_empty() => Some(String::from_utf8_lossy(&entry.value).into_owned()),
             _ => None,
         }
+    }
+
+    /// Groups of the log the tail has yet to apply, as it last saw (the largest number until it
+    /// first reads the log).
+    pub fn behind(&self) -> u64 {
+        self.behind.load(Ordering::Acquire)
     }
 
     /// Whether this replica has read the log to its end and has nothing left to apply: what

@@ -310,8 +310,8 @@ async fn handle(primary: &Arc<Primary>, request: Request<Incoming>, peer: Option
     // first (at once otherwise). A cluster whose log does not answer cannot say what is current.
     if primary.engine.caught_up().await.is_err() {
         let (status, body) = match router::api(&path) {
-            Some(Api::V5 | Api::V6) => ApiError::Unavailable.v5_response(),
-            _ => (ApiError::Unavailable.status(), ApiError::Unavailable.body()),
+            Some(Api::V5 | Api::V6) => ApiError::ClusterBusy.v5_response(),
+            _ => (ApiError::ClusterBusy.status(), ApiError::ClusterBusy.body()),
         };
         return json_response(status, body);
     }

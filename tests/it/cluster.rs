@@ -78,6 +78,40 @@ async fn cluster_changes_through_either_instance_reach_both_and_counts_agree_wit
         log_of(cluster.instance(1)),
         "one log, two replicas"
     );
+
+    // An operator added through one instance logs in on both; each instance's metrics say which
+    // is the writer and how far its replica applied the log.
+    let hash = satsync::domain::credentials::PasswordHash::from_password(crate::support::admin::PASSWORD);
+    cluster
+        .instance(other)
+        .primary
+        .engine
+        .change_directory(Box::new(move |d| {
+            satsync::admin::operators::plan_add_operator(d, crate::support::admin::OPERATOR, hash)
+                .map_err(|e| e.to_string())
+        }))
+        .await
+        .unwrap();
+    cluster.wait_applied_everywhere().await;
+    let mut applied = Vec::new();
+    for n in 0..2 {
+        let (scrape, _) = crate::metrics::scrape(&cluster.instance(n).admin_url()).await;
+        let value = |name: &str| {
+            scrape
+                .samples
+                .iter()
+                .find(|s| s.metric == name)
+                .and_then(|s| match s.value {
+                    prometheus_parse::Value::Gauge(v) => Some(v),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("{name} on instance {n}"))
+        };
+        let expected = if n == writer { 1.0 } else { 0.0 };
+        assert_eq!(value("satsync_cluster_writer"), expected, "instance {n}");
+        applied.push(value("satsync_cluster_applied_position"));
+    }
+    assert!(applied[0] > 0.0 && applied[0] == applied[1], "{applied:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -35,6 +35,12 @@ async fn connect_all(cluster: &NatsCluster) -> async_nats::Client {
     async_nats::connect(cluster.url_list()).await.unwrap()
 }
 
+/// A JetStream context whose requests wait long enough for a Raft group being created on a busy
+/// machine (the default 5 s timed out here while other tests ran).
+fn context(client: async_nats::Client) -> jetstream::Context {
+    jetstream::ContextBuilder::new().timeout(DEADLINE).build(client)
+}
+
 /// The log stream as the product creates it: file storage, three replicas, messages up to our
 /// largest push, the default duplicate window.
 async fn create_log(js: &jetstream::Context, name: &str) -> stream::Stream {
@@ -89,7 +95,7 @@ fn noise(len: usize, seed: u64) -> Bytes {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_fenced_appends_are_refused_on_a_stale_sequence_and_deduplicated_by_msg_id() {
     let cluster = NatsCluster::start(3).await;
-    let js = jetstream::new(connect_all(&cluster).await);
+    let js = context(connect_all(&cluster).await);
     let mut log = create_log(&js, "LOG").await;
     let info = log.info().await.unwrap().clone();
     assert_eq!(info.config.num_replicas, 3);
@@ -140,7 +146,7 @@ async fn nats_messages_up_to_32_mib_less_their_headers_fit_in_one_log_message() 
     // The client learns the server's max_payload (64MB = 67,108,864 bytes) from its INFO, and
     // checks each publish against it: nothing to set on the client's side.
     assert_eq!(client.server_info().max_payload, 64 * 1024 * 1024);
-    let js = jetstream::new(client);
+    let js = context(client);
     let log = create_log(&js, "BIG").await;
 
     // 4 MiB, over the server's default max_payload of 1MB; and the largest that fits, with a
@@ -191,7 +197,7 @@ async fn nats_messages_up_to_32_mib_less_their_headers_fit_in_one_log_message() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_the_log_survives_its_leaders_sigkill_and_takes_fenced_appends_again() {
     let mut cluster = NatsCluster::start(3).await;
-    let js = jetstream::new(connect_all(&cluster).await);
+    let js = context(connect_all(&cluster).await);
     create_log(&js, "FAIL").await;
     let acknowledged = 20;
     for n in 1..=acknowledged {
@@ -271,7 +277,7 @@ async fn nats_the_log_survives_its_leaders_sigkill_and_takes_fenced_appends_agai
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_the_kv_writer_lease_is_taken_once_and_updated_only_at_its_revision() {
     let cluster = NatsCluster::start(3).await;
-    let js = jetstream::new(connect_all(&cluster).await);
+    let js = context(connect_all(&cluster).await);
     let lease = js
         .create_key_value(jetstream::kv::Config {
             bucket: "lease".into(),
@@ -299,7 +305,7 @@ async fn nats_the_kv_writer_lease_is_taken_once_and_updated_only_at_its_revision
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_a_lease_that_is_not_renewed_expires_by_bucket_max_age_or_per_key_ttl() {
     let cluster = NatsCluster::start(3).await;
-    let js = jetstream::new(connect_all(&cluster).await);
+    let js = context(connect_all(&cluster).await);
     let ttl = Duration::from_secs(2);
 
     // 1. The bucket's max_age: each write is a new message, so renewing (update) restarts the
@@ -385,7 +391,7 @@ async fn wait_until_gone(bucket: &jetstream::kv::Store, key: &str) -> Duration {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_a_killed_node_restarted_on_its_disk_catches_up_and_the_stream_is_r3_again() {
     let mut cluster = NatsCluster::start(3).await;
-    let js = jetstream::new(connect_all(&cluster).await);
+    let js = context(connect_all(&cluster).await);
     let mut log = create_log(&js, "BACK").await;
     for n in 1..=10 {
         append(&js, "BACK.g1", &format!("m{n}"), n - 1, format!("record {n}").into())
@@ -426,7 +432,7 @@ async fn nats_a_killed_node_restarted_on_its_disk_catches_up_and_the_stream_is_r
     // On the restarted node's own disk: what it had, and what it missed while down.
     assert_eq!(cluster.stream_state(down, "BACK").await, Some((20, 20)));
     let client = async_nats::connect(cluster.url(down)).await.unwrap();
-    let stream = jetstream::new(client).get_stream("BACK").await.unwrap();
+    let stream = context(client).get_stream("BACK").await.unwrap();
     assert_eq!(stream.get_raw_message(20).await.unwrap().payload, "record 20");
 }
 
@@ -434,7 +440,7 @@ async fn nats_a_killed_node_restarted_on_its_disk_catches_up_and_the_stream_is_r
 async fn nats_a_20_mib_object_is_stored_in_an_r3_object_store_and_read_back() {
     use tokio::io::AsyncReadExt;
     let cluster = NatsCluster::start(3).await;
-    let js = jetstream::new(connect_all(&cluster).await);
+    let js = context(connect_all(&cluster).await);
     let bucket = js
         .create_object_store(jetstream::object_store::Config {
             bucket: "snapshots".into(),
