@@ -1,14 +1,26 @@
-//! Bad input gets a clear JSON error in the API's format and changes nothing.
+//! Bad input gets a clear JSON error in the API's format and changes nothing: against one
+//! process, and (`cluster_…`) against two instances on a NATS cluster, each request of a
+//! satellite going to the instance after the one before.
 
 use crate::support::data::{batch, item, record};
-use crate::support::{register_sites, TestServer};
+use crate::support::deployment::{both_ways, Deployment, Kind};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_requests_are_refused_and_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let logins = register_sites(dir.path(), 2);
-    let server = TestServer::start_with(dir.path(), |config| config.limits.max_body_bytes = 64 * 1024).await;
-    let (a, b) = (server.satellite(&logins[0], "v3"), server.satellite(&logins[1], "v3"));
+both_ways! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    fn bad_requests_are_refused_and_change_nothing, cluster_bad_requests_are_refused_and_change_nothing = refused_and_unchanged
+}
+
+async fn refused_and_unchanged(kind: Kind) {
+    let (deployment, logins) = Deployment::start_with(
+        kind,
+        |config| config.limits.max_body_bytes = 64 * 1024,
+        |registrar| async move { registrar.register_sites(2).await },
+    )
+    .await;
+    let (a, b) = (
+        deployment.satellite(&logins[0], "v3"),
+        deployment.satellite(&logins[1], "v3"),
+    );
     let q = format!("from_site={}&to_site=1", logins[0].id);
 
     let protocol_errors = [
@@ -102,5 +114,5 @@ async fn bad_requests_are_refused_and_change_nothing() {
         "the valid record alone is fine"
     );
     assert_eq!(b.count().await, 1);
-    server.stop().await;
+    deployment.stop().await;
 }

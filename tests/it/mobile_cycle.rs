@@ -1,21 +1,21 @@
 //! The full mobile-style cycle, on v2 and on v3: site → initial dump → count/pull/ack with limit
-//! 10 then 500 → push → pull on another site.
+//! 10 then 500 → push → pull on another site. Each scenario runs against one process and, as
+//! `cluster_…`, against two instances on a NATS cluster with every satellite's requests
+//! alternating between them.
 
 use crate::support::data::{batch, ids, item, transact};
-use crate::support::{register_sites, TestServer};
+use crate::support::deployment::{both_ways, Deployment, Kind};
 
-async fn cycle(version: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let logins = register_sites(dir.path(), 2);
-    let server = TestServer::start(dir.path()).await;
+async fn cycle(kind: Kind, version: &str) {
+    let (deployment, logins) = Deployment::start(kind, 2).await;
     let (a, b) = (
-        server.satellite(&logins[0], version),
-        server.satellite(&logins[1], version),
+        deployment.satellite(&logins[0], version),
+        deployment.satellite(&logins[1], version),
     );
 
     // The primary's own central data, and store data for both sites, pushed by the other site.
     let items: Vec<String> = (0..700).map(item).collect();
-    let seeding = server.satellite(&logins[1], version);
+    let seeding = deployment.satellite(&logins[1], version);
     let reply = seeding.push(&batch(&items[..400])).await;
     assert_eq!((reply.status, reply.raw.as_str()), (200, r#"{"error":""}"#));
     assert_eq!(seeding.push(&batch(&items[400..])).await.json["error"], "");
@@ -59,25 +59,27 @@ async fn cycle(version: &str) {
     let b_ids = ids(&b_records);
     assert!(b_ids.contains(&format!("{:032X}", 0x1_0000_0000u64 + 9000)));
     assert!(!b_ids.contains(&invoice_id), "B does not host A's store");
-    server.stop().await;
+    deployment.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mobile_cycle_on_v2() {
-    cycle("v2").await;
+both_ways! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    fn mobile_cycle_on_v2, cluster_mobile_cycle_on_v2 = |kind| cycle(kind, "v2")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mobile_cycle_on_v3() {
-    cycle("v3").await;
+both_ways! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    fn mobile_cycle_on_v3, cluster_mobile_cycle_on_v3 = |kind| cycle(kind, "v3")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn trailing_slashes_and_users() {
-    let dir = tempfile::tempdir().unwrap();
-    let logins = register_sites(dir.path(), 1);
-    let server = TestServer::start(dir.path()).await;
-    let a = server.satellite(&logins[0], "v3");
+both_ways! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    fn trailing_slashes_and_users, cluster_trailing_slashes_and_users = users_and_trailing_slashes
+}
+
+async fn users_and_trailing_slashes(kind: Kind) {
+    let (deployment, logins) = Deployment::start(kind, 1).await;
+    let a = deployment.satellite(&logins[0], "v3");
     for path in ["site", "site/"] {
         assert_eq!(a.request("GET", path, "").await.status, 200, "{path}");
     }
@@ -88,7 +90,7 @@ async fn trailing_slashes_and_users() {
         assert_eq!(reply.json["NumRecords"], 0, "{path}");
     }
     let user = crate::support::client::basic(&format!("user-{}", logins[0].name), "user-pass");
-    let as_user = server.satellite(&logins[0], "v3").with_authorization(&user);
+    let as_user = deployment.satellite(&logins[0], "v3").with_authorization(&user);
     let ok = as_user
         .request("GET", &format!("user?store={}", logins[0].store_id.to_lowercase()), "")
         .await;
@@ -100,7 +102,7 @@ async fn trailing_slashes_and_users() {
         (other_store.status, other_store.json["error"].as_str()),
         (401, Some("Invalid username or password"))
     );
-    let wrong = server
+    let wrong = deployment
         .satellite(&logins[0], "v3")
         .with_authorization(&crate::support::client::basic("user-site2", "nope"));
     assert_eq!(
@@ -110,5 +112,5 @@ async fn trailing_slashes_and_users() {
             .status,
         401
     );
-    server.stop().await;
+    deployment.stop().await;
 }

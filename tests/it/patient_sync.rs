@@ -2,24 +2,30 @@
 //! simulated satellites answering `patient_sync_request`s from their queues through `ingest`,
 //! and a fake secondary server for DOD, HDR and VLER. Every reply is checked against the
 //! project's JSON schemas for that endpoint.
+//!
+//! The scenarios that matter also run (`cluster_…`) against two instances on a NATS cluster: the
+//! clinician calls the instance that is not the writer (its patient changes are forwarded), and
+//! the satellites answer through the other one, except while a load waits for them (see
+//! `World::answering_a_waiting_load`). Two scenarios stay single-process: the operators' view,
+//! whose metrics are each instance's own, and a stopped writer, which in a cluster is a
+//! hand-over (`cluster.rs`) rather than a 503.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use satsync::admin::directory::add_user;
-use satsync::store::{Database, SyncStorage};
+use satsync::store::SyncStorage;
 use serde_json::{json, Value};
 
 use crate::metrics::{scrape, value};
 use crate::support::admin::{call, error_code, plain_basic, OPERATOR, PASSWORD};
 use crate::support::client::{basic, http_client, send, HttpClient, Reply};
+use crate::support::deployment::{both_ways, Deployment, Kind, Registrar};
 use crate::support::fake_source::FakeSource;
 use crate::support::schema::assert_valid;
-use crate::support::{register_site, SiteLogin, TestServer, PRIMARY};
+use crate::support::{SiteLogin, TestServer};
 
 const ICN: &str = "10108V420871";
 const NOT_ACCESSIBLE: &str = "This patient's record is not yet accessible. Please try again in a few minutes. If it is still not accessible, please contact your HIMS representative and have the patient loaded into your local VistA.";
@@ -28,18 +34,17 @@ const OPERATIONAL: &str = "Operational data has not been fully synchronized for 
 
 /// Two satellites with the site codes of the spec (9E7A, C877), a clinician who may read and
 /// clear, and a clerk who may only read.
-fn register(dir: &Path) -> Vec<SiteLogin> {
-    let storage = Database::open(dir, 16).unwrap();
-    let logins: Vec<SiteLogin> = [(0x9E7A_u32, "site-9e7a"), (0xC877, "site-c877")]
-        .into_iter()
-        .map(|(id, name)| register_site(&storage, name, Some(id), 0xA000 + u64::from(id)))
-        .collect();
+async fn register(registrar: Registrar) -> Vec<SiteLogin> {
+    let mut logins = Vec::new();
+    for (id, name) in [(0x9E7A_u32, "site-9e7a"), (0xC877, "site-c877")] {
+        logins.push(registrar.register_site(name, Some(id), 0xA000 + u64::from(id)).await);
+    }
     let both = satsync::domain::permissions::ALL.map(str::to_string);
     let stores = [logins[0].store_id.clone()];
-    add_user(&storage, PRIMARY, "clinician", "clinician-pass", &stores, false, &both).unwrap();
+    registrar.put_user("clinician", "clinician-pass", &stores, &both).await;
     let read = [satsync::domain::permissions::READ_PATIENT_RECORD.to_string()];
-    add_user(&storage, PRIMARY, "clerk", "clerk-pass", &[], false, &read).unwrap();
-    satsync::admin::operators::add_operator(&storage, PRIMARY, OPERATOR, PASSWORD).unwrap();
+    registrar.put_user("clerk", "clerk-pass", &[], &read).await;
+    registrar.add_operator(OPERATOR, PASSWORD).await;
     logins
 }
 
@@ -175,30 +180,63 @@ impl Drop for SimulatedSite {
 }
 
 struct World {
-    _dir: tempfile::TempDir,
-    server: TestServer,
+    deployment: Deployment,
     logins: Vec<SiteLogin>,
     secondary: FakeSource,
     clinician: PatientApi,
 }
 
-async fn world(source_timeout_seconds: u64) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let logins = register(dir.path());
+impl World {
+    /// Where users' and operators' calls go: in a cluster, the instance that is not the writer.
+    fn front(&self) -> &TestServer {
+        self.deployment.front()
+    }
+
+    /// Where the satellites answer (`ingest`, and the queue of a simulated site): in a cluster,
+    /// the other instance; the same server in a single process.
+    fn back(&self) -> &TestServer {
+        self.deployment.back()
+    }
+
+    /// Where a simulated site answers while a `load` waits for it. In a cluster this is the
+    /// instance the load waits on, not the other one: a waiting load is woken only by patient
+    /// changes made on its own instance. An answer that the other instance takes (whether that
+    /// one is the writer or forwards it) reaches this instance's replica through the log but
+    /// wakes nothing, and the load fails at its wait limit (`wait_limit_seconds`) with a 500.
+    /// Answers through the other instance are covered where the test polls instead of waiting
+    /// (`views_in_each_state`). To become [`World::back`] once a replica wakes its waiters.
+    fn answering_a_waiting_load(&self) -> &TestServer {
+        self.front()
+    }
+
+    /// A satellite of site `n` that is not mSupply Mobile: in a cluster, its requests alternate
+    /// between the instances.
+    fn satellite(&self, n: usize) -> crate::support::Satellite {
+        self.deployment
+            .satellite(&self.logins[n], "v3")
+            .with_hardware(None)
+            .not_mobile()
+    }
+}
+
+async fn world(kind: Kind, source_timeout_seconds: u64) -> World {
     let secondary = FakeSource::start().await;
     let url = secondary.base_url();
-    let server = TestServer::start_with(dir.path(), |config| {
-        config.patient.dod_url = Some(url.clone());
-        config.patient.hdr_url = Some(url.clone());
-        config.patient.vler_url = Some(url.clone());
-        config.patient.source_timeout_seconds = source_timeout_seconds;
-        config.patient.wait_limit_seconds = 60;
-    })
+    let (deployment, logins) = Deployment::start_with(
+        kind,
+        move |config| {
+            config.patient.dod_url = Some(url.clone());
+            config.patient.hdr_url = Some(url.clone());
+            config.patient.vler_url = Some(url.clone());
+            config.patient.source_timeout_seconds = source_timeout_seconds;
+            config.patient.wait_limit_seconds = 60;
+        },
+        register,
+    )
     .await;
-    let clinician = PatientApi::new(&server, "clinician", "clinician-pass");
+    let clinician = PatientApi::new(deployment.front(), "clinician", "clinician-pass");
     World {
-        _dir: dir,
-        server,
+        deployment,
         logins,
         secondary,
         clinician,
@@ -239,13 +277,17 @@ async fn data_status_until(w: &World, pid: &str, what: &str, done: impl Fn(&Valu
     panic!("{pid}: {what} did not happen within 30 s");
 }
 
-#[tokio::test]
-async fn the_acceptance_scenario_load_sync_fully_then_clear() {
-    let w = world(30).await;
+both_ways! {
+    #[tokio::test]
+    fn the_acceptance_scenario_load_sync_fully_then_clear, cluster_the_acceptance_scenario_load_sync_fully_then_clear = acceptance_scenario
+}
+
+async fn acceptance_scenario(kind: Kind) {
+    let w = world(kind, 30).await;
     let pid = "9E7A;3";
     // The satellite knows the patient's ICN: the answer brings HDR and VLER in as sources.
     let answers = HashMap::from([(pid.to_string(), answer(pid, "9E7A:3", json!({"identifiers": [ICN]})))]);
-    let site = SimulatedSite::start(&w.server, &w.logins[0], answers);
+    let site = SimulatedSite::start(w.answering_a_waiting_load(), &w.logins[0], answers);
     w.secondary.answer(
         &format!("HDR;{ICN}"),
         &answer(&format!("HDR;{ICN}"), "HDR:1", json!({})),
@@ -253,7 +295,7 @@ async fn the_acceptance_scenario_load_sync_fully_then_clear() {
     w.secondary.nothing(&format!("VLER;{ICN}"));
 
     // The satellite's own mSupply data, which clear must leave alone.
-    let satellite = w.server.satellite(&w.logins[0], "v3").with_hardware(None).not_mobile();
+    let satellite = w.satellite(0);
     let (invoice_id, invoice) = crate::support::data::transact(1, &w.logins[0].store_id);
     assert_eq!(
         satellite.push(&crate::support::data::batch(&[invoice])).await.json["error"],
@@ -308,7 +350,7 @@ async fn the_acceptance_scenario_load_sync_fully_then_clear() {
     );
 
     // A newer stamp for a stored event makes the source incomplete until that version arrives.
-    let ingest = PatientApi::new(&w.server, &w.logins[0].name, &w.logins[0].password);
+    let ingest = PatientApi::new(w.back(), &w.logins[0].name, &w.logins[0].password);
     let newer = json!([{"pid": pid, "metastamp": {"stampTime": 20160801000000_u64, "domains": {"allergy": {
         "stampTime": 20160801000000_u64, "events": {"urn:va:allergy:9E7A:3:751": 20160801000000_u64}}}}}]);
     let reply = ingest.call("POST", "ingest", &newer.to_string()).await;
@@ -345,11 +387,14 @@ async fn the_acceptance_scenario_load_sync_fully_then_clear() {
         let status = w.clinician.get(&format!("status?pid={asked}")).await;
         expect(&status, 404, "status");
     }
-    let storage = w.server.primary.engine.storage();
-    assert!(
-        storage.current("transact", &invoice_id).unwrap().is_some(),
-        "mSupply data is untouched"
-    );
+    w.deployment.caught_up_everywhere().await;
+    for server in w.deployment.servers() {
+        let storage = server.primary.engine.storage();
+        assert!(
+            storage.current("transact", &invoice_id).unwrap().is_some(),
+            "mSupply data is untouched"
+        );
+    }
     // The satellite is told to stop sending the patient.
     let mut told = false;
     for _ in 0..200 {
@@ -362,9 +407,13 @@ async fn the_acceptance_scenario_load_sync_fully_then_clear() {
     assert!(told, "a clear request reaches the satellite: {:?}", site.requests());
 }
 
-#[tokio::test]
-async fn an_immediate_load_answers_at_once_and_the_satellite_is_asked_through_its_queue() {
-    let w = world(30).await;
+both_ways! {
+    #[tokio::test]
+    fn an_immediate_load_answers_at_once_and_the_satellite_is_asked_through_its_queue, cluster_an_immediate_load_answers_at_once_and_the_satellite_is_asked_through_its_queue = immediate_load
+}
+
+async fn immediate_load(kind: Kind) {
+    let w = world(kind, 30).await;
     let loaded = w.clinician.get("load?pid=9E7A;8&immediate=true").await;
     expect(&loaded, 201, "load");
     let sync_status = &loaded.json["data"]["syncStatus"];
@@ -391,7 +440,7 @@ async fn an_immediate_load_answers_at_once_and_the_satellite_is_asked_through_it
     expect(&again, 201, "load");
     assert_eq!(again.json["data"]["jobStatus"], loaded.json["data"]["jobStatus"]);
 
-    let satellite = w.server.satellite(&w.logins[0], "v3").with_hardware(None).not_mobile();
+    let satellite = w.satellite(0);
     let requests: Vec<Value> = satellite
         .drain(100)
         .await
@@ -401,7 +450,7 @@ async fn an_immediate_load_answers_at_once_and_the_satellite_is_asked_through_it
     assert_eq!(requests.len(), 1, "one request for the one open load");
     assert_eq!(requests[0]["data"]["pid"], "9E7A;8");
     assert_eq!(requests[0]["data"]["action"], "load");
-    let other = w.server.satellite(&w.logins[1], "v3").with_hardware(None).not_mobile();
+    let other = w.satellite(1);
     assert_eq!(other.count().await, 0, "another satellite is not asked");
 
     let bad = w.clinician.get("load?pid=9E7A;8&immediate=yes").await;
@@ -421,8 +470,8 @@ async fn an_immediate_load_answers_at_once_and_the_satellite_is_asked_through_it
 /// sources answer.
 #[tokio::test]
 async fn an_operator_sees_the_jobs_in_flight_until_the_sources_answer() {
-    let w = world(30).await;
-    let (admin, operator) = (w.server.admin_url(), plain_basic(OPERATOR, PASSWORD));
+    let w = world(Kind::Single, 30).await;
+    let (admin, operator) = (w.front().admin_url(), plain_basic(OPERATOR, PASSWORD));
     let in_flight = || call(&admin, "GET", "/admin/v1/patient-jobs", Some(&operator));
     assert_eq!(in_flight().await.json, json!({"total": 0, "jobs": []}));
 
@@ -470,7 +519,7 @@ async fn an_operator_sees_the_jobs_in_flight_until_the_sources_answer() {
 
     // The satellite answers: the load's jobs close and leave the list.
     let answers = HashMap::from([("9E7A;8".to_string(), answer("9E7A;8", "8", json!({})))]);
-    let _site = SimulatedSite::start(&w.server, &w.logins[0], answers);
+    let _site = SimulatedSite::start(w.back(), &w.logins[0], answers);
     let mut closed = false;
     for _ in 0..1500 {
         if in_flight().await.json["total"] == 0 {
@@ -490,9 +539,13 @@ async fn an_operator_sees_the_jobs_in_flight_until_the_sources_answer() {
     assert_eq!(value(&metrics, "satsync_patient_loads_started_total", &[]), 1.0);
 }
 
-#[tokio::test]
-async fn demographics_load_takes_an_edipi_or_an_icn_and_refuses_a_dod_pid() {
-    let w = world(30).await;
+both_ways! {
+    #[tokio::test]
+    fn demographics_load_takes_an_edipi_or_an_icn_and_refuses_a_dod_pid, cluster_demographics_load_takes_an_edipi_or_an_icn_and_refuses_a_dod_pid = demographics_load
+}
+
+async fn demographics_load(kind: Kind) {
+    let w = world(kind, 30).await;
     let demographics = json!({"givenNames": "PATIENT", "familyName": "DODONLY", "dob": "19670909", "ssn": "666223456"});
     w.secondary.nothing("DOD;4325678");
     let by_edipi = json!({"edipi": "4325678", "demographics": demographics}).to_string();
@@ -525,12 +578,16 @@ async fn demographics_load_takes_an_edipi_or_an_icn_and_refuses_a_dod_pid() {
     expect(&malformed, 400, "error");
 }
 
-#[tokio::test]
-async fn a_priority_site_answers_before_a_slow_source_finishes() {
-    let w = world(30).await;
+both_ways! {
+    #[tokio::test]
+    fn a_priority_site_answers_before_a_slow_source_finishes, cluster_a_priority_site_answers_before_a_slow_source_finishes = priority_site
+}
+
+async fn priority_site(kind: Kind) {
+    let w = world(kind, 30).await;
     let pid = "9E7A;4";
     let answers = HashMap::from([(pid.to_string(), answer(pid, "9E7A:4", json!({"identifiers": [ICN]})))]);
-    let _site = SimulatedSite::start(&w.server, &w.logins[0], answers);
+    let _site = SimulatedSite::start(w.answering_a_waiting_load(), &w.logins[0], answers);
     w.secondary.answer(
         &format!("HDR;{ICN}"),
         &answer(&format!("HDR;{ICN}"), "HDR:1", json!({})),
@@ -553,9 +610,13 @@ async fn a_priority_site_answers_before_a_slow_source_finishes() {
     );
 }
 
-#[tokio::test]
-async fn a_source_that_never_answers_fails_the_load_after_the_time_out() {
-    let w = world(2).await;
+both_ways! {
+    #[tokio::test]
+    fn a_source_that_never_answers_fails_the_load_after_the_time_out, cluster_a_source_that_never_answers_fails_the_load_after_the_time_out = source_time_outs
+}
+
+async fn source_time_outs(kind: Kind) {
+    let w = world(kind, 2).await;
     // No satellite drains C877's queue.
     let loaded = w.clinician.get("load?pid=C877;5").await;
     expect(&loaded, 500, "error");
@@ -595,13 +656,17 @@ async fn a_source_that_never_answers_fails_the_load_after_the_time_out() {
     assert_eq!(asked, 2, "forcedSite=true fetches every secondary source again");
 }
 
-#[tokio::test]
-async fn permissions_initialisation_and_ingest_ownership_are_enforced() {
-    let w = world(30).await;
-    let clerk = PatientApi::new(&w.server, "clerk", "clerk-pass");
+both_ways! {
+    #[tokio::test]
+    fn permissions_initialisation_and_ingest_ownership_are_enforced, cluster_permissions_initialisation_and_ingest_ownership_are_enforced = permissions_and_ownership
+}
+
+async fn permissions_and_ownership(kind: Kind) {
+    let w = world(kind, 30).await;
+    let clerk = PatientApi::new(w.front(), "clerk", "clerk-pass");
     let refused = clerk.get("clear?pid=9E7A;3").await;
     expect(&refused, 403, "error");
-    let stranger = PatientApi::new(&w.server, "clinician", "wrong");
+    let stranger = PatientApi::new(w.front(), "clinician", "wrong");
     expect(&stranger.get("status?pid=9E7A;3").await, 401, "error");
     expect(&w.clinician.get("status").await, 400, "error");
     let malformed = w.clinician.get("status?pid=9E7A-3").await;
@@ -610,7 +675,7 @@ async fn permissions_initialisation_and_ingest_ownership_are_enforced() {
 
     // 9E7A may not post for C877's patients; nothing of the body is applied.
     expect(&w.clinician.get("load?pid=C877;1&immediate=true").await, 201, "load");
-    let site = PatientApi::new(&w.server, &w.logins[0].name, &w.logins[0].password);
+    let site = PatientApi::new(w.back(), &w.logins[0].name, &w.logins[0].password);
     let theirs = Value::Array(vec![answer("C877;1", "C877:1", json!({}))]).to_string();
     expect(&site.call("POST", "ingest", &theirs).await, 403, "error");
     let data = w.clinician.get("data-status?pid=C877;1").await;
@@ -624,13 +689,13 @@ async fn permissions_initialisation_and_ingest_ownership_are_enforced() {
     expect(&w.clinician.call("POST", "ingest", "[]").await, 403, "error");
 
     // While its site initialises, a site's loads wait: 503.
-    let satellite = w.server.satellite(&w.logins[0], "v3").with_hardware(None).not_mobile();
+    let satellite = w.satellite(0);
     satellite
         .push(&crate::support::data::batch(&[crate::support::data::item(1)]))
         .await;
-    let other = w.server.satellite(&w.logins[1], "v3").with_hardware(None).not_mobile();
+    let other = w.satellite(1);
     assert_eq!(other.initial_dump(true).await.status, 200);
-    let other_site = PatientApi::new(&w.server, &w.logins[1].name, &w.logins[1].password);
+    let other_site = PatientApi::new(w.back(), &w.logins[1].name, &w.logins[1].password);
     let reply = other_site.get("load?pid=C877;1&immediate=true").await;
     expect(&reply, 503, "error");
     assert_eq!(error_message(&reply), OPERATIONAL);
@@ -652,12 +717,16 @@ async fn permissions_initialisation_and_ingest_ownership_are_enforced() {
     expect(&site.get("operational-status?site=C877").await, 403, "error");
 }
 
-#[tokio::test]
-async fn an_identifier_of_another_patient_is_a_conflict_and_changes_nothing() {
-    let w = world(30).await;
+both_ways! {
+    #[tokio::test]
+    fn an_identifier_of_another_patient_is_a_conflict_and_changes_nothing, cluster_an_identifier_of_another_patient_is_a_conflict_and_changes_nothing = identifier_conflict
+}
+
+async fn identifier_conflict(kind: Kind) {
+    let w = world(kind, 30).await;
     expect(&w.clinician.get("load?pid=9E7A;3&immediate=true").await, 201, "load");
     expect(&w.clinician.get("load?pid=C877;5&immediate=true").await, 201, "load");
-    let first = PatientApi::new(&w.server, &w.logins[0].name, &w.logins[0].password);
+    let first = PatientApi::new(w.back(), &w.logins[0].name, &w.logins[0].password);
     let theirs = Value::Array(vec![answer("9E7A;3", "9E7A:3", json!({"identifiers": [ICN]}))]);
     expect(
         &first.call("POST", "ingest", &theirs.to_string()).await,
@@ -666,7 +735,7 @@ async fn an_identifier_of_another_patient_is_a_conflict_and_changes_nothing() {
     );
 
     // C877 says its patient 5 has the same ICN: that ICN is 9E7A;3's.
-    let second = PatientApi::new(&w.server, &w.logins[1].name, &w.logins[1].password);
+    let second = PatientApi::new(w.back(), &w.logins[1].name, &w.logins[1].password);
     let clash = Value::Array(vec![answer("C877;5", "C877:5", json!({"identifiers": [ICN]}))]);
     let refused = second.call("POST", "ingest", &clash.to_string()).await;
     expect(&refused, 409, "error");
@@ -683,9 +752,13 @@ async fn an_identifier_of_another_patient_is_a_conflict_and_changes_nothing() {
     );
 }
 
-#[tokio::test]
-async fn every_view_validates_in_each_state_of_a_patient_without_an_icn_or_secondary_sources() {
-    let w = world(5).await;
+both_ways! {
+    #[tokio::test]
+    fn every_view_validates_in_each_state_of_a_patient_without_an_icn_or_secondary_sources, cluster_every_view_validates_in_each_state_of_a_patient_without_an_icn_or_secondary_sources = views_in_each_state
+}
+
+async fn views_in_each_state(kind: Kind) {
+    let w = world(kind, 5).await;
     let pid = "9E7A;5";
     for view in ["status", "status-detail", "data-status"] {
         expect(&w.clinician.get(&format!("{view}?pid={pid}")).await, 404, "error");
@@ -721,7 +794,7 @@ async fn every_view_validates_in_each_state_of_a_patient_without_an_icn_or_secon
         pid.to_string(),
         answer(pid, "9E7A:5", json!({"identifiers": ["C877;4"]})),
     )]);
-    let _site = SimulatedSite::start(&w.server, &w.logins[0], answers);
+    let _site = SimulatedSite::start(w.back(), &w.logins[0], answers);
     data_status_until(&w, pid, "9E7A complete", |data| {
         data["VISTA"]["9E7A"]["isSyncCompleted"] == true && data["VISTA"].get("C877").is_some()
     })
@@ -761,12 +834,12 @@ async fn every_view_validates_in_each_state_of_a_patient_without_an_icn_or_secon
 
 #[tokio::test]
 async fn a_stopped_writer_is_a_503_and_not_a_refused_credential() {
-    let w = world(30).await;
-    w.server.primary.engine.shutdown();
+    let w = world(Kind::Single, 30).await;
+    w.front().primary.engine.shutdown();
     // A site presenting a hardware id for the first time is bound to it, which needs the writer.
     let login = &w.logins[0];
     let request = http::Request::builder()
-        .uri(format!("{}/resource/sync/status?pid=9E7A;3", w.server.base_url()))
+        .uri(format!("{}/resource/sync/status?pid=9E7A;3", w.front().base_url()))
         .header("authorization", basic(&login.name, &login.password))
         .header("msupply-site-uuid", "hw-first-seen")
         .body(Full::new(Bytes::new()))

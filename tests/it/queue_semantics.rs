@@ -2,15 +2,24 @@
 //! whole rows (an update keeps the fields it leaves out; unknown fields byte for byte), `sync_id` lookups, out-of-order acknowledgements, idempotent dumps in
 //! reference order with later changes after them.
 
-use crate::support::data::{batch, delete, ids, item, record, sync_ids};
-use crate::support::{register_sites, TestServer};
+//!
+//! Each scenario runs against one process and, as `cluster_…`, against two instances on a NATS
+//! cluster with every satellite's requests alternating between them: one consistent queue.
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unacknowledged_records_come_back_first_in_the_same_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let logins = register_sites(dir.path(), 2);
-    let server = TestServer::start(dir.path()).await;
-    let (a, b) = (server.satellite(&logins[0], "v3"), server.satellite(&logins[1], "v3"));
+use crate::support::data::{batch, delete, ids, item, record, sync_ids};
+use crate::support::deployment::{both_ways, Deployment, Kind};
+
+both_ways! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    fn unacknowledged_records_come_back_first_in_the_same_order, cluster_unacknowledged_records_come_back_first_in_the_same_order = fifo_and_at_least_once
+}
+
+async fn fifo_and_at_least_once(kind: Kind) {
+    let (deployment, logins) = Deployment::start(kind, 2).await;
+    let (a, b) = (
+        deployment.satellite(&logins[0], "v3"),
+        deployment.satellite(&logins[1], "v3"),
+    );
     let items: Vec<String> = (0..8).map(item).collect();
     a.push(&batch(&items)).await;
     let first = b.pull_records(5).await;
@@ -39,15 +48,20 @@ async fn unacknowledged_records_come_back_first_in_the_same_order() {
     assert_eq!((reply.status, reply.json["NumRecords"].as_u64()), (200, Some(7)));
     assert_eq!(b.acknowledge(&[]).await.json["NumRecords"], 7);
     assert_eq!(b.drain(3).await.len(), 7);
-    server.stop().await;
+    deployment.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_push_applied_twice_changes_nothing_the_second_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let logins = register_sites(dir.path(), 2);
-    let server = TestServer::start(dir.path()).await;
-    let (a, b) = (server.satellite(&logins[0], "v3"), server.satellite(&logins[1], "v3"));
+both_ways! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    fn a_push_applied_twice_changes_nothing_the_second_time, cluster_a_push_applied_twice_changes_nothing_the_second_time = idempotent_pushes
+}
+
+async fn idempotent_pushes(kind: Kind) {
+    let (deployment, logins) = Deployment::start(kind, 2).await;
+    let (a, b) = (
+        deployment.satellite(&logins[0], "v3"),
+        deployment.satellite(&logins[1], "v3"),
+    );
     let body = batch(&(0..20).map(item).collect::<Vec<_>>());
     assert_eq!(a.push(&body).await.raw, r#"{"error":""}"#);
     let first = b.pull_records(100).await;
@@ -58,15 +72,20 @@ async fn a_push_applied_twice_changes_nothing_the_second_time() {
     );
     assert_eq!(b.count().await, 20);
     assert_eq!(b.pull_records(100).await, first, "nothing re-queued or changed");
-    server.stop().await;
+    deployment.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn latest_state_once_as_a_whole_row_deletes_and_merges() {
-    let dir = tempfile::tempdir().unwrap();
-    let logins = register_sites(dir.path(), 2);
-    let server = TestServer::start(dir.path()).await;
-    let (a, b) = (server.satellite(&logins[0], "v3"), server.satellite(&logins[1], "v3"));
+both_ways! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    fn latest_state_once_as_a_whole_row_deletes_and_merges, cluster_latest_state_once_as_a_whole_row_deletes_and_merges = latest_state_deletes_and_merges
+}
+
+async fn latest_state_deletes_and_merges(kind: Kind) {
+    let (deployment, logins) = Deployment::start(kind, 2).await;
+    let (a, b) = (
+        deployment.satellite(&logins[0], "v3"),
+        deployment.satellite(&logins[1], "v3"),
+    );
     let id = "fd4480004dd011e683e8eb63f3681c9a";
     // Odd spacing, key order that is not sorted, numbers as numbers and as strings, a null date.
     let v1 = r#"{"ID":"fd4480004dd011e683e8eb63f3681c9a", "code":"Z1","item_name":"Zinc", "zeta":"1","alpha":2,"quantity":"10"}"#;
@@ -141,15 +160,20 @@ async fn latest_state_once_as_a_whole_row_deletes_and_merges() {
     let dump = b.initial_dump(true).await;
     assert_eq!(dump.json["NumRecords"], 1, "only the kept item exists");
     assert_eq!(ids(&b.drain(10).await), vec![keep]);
-    server.stop().await;
+    deployment.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_id_lookup_returns_only_a_queued_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let logins = register_sites(dir.path(), 2);
-    let server = TestServer::start(dir.path()).await;
-    let (a, b) = (server.satellite(&logins[0], "v3"), server.satellite(&logins[1], "v3"));
+both_ways! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    fn sync_id_lookup_returns_only_a_queued_record, cluster_sync_id_lookup_returns_only_a_queued_record = sync_id_lookups
+}
+
+async fn sync_id_lookups(kind: Kind) {
+    let (deployment, logins) = Deployment::start(kind, 2).await;
+    let (a, b) = (
+        deployment.satellite(&logins[0], "v3"),
+        deployment.satellite(&logins[1], "v3"),
+    );
     a.push(&batch(&[item(1), item(2)])).await;
     let queued = b.pull_records(2).await;
     let wanted = queued[1]["SyncID"].as_str().unwrap();
@@ -170,17 +194,22 @@ async fn sync_id_lookup_returns_only_a_queued_record() {
         serde_json::json!([]),
         "acknowledged: no longer queued"
     );
-    server.stop().await;
+    deployment.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn initial_dump_is_idempotent_ordered_by_reference_and_followed_by_later_changes() {
-    let dir = tempfile::tempdir().unwrap();
-    let logins = register_sites(dir.path(), 2);
-    let server = TestServer::start(dir.path()).await;
-    let (a, b) = (server.satellite(&logins[0], "v3"), server.satellite(&logins[1], "v3"));
+both_ways! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    fn initial_dump_is_idempotent_ordered_by_reference_and_followed_by_later_changes, cluster_initial_dump_is_idempotent_ordered_by_reference_and_followed_by_later_changes = dumps_in_reference_order
+}
+
+async fn dumps_in_reference_order(kind: Kind) {
+    let (deployment, logins) = Deployment::start(kind, 2).await;
+    let (a, b) = (
+        deployment.satellite(&logins[0], "v3"),
+        deployment.satellite(&logins[1], "v3"),
+    );
     // A full dump is what a desktop satellite asks for; the same site later asks as mobile.
-    let desktop_b = server.satellite(&logins[1], "v1");
+    let desktop_b = deployment.satellite(&logins[1], "v1");
     let store = &logins[1].store_id;
     // Pushed in the reverse of reference order.
     let line = record(
@@ -230,5 +259,5 @@ async fn initial_dump_is_idempotent_ordered_by_reference_and_followed_by_later_c
     let mobile = ids(&b.drain(500).await);
     assert!(!mobile.contains(&"ST1".to_string()));
     assert_eq!(mobile.len(), 4);
-    server.stop().await;
+    deployment.stop().await;
 }

@@ -6,8 +6,9 @@
 use std::time::{Duration, Instant};
 
 use satsync::admin::directory::{plan_add_site, plan_add_store, plan_put_user, NewStore};
-use satsync::config::ClusterConfig;
+use satsync::config::{ClusterConfig, Config};
 use satsync::domain::credentials::PasswordHash;
+use satsync::sync::SyncEngine;
 
 use super::nats::NatsCluster;
 use super::{Satellite, SiteLogin, TestServer};
@@ -41,6 +42,12 @@ pub fn cluster_config(nats: &NatsCluster, n: usize) -> ClusterConfig {
 impl TestCluster {
     /// Three NATS servers and `instances` satsync instances, one of them the writer.
     pub async fn start(instances: usize) -> TestCluster {
+        TestCluster::start_with(instances, |_| {}).await
+    }
+
+    /// [`TestCluster::start`] with every instance's configuration changed by `adjust` (the
+    /// scenarios' limits and patient sync settings, the same on every instance).
+    pub async fn start_with(instances: usize, adjust: impl Fn(&mut Config)) -> TestCluster {
         let nats = NatsCluster::start(3).await;
         let mut cluster = TestCluster {
             instances: Vec::new(),
@@ -49,7 +56,7 @@ impl TestCluster {
         };
         for n in 0..instances {
             let dir = tempfile::tempdir().unwrap();
-            let server = cluster.start_instance(n, dir.path()).await;
+            let server = cluster.start_instance(n, dir.path(), &adjust).await;
             cluster.instances.push(Some(server));
             cluster.dirs.push(dir);
         }
@@ -57,9 +64,13 @@ impl TestCluster {
         cluster
     }
 
-    async fn start_instance(&self, n: usize, dir: &std::path::Path) -> TestServer {
+    async fn start_instance(&self, n: usize, dir: &std::path::Path, adjust: &impl Fn(&mut Config)) -> TestServer {
         let config = cluster_config(&self.nats, n);
-        TestServer::start_with(dir, move |c| c.cluster = Some(config)).await
+        TestServer::start_with(dir, move |c| {
+            adjust(c);
+            c.cluster = Some(config);
+        })
+        .await
     }
 
     pub fn instance(&self, n: usize) -> &TestServer {
@@ -111,53 +122,7 @@ impl TestCluster {
         let engine = &self.instance(via).primary.engine;
         let mut logins = Vec::new();
         for n in 0..count {
-            let name = format!("site{}", n + 2);
-            let password = format!("pw-{name}");
-            let store = 0xA000 + n as u64;
-            let (store_id, store_name_id) = (format!("{store:032X}"), format!("{:032X}", store + 0x1000));
-            let hash = PasswordHash::from_password(&password);
-            let site_name = name.clone();
-            let changes = engine
-                .change_directory(Box::new(move |d| {
-                    plan_add_site(d, &site_name, hash, None).map_err(|e| e.to_string())
-                }))
-                .await
-                .unwrap();
-            let id = match &changes[0] {
-                satsync::domain::directory::DirectoryChange::PutSite(site) => site.id.0,
-                other => panic!("a site added as {other:?}"),
-            };
-            let (site_name, sid, sname) = (name.clone(), store_id.clone(), store_name_id.clone());
-            engine
-                .change_directory(Box::new(move |d| {
-                    let new = NewStore {
-                        id: Some(&sid),
-                        name: &format!("store of {site_name}"),
-                        code: "",
-                        name_id: Some(&sname),
-                        site: &site_name,
-                        supplying_store_id: "",
-                    };
-                    plan_add_store(d, &new).map_err(|e| e.to_string())
-                }))
-                .await
-                .unwrap();
-            let (user, stores) = (format!("user-{name}"), vec![store_id.clone()]);
-            let hash = PasswordHash::from_password("user-pass");
-            let every_permission = satsync::domain::permissions::ALL.map(str::to_string);
-            engine
-                .change_directory(Box::new(move |d| {
-                    plan_put_user(d, &user, hash, &stores, false, &every_permission).map_err(|e| e.to_string())
-                }))
-                .await
-                .unwrap();
-            logins.push(SiteLogin {
-                id,
-                name,
-                password,
-                store_id,
-                store_name_id,
-            });
+            logins.push(register_site(engine, &format!("site{}", n + 2), None, 0xA000 + n as u64).await);
         }
         self.wait_applied_everywhere().await;
         logins
@@ -178,5 +143,58 @@ impl TestCluster {
     pub fn satellite(&self, login: &SiteLogin, version: &str) -> Satellite {
         let bases: Vec<String> = self.running().map(TestServer::base_url).collect();
         Satellite::spread(&bases, login, version)
+    }
+}
+
+/// Registers one satellite site through a running engine, as `support::register_site` does
+/// offline: the site `name` (with the id given, or the next free one), hosting one store whose id
+/// is `store` in 32 hex digits, and a user `user-<name>` of that store who holds every
+/// permission. Three directory changes, each through the writer (forwarded when `engine` is not
+/// the writer's).
+pub async fn register_site(engine: &SyncEngine, name: &str, id: Option<u32>, store: u64) -> SiteLogin {
+    let password = format!("pw-{name}");
+    let (store_id, store_name_id) = (format!("{store:032X}"), format!("{:032X}", store + 0x1000));
+    let hash = PasswordHash::from_password(&password);
+    let site_name = name.to_string();
+    let changes = engine
+        .change_directory(Box::new(move |d| {
+            plan_add_site(d, &site_name, hash, id).map_err(|e| e.to_string())
+        }))
+        .await
+        .unwrap();
+    let id = match &changes[0] {
+        satsync::domain::directory::DirectoryChange::PutSite(site) => site.id.0,
+        other => panic!("a site added as {other:?}"),
+    };
+    let (site_name, sid, sname) = (name.to_string(), store_id.clone(), store_name_id.clone());
+    engine
+        .change_directory(Box::new(move |d| {
+            let new = NewStore {
+                id: Some(&sid),
+                name: &format!("store of {site_name}"),
+                code: "",
+                name_id: Some(&sname),
+                site: &site_name,
+                supplying_store_id: "",
+            };
+            plan_add_store(d, &new).map_err(|e| e.to_string())
+        }))
+        .await
+        .unwrap();
+    let (user, stores) = (format!("user-{name}"), vec![store_id.clone()]);
+    let hash = PasswordHash::from_password("user-pass");
+    let every_permission = satsync::domain::permissions::ALL.map(str::to_string);
+    engine
+        .change_directory(Box::new(move |d| {
+            plan_put_user(d, &user, hash, &stores, false, &every_permission).map_err(|e| e.to_string())
+        }))
+        .await
+        .unwrap();
+    SiteLogin {
+        id,
+        name: name.to_string(),
+        password,
+        store_id,
+        store_name_id,
     }
 }

@@ -1,7 +1,8 @@
 //! Test support: a real server on an ephemeral port over a real RocksDB in a temporary directory,
 //! a satellite client that speaks HTTP to it like mSupply Mobile does, a fake secondary source
 //! (`fake_source`), hostile connections (`hostile`), the patient API's reply schemas (`schema`), and
-//! a real NATS JetStream cluster (`nats`).
+//! a real NATS JetStream cluster (`nats`) with satsync instances on it (`cluster`), and the
+//! scenarios' way to run against either a single process or such a cluster (`deployment`).
 
 #![allow(dead_code, reason = "each scenario file uses a different part of the support module")]
 
@@ -9,6 +10,7 @@ pub mod admin;
 pub mod client;
 pub mod cluster;
 pub mod data;
+pub mod deployment;
 pub mod fake_source;
 pub mod hostile;
 pub mod nats;
