@@ -14,11 +14,13 @@ use crate::sync::{SyncEngine, SyncError};
 pub async fn serve<P: AsRef<SyncEngine> + Send + Sync + 'static>(cluster: Arc<Cluster>, primary: Arc<P>) {
     let log = &cluster.log;
     let subject = format!("{}{}", log.forward_prefix, cluster.instance());
-    let mut requests = match log.client.subscribe(subject.clone()).await {
-        Ok(requests) => requests,
-        Err(error) => {
-            tracing::error!(%error, subject, "cannot listen for forwarded changes");
-            return;
+    let mut requests = loop {
+        match log.client.subscribe(subject.clone()).await {
+            Ok(requests) => break requests,
+            Err(error) => {
+                tracing::warn!(%error, subject, "listening for forwarded changes; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
         }
     };
     while let Some(request) = requests.next().await {

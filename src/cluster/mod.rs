@@ -60,7 +60,7 @@ pub struct Cluster {
 const SET_UP_FOR: Duration = Duration::from_secs(60);
 
 /// `attempt` until it succeeds, for up to [`SET_UP_FOR`].
-async fn patiently<T, E: std::fmt::Display, F: std::future::Future<Output = Result<T, E>>>(
+pub(super) async fn patiently<T, E: std::fmt::Display, F: std::future::Future<Output = Result<T, E>>>(
     what: &str,
     mut attempt: impl FnMut() -> F,
 ) -> Result<T, ClusterError> {

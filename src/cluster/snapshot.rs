@@ -40,21 +40,28 @@ fn file_object(position: u64, file: &str) -> String {
     format!("{position:020}/{file}")
 }
 
+/// The snapshot bucket, created by the first instance that asks (retried for a while: a busy
+/// JetStream answers a new bucket's creation late).
 pub(super) async fn bucket(cluster: &Cluster) -> Result<object_store::ObjectStore, String> {
     let jetstream = &cluster.log.jetstream;
     let name = &cluster.config.snapshot_bucket;
-    if let Ok(bucket) = jetstream.get_object_store(name).await {
-        return Ok(bucket);
-    }
-    jetstream
-        .create_object_store(object_store::Config {
-            bucket: name.clone(),
-            num_replicas: cluster.config.replicas,
-            storage: async_nats::jetstream::stream::StorageType::File,
-            ..Default::default()
-        })
-        .await
-        .map_err(|error| format!("the snapshot bucket {name}: {error}"))
+    let what = format!("the snapshot bucket {name}");
+    super::patiently(&what, || async {
+        if let Ok(bucket) = jetstream.get_object_store(name).await {
+            return Ok(bucket);
+        }
+        jetstream
+            .create_object_store(object_store::Config {
+                bucket: name.clone(),
+                num_replicas: cluster.config.replicas,
+                storage: async_nats::jetstream::stream::StorageType::File,
+                ..Default::default()
+            })
+            .await
+            .map_err(|error| error.to_string())
+    })
+    .await
+    .map_err(|error| error.to_string())
 }
 
 /// The positions of the complete snapshots in the bucket, oldest first.
@@ -229,16 +236,18 @@ pub async fn restore_if_empty(cluster: &Cluster, data_dir: &Path) -> Result<Opti
     }
     let bucket = bucket(cluster).await?;
     loop {
-        if let Some(&position) = positions(&bucket).await?.last() {
+        let latest = super::patiently("the list of snapshots", || positions(&bucket))
+            .await
+            .map_err(|error| error.to_string())?;
+        if let Some(&position) = latest.last() {
             restore(&bucket, position, data_dir).await?;
             return Ok(Some(position));
         }
-        let stream = cluster
-            .log
-            .jetstream
-            .get_stream(&cluster.log.stream)
-            .await
-            .map_err(|error| error.to_string())?;
+        let stream = super::patiently("the log stream", || {
+            cluster.log.jetstream.get_stream(&cluster.log.stream)
+        })
+        .await
+        .map_err(|error| error.to_string())?;
         if stream.cached_info().state.last_sequence == 0 && cluster.writer_named().await.is_none() {
             return Ok(None);
         }

@@ -421,6 +421,19 @@ fn write_group<S: SyncStorage>(
     commands: Vec<Command>,
 ) -> bool {
     let now = unix_seconds_now();
+    // In a cluster, patient sync's changes written here may come from another instance (or be
+    // waited on by loads of this one that another instance's patient sync answers): this
+    // instance's waiting loads read their patients again once they are applied.
+    let patient_changes = shared.replication.is_some()
+        && commands.iter().any(|c| {
+            matches!(
+                c,
+                Command::Op {
+                    op: WriteOp::PatientWrites { .. },
+                    ..
+                }
+            )
+        });
     let guard = shared.state.read();
     let mut group = Group::new(storage, &guard, cursor.next_seq, now);
     let commands_in_group = commands.len();
@@ -467,6 +480,9 @@ fn write_group<S: SyncStorage>(
             apply_outcome(shared.state, cursor, outcome);
             if let Some(replication) = shared.replication {
                 replication.note_applied(position);
+                if patient_changes {
+                    replication.note_patient_changes();
+                }
             }
             replies
                 .into_iter()

@@ -5,8 +5,8 @@
 //!
 //! The scenarios that matter also run (`cluster_…`) against two instances on a NATS cluster: the
 //! clinician calls the instance that is not the writer (its patient changes are forwarded), and
-//! the satellites answer through the other one, except while a load waits for them (see
-//! `World::answering_a_waiting_load`). Two scenarios stay single-process: the operators' view,
+//! the satellites answer through the other one, so a load waiting on one instance is woken by
+//! an answer the other took (its replica applies it and wakes its waiting loads). Two scenarios stay single-process: the operators' view,
 //! whose metrics are each instance's own, and a stopped writer, which in a cluster is a
 //! hand-over (`cluster.rs`) rather than a 503.
 
@@ -198,17 +198,6 @@ impl World {
         self.deployment.back()
     }
 
-    /// Where a simulated site answers while a `load` waits for it. In a cluster this is the
-    /// instance the load waits on, not the other one: a waiting load is woken only by patient
-    /// changes made on its own instance. An answer that the other instance takes (whether that
-    /// one is the writer or forwards it) reaches this instance's replica through the log but
-    /// wakes nothing, and the load fails at its wait limit (`wait_limit_seconds`) with a 500.
-    /// Answers through the other instance are covered where the test polls instead of waiting
-    /// (`views_in_each_state`). To become [`World::back`] once a replica wakes its waiters.
-    fn answering_a_waiting_load(&self) -> &TestServer {
-        self.front()
-    }
-
     /// A satellite of site `n` that is not mSupply Mobile: in a cluster, its requests alternate
     /// between the instances.
     fn satellite(&self, n: usize) -> crate::support::Satellite {
@@ -287,7 +276,7 @@ async fn acceptance_scenario(kind: Kind) {
     let pid = "9E7A;3";
     // The satellite knows the patient's ICN: the answer brings HDR and VLER in as sources.
     let answers = HashMap::from([(pid.to_string(), answer(pid, "9E7A:3", json!({"identifiers": [ICN]})))]);
-    let site = SimulatedSite::start(w.answering_a_waiting_load(), &w.logins[0], answers);
+    let site = SimulatedSite::start(w.back(), &w.logins[0], answers);
     w.secondary.answer(
         &format!("HDR;{ICN}"),
         &answer(&format!("HDR;{ICN}"), "HDR:1", json!({})),
@@ -587,7 +576,7 @@ async fn priority_site(kind: Kind) {
     let w = world(kind, 30).await;
     let pid = "9E7A;4";
     let answers = HashMap::from([(pid.to_string(), answer(pid, "9E7A:4", json!({"identifiers": [ICN]})))]);
-    let _site = SimulatedSite::start(w.answering_a_waiting_load(), &w.logins[0], answers);
+    let _site = SimulatedSite::start(w.back(), &w.logins[0], answers);
     w.secondary.answer(
         &format!("HDR;{ICN}"),
         &answer(&format!("HDR;{ICN}"), "HDR:1", json!({})),
