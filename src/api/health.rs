@@ -35,7 +35,7 @@ fn unready(primary: &Primary) -> Option<String> {
     if !primary.engine.writer_alive() {
         return Some("the writer has stopped".into());
     }
-    if primary.cluster.as_ref().is_some_and(|cluster| !cluster.caught_up()) {
+    if primary.cluster.as_ref().is_some_and(|cluster| !cluster.has_caught_up()) {
         return Some(format!(
             "this replica is catching up with the cluster's log ({} applied)",
             primary

@@ -80,6 +80,24 @@ impl NatsLog {
     }
 }
 
+/// The log's stream, with its state as the server answered just now.
+pub(super) async fn log_stream(
+    jetstream: &async_nats::jetstream::Context,
+    name: &str,
+) -> Result<async_nats::jetstream::stream::Stream, String> {
+    jetstream
+        .get_stream(name)
+        .await
+        .map_err(|error| format!("the log stream {name}: {error}"))
+}
+
+impl NatsLog {
+    /// [`log_stream`] of this log.
+    pub(super) async fn stream(&self) -> Result<async_nats::jetstream::stream::Stream, String> {
+        log_stream(&self.jetstream, &self.stream).await
+    }
+}
+
 impl ReplicatedLog for NatsLog {
     fn append(&self, after: u64, message: Vec<u8>) -> Result<u64, AppendError> {
         self.runtime.block_on(self.append_async(after, message))
@@ -92,13 +110,7 @@ impl ReplicatedLog for NatsLog {
 
     fn last_position(&self) -> BoxFuture<Result<u64, String>> {
         let (jetstream, stream) = (self.jetstream.clone(), self.stream.clone());
-        Box::pin(async move {
-            let stream = jetstream
-                .get_stream(&stream)
-                .await
-                .map_err(|error| format!("the log stream: {error}"))?;
-            Ok(stream.cached_info().state.last_sequence)
-        })
+        Box::pin(async move { Ok(log_stream(&jetstream, &stream).await?.cached_info().state.last_sequence) })
     }
 
     fn forward(&self, request: Vec<u8>) -> BoxFuture<Result<Vec<u8>, String>> {

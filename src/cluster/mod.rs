@@ -178,8 +178,15 @@ impl Cluster {
         self.behind.load(Ordering::Acquire)
     }
 
-    /// Whether this replica has read the log to its end and has nothing left to apply: what
-    /// readiness waits for, so that a load balancer sends nothing to an instance still catching up.
+    /// Whether this replica has read the log to its end at least once since it started: what
+    /// readiness waits for, so that a load balancer sends nothing to an instance still catching
+    /// up after a start (a few groups behind later is what every request's read rule waits out).
+    pub fn has_caught_up(&self) -> bool {
+        self.tail_reached_end.load(Ordering::Acquire)
+    }
+
+    /// Whether this replica has read the log to its end and has nothing left to apply now: an
+    /// instance behind leaves the lease to one that can write at once.
     pub fn caught_up(&self) -> bool {
         self.tail_reached_end.load(Ordering::Acquire) && self.behind.load(Ordering::Acquire) == 0
     }

@@ -136,12 +136,7 @@ async fn take_if_needed(cluster: &Cluster, engine: &SyncEngine, only_if_none: bo
     }
     if let Some(oldest) = kept.first() {
         // Everything up to and including the oldest snapshot's position is in it.
-        let stream = cluster
-            .log
-            .jetstream
-            .get_stream(&cluster.log.stream)
-            .await
-            .map_err(|error| error.to_string())?;
+        let stream = cluster.log.stream().await?;
         stream
             .purge()
             .sequence(oldest + 1)
@@ -243,11 +238,9 @@ pub async fn restore_if_empty(cluster: &Cluster, data_dir: &Path) -> Result<Opti
             restore(&bucket, position, data_dir).await?;
             return Ok(Some(position));
         }
-        let stream = super::patiently("the log stream", || {
-            cluster.log.jetstream.get_stream(&cluster.log.stream)
-        })
-        .await
-        .map_err(|error| error.to_string())?;
+        let stream = super::patiently("the log stream", || cluster.log.stream())
+            .await
+            .map_err(|error| error.to_string())?;
         if stream.cached_info().state.last_sequence == 0 && cluster.writer_named().await.is_none() {
             return Ok(None);
         }

@@ -35,11 +35,7 @@ pub async fn run<P: AsRef<SyncEngine> + Send + Sync + 'static>(cluster: Arc<Clus
 /// Applies the log from `start` on; returns `Ok` only when the engine stopped.
 async fn follow(cluster: &Cluster, engine: &SyncEngine, start: u64) -> Result<(), String> {
     let log = &cluster.log;
-    let stream = log
-        .jetstream
-        .get_stream(&log.stream)
-        .await
-        .map_err(|error| error.to_string())?;
+    let stream = log.stream().await?;
     if stream.cached_info().state.last_sequence < start {
         // Nothing to read yet: this replica holds the whole log.
         note_behind(cluster, 0);

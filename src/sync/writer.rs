@@ -150,14 +150,19 @@ impl WriterHandle {
 
     /// Applies `op` through this instance's own writer thread.
     async fn apply_here(&self, op: WriteOp) -> Result<Answer> {
+        let (answer, _) = self.apply_here_at(op).await?;
+        Ok(answer)
+    }
+
+    /// [`WriterHandle::apply_here`], with the log position of the group that holds the change.
+    async fn apply_here_at(&self, op: WriteOp) -> Result<(Answer, u64)> {
         let (reply, answer) = oneshot::channel();
         self.send_local(Command::Op {
             op,
             reply: ReplyTo::Forwarded(reply),
         })
         .await?;
-        let (answer, _) = answer.await.map_err(|_| SyncError::WriterStopped)?;
-        Ok(answer)
+        answer.await.map_err(|_| SyncError::WriterStopped)
     }
 
     /// Applies a command another instance forwarded to this one, the cluster's writer: its
@@ -166,17 +171,9 @@ impl WriterHandle {
         if !self.replication.as_ref().is_some_and(|r| r.is_writer()) {
             return (Answer::Done(Err(SyncError::NotWriter)), 0);
         }
-        let (reply, answer) = oneshot::channel();
-        if let Err(error) = self
-            .send_local(Command::Op {
-                op,
-                reply: ReplyTo::Forwarded(reply),
-            })
+        self.apply_here_at(op)
             .await
-        {
-            return (Answer::Done(Err(error)), 0);
-        }
-        answer.await.unwrap_or((Answer::Done(Err(SyncError::WriterStopped)), 0))
+            .unwrap_or_else(|error| (Answer::Done(Err(error)), 0))
     }
 
     /// Hands a group of the replicated log to the writer thread, which applies them in order.

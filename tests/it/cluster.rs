@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::support::cluster::TestCluster;
 use crate::support::data::{batch, ids, item};
+use crate::support::process_cluster::drain_satellite;
 use crate::support::Satellite;
 
 fn item_id(n: usize) -> String {
@@ -50,21 +51,7 @@ async fn cluster_changes_through_either_instance_reach_both_and_counts_agree_wit
         assert_eq!(on_one.count().await, 300, "instance {n}");
     }
     let puller = cluster.satellite(&logins[1], "v3");
-    let mut received = BTreeSet::new();
-    loop {
-        let expected = puller.count().await;
-        let records = puller.pull_records(40).await;
-        if records.is_empty() {
-            assert_eq!(expected, 0, "a count that disagrees with the list");
-            break;
-        }
-        let sync_ids = crate::support::data::sync_ids(&records);
-        let left = puller.acknowledge(&sync_ids).await;
-        assert_eq!(left.json["NumRecords"], expected - records.len() as u64, "{}", left.raw);
-        for id in ids(&records) {
-            assert!(received.insert(id.clone()), "{id} delivered twice");
-        }
-    }
+    let received = drain_satellite(&puller, 40).await;
     let want: BTreeSet<String> = (0..300).map(item_id).collect();
     assert_eq!(received, want, "each item exactly once");
     for n in 0..2 {

@@ -43,17 +43,25 @@ fn context(client: async_nats::Client) -> jetstream::Context {
 
 /// The log stream as the product creates it: file storage, three replicas, messages up to our
 /// largest push, the default duplicate window.
-async fn create_log(js: &jetstream::Context, name: &str) -> stream::Stream {
-    js.create_stream(stream::Config {
-        name: name.to_string(),
-        subjects: vec![format!("{name}.>")],
-        num_replicas: 3,
-        storage: StorageType::File,
-        max_message_size: MAX_MESSAGE,
-        ..Default::default()
-    })
-    .await
-    .unwrap()
+/// Waits until the new stream has a leader: a publish before that finds no responder (on a busy
+/// machine the election takes seconds).
+async fn create_log(cluster: &NatsCluster, js: &jetstream::Context, name: &str) -> stream::Stream {
+    let stream = js
+        .create_stream(stream::Config {
+            name: name.to_string(),
+            subjects: vec![format!("{name}.>")],
+            num_replicas: 3,
+            storage: StorageType::File,
+            max_message_size: MAX_MESSAGE,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    cluster
+        .wait_stream_leader(name, DEADLINE)
+        .await
+        .expect("the new stream has a leader");
+    stream
 }
 
 /// Appends `payload` to the log only if its last sequence is `expected_last`, with `msg_id` as
@@ -96,7 +104,7 @@ fn noise(len: usize, seed: u64) -> Bytes {
 async fn nats_fenced_appends_are_refused_on_a_stale_sequence_and_deduplicated_by_msg_id() {
     let cluster = NatsCluster::start(3).await;
     let js = context(connect_all(&cluster).await);
-    let mut log = create_log(&js, "LOG").await;
+    let mut log = create_log(&cluster, &js, "LOG").await;
     let info = log.info().await.unwrap().clone();
     assert_eq!(info.config.num_replicas, 3);
     assert_eq!(info.config.storage, StorageType::File);
@@ -147,7 +155,7 @@ async fn nats_messages_up_to_32_mib_less_their_headers_fit_in_one_log_message() 
     // checks each publish against it: nothing to set on the client's side.
     assert_eq!(client.server_info().max_payload, 64 * 1024 * 1024);
     let js = context(client);
-    let log = create_log(&js, "BIG").await;
+    let log = create_log(&cluster, &js, "BIG").await;
 
     // 4 MiB, over the server's default max_payload of 1MB; and the largest that fits, with a
     // kilobyte left for the subject, the headers and the file store's framing.
@@ -198,7 +206,7 @@ async fn nats_messages_up_to_32_mib_less_their_headers_fit_in_one_log_message() 
 async fn nats_the_log_survives_its_leaders_sigkill_and_takes_fenced_appends_again() {
     let mut cluster = NatsCluster::start(3).await;
     let js = context(connect_all(&cluster).await);
-    create_log(&js, "FAIL").await;
+    create_log(&cluster, &js, "FAIL").await;
     let acknowledged = 20;
     for n in 1..=acknowledged {
         let ack = append(&js, "FAIL.g1", &format!("m{n}"), n - 1, format!("record {n}").into())
@@ -392,7 +400,7 @@ async fn wait_until_gone(bucket: &jetstream::kv::Store, key: &str) -> Duration {
 async fn nats_a_killed_node_restarted_on_its_disk_catches_up_and_the_stream_is_r3_again() {
     let mut cluster = NatsCluster::start(3).await;
     let js = context(connect_all(&cluster).await);
-    let mut log = create_log(&js, "BACK").await;
+    let mut log = create_log(&cluster, &js, "BACK").await;
     for n in 1..=10 {
         append(&js, "BACK.g1", &format!("m{n}"), n - 1, format!("record {n}").into())
             .await

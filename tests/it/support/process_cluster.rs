@@ -277,11 +277,16 @@ impl PushStorm {
 /// Drains `login`'s queue through `base`, checking at every step that the count agrees with the
 /// list and that nothing comes twice; the ids received.
 pub async fn drain_checked(base: &str, login: &SiteLogin) -> BTreeSet<String> {
-    let satellite = Satellite::new(base, login, "v3");
+    drain_satellite(&Satellite::new(base, login, "v3"), 500).await
+}
+
+/// Drains `satellite`'s queue `limit` records a pull, checking at every step that the count
+/// agrees with the list and that nothing comes twice; the ids received.
+pub async fn drain_satellite(satellite: &Satellite, limit: usize) -> BTreeSet<String> {
     let mut received = BTreeSet::new();
     loop {
         let expected = satellite.count().await;
-        let records = satellite.pull_records(500).await;
+        let records = satellite.pull_records(limit).await;
         if records.is_empty() {
             assert_eq!(expected, 0, "a count that disagrees with the list");
             return received;
