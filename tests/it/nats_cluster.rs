@@ -260,8 +260,10 @@ async fn nats_the_log_survives_its_leaders_sigkill_and_takes_fenced_appends_agai
     );
 
     // The whole log replayed from the survivor by an ordered consumer, as a node catching up
-    // reads it: every acknowledged append, in order, once.
-    let stream = js.get_stream("FAIL").await.unwrap();
+    // reads it: every acknowledged append, in order, once. (Through a context with the long
+    // time-out: just after an election a busy machine answers the consumer's creation late.)
+    let replay = context(async_nats::connect(cluster.url(survivor)).await.unwrap());
+    let stream = replay.get_stream("FAIL").await.unwrap();
     let consumer = stream
         .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
         .await
