@@ -264,10 +264,19 @@ async fn nats_the_log_survives_its_leaders_sigkill_and_takes_fenced_appends_agai
     // time-out: just after an election a busy machine answers the consumer's creation late.)
     let replay = context(async_nats::connect(cluster.url(survivor)).await.unwrap());
     let stream = replay.get_stream("FAIL").await.unwrap();
-    let consumer = stream
-        .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
-        .await
-        .unwrap();
+    // Just after an election the new leader may not take a consumer yet: asked again until the
+    // deadline.
+    let started = Instant::now();
+    let consumer = loop {
+        match stream
+            .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
+            .await
+        {
+            Ok(consumer) => break consumer,
+            Err(error) => assert!(started.elapsed() < DEADLINE, "no consumer within {DEADLINE:?}: {error}"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     let mut messages = consumer.messages().await.unwrap();
     for n in 1..=acknowledged + 1 {
         let message = tokio::time::timeout(DEADLINE, messages.next())
