@@ -246,6 +246,8 @@ impl From<crate::sync::SyncError> for ApiError {
             SyncError::BadRecord(message) => ApiError::Record(message),
             // Only operator actions skip records; no endpoint reaches this.
             SyncError::NotQueued(sync_id) => ApiError::BadRequest(format!("no record {sync_id} is queued")),
+            // Only patient sync's changes are refused so, and it decides them again.
+            SyncError::PatientStale => ApiError::ClusterBusy,
             SyncError::Storage(cause) => {
                 tracing::error!(%cause, "storage failure");
                 ApiError::Internal

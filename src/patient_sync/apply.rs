@@ -19,7 +19,7 @@ use super::identity::{associate, known_jpid, source_pids};
 use super::plan::{closing_records, open_job, plan_load, Forced, Plan};
 use super::secondary::{FetchError, SourceAnswer};
 use super::state::{open_enterprise_job, PatientState};
-use super::{PatientSync, Result};
+use super::{write, PatientSync, Result};
 
 /// What an ingestion did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,7 @@ pub fn ingest(host: &dyn Host, items: &[IngestItem]) -> Result<(IngestOutcome, V
         requests.extend(ask_new_sources(host, &mut batch, patient, now_ms));
         finish(host, &mut batch, patient, now_ms);
     }
-    host.engine().write_patient(batch)?;
+    write(host, batch)?;
     for jpid in patients.keys() {
         host.patients().waiters.notify(jpid);
     }
@@ -83,7 +83,7 @@ pub fn secondary_answer(
     jpid: &Jpid,
     pid: &SourcePid,
     job_id: &str,
-    answer: std::result::Result<SourceAnswer, FetchError>,
+    answer: &std::result::Result<SourceAnswer, FetchError>,
 ) -> Result<Vec<Request>> {
     let storage = host.engine().storage();
     let mut patient = PatientState::read(storage, jpid)?;
@@ -94,7 +94,7 @@ pub fn secondary_answer(
     let mut batch = PatientWrites::new();
     match answer {
         Ok(SourceAnswer::Data(item)) => {
-            apply_item(host, &mut batch, &mut patient, &item, now)?;
+            apply_item(host, &mut batch, &mut patient, item, now)?;
             let state = source_mut(&mut patient, pid);
             if state.error().is_none() && !completion::is_source_complete(state) {
                 let lacking = SyncError::new("incomplete", "the answer lacks records its metastamp lists");
@@ -115,7 +115,7 @@ pub fn secondary_answer(
     }
     let requests = ask_new_sources(host, &mut batch, &mut patient, now_ms);
     finish(host, &mut batch, &mut patient, now_ms);
-    host.engine().write_patient(batch)?;
+    write(host, batch)?;
     host.patients().waiters.notify(jpid);
     Ok(requests)
 }
@@ -132,7 +132,7 @@ pub fn source_timed_out(host: &dyn Host, jpid: &Jpid, pid: &SourcePid, job_id: &
     source_mut(&mut patient, pid).record_error(SyncError::new("timeout", &message), now);
     let mut batch = PatientWrites::new();
     finish(host, &mut batch, &mut patient, now_ms);
-    host.engine().write_patient(batch)?;
+    write(host, batch)?;
     host.patients().waiters.notify(jpid);
     Ok(())
 }
@@ -141,7 +141,6 @@ pub fn source_timed_out(host: &dyn Host, jpid: &Jpid, pid: &SourcePid, job_id: &
 pub fn write_plan(patients: &PatientSync, batch: &mut PatientWrites, patient: &mut PatientState, plan: &Plan) {
     for job in &plan.jobs {
         batch.put_patient_job(&patient.jpid, job, patients.next_micros());
-        patients.tally.written(job);
         patient.jobs.push(job.clone());
     }
     for state in &plan.states {
@@ -261,7 +260,6 @@ fn finish(host: &dyn Host, batch: &mut PatientWrites, patient: &mut PatientState
     let closing = closing_records(&patient.jobs, &patient.sources, now_ms);
     for job in &closing {
         batch.put_patient_job(&patient.jpid, job, host.patients().next_micros());
-        host.patients().tally.written(job);
     }
     patient.jobs.extend(closing);
     for state in &patient.sources {

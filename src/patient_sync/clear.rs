@@ -12,7 +12,7 @@ use crate::wire::patient::not_found_message;
 use super::dispatch::tell_sites_to_stop;
 use super::identity::known_jpid;
 use super::state::PatientState;
-use super::{on_writer, PatientSyncError, Result};
+use super::{on_writer, write, PatientSyncError, Result};
 
 pub async fn clear(host: &Shared, pid: PatientId) -> Result<()> {
     let storage = host.engine().storage();
@@ -36,7 +36,7 @@ pub async fn clear(host: &Shared, pid: PatientId) -> Result<()> {
         let identifiers = storage.patient_identifiers(&jpid)?;
         let mut batch = PatientWrites::new();
         batch.clear_patient(&jpid, &identifiers);
-        p.engine().write_patient(batch)?;
+        write(p, batch)?;
         p.patients().waiters.notify(&jpid);
         Ok(())
     })

@@ -91,7 +91,7 @@ async fn fetch(host: Shared, request: Request, url: String, timeout: Duration) {
     let answer = host.patients().secondary.fetch(&url, &request.pid, timeout).await;
     let Request { jpid, pid, job } = request;
     let applied = on_writer(&host, move |p| {
-        apply::secondary_answer(p, &jpid, &pid, &job.job_id, answer)
+        apply::secondary_answer(p, &jpid, &pid, &job.job_id, &answer)
     })
     .await;
     follow_up(host, applied).await;

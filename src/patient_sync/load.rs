@@ -20,7 +20,7 @@ use super::identity::{associate, known_jpid, source_pids};
 use super::plan::{plan_load, Forced};
 use super::state::{latest_records, PatientState};
 use super::views::{render, View};
-use super::{on_writer, PatientSyncError, Result};
+use super::{on_writer, write, PatientSyncError, Result};
 
 /// How long a `load` waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +122,7 @@ fn start(
         unix_millis_now(),
     );
     write_plan(host.patients(), &mut batch, &mut patient, &plan);
-    host.engine().write_patient(batch)?;
+    write(host, batch)?;
     host.patients().waiters.notify(&patient.jpid);
     let requests = plan
         .requests

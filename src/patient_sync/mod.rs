@@ -9,6 +9,11 @@
 //! right), waiting until they are durable before anyone is told. A `patient_sync_request` to a
 //! satellite is an ordinary push from the primary itself.
 //!
+//! In a cluster every instance has its own patient writer, reading its own replica, which may
+//! not have applied another instance's latest change yet. So each change says which patient
+//! generation (the count of patient changes applied) it was read at, and the sync writer refuses
+//! it if another came since; [`on_writer`] then catches up with the log and decides it again.
+//!
 //! It runs on a [`Host`] (the sync engine and its own state) and imports neither `primary`,
 //! `api` nor `http`.
 
@@ -29,8 +34,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::config::PatientConfig;
-use crate::store::StoreError;
-use crate::sync::SyncEngine;
+use crate::store::{PatientWrites, StoreError};
+use crate::sync::{SyncEngine, SyncError};
 use secondary::SecondaryClient;
 use waiters::Waiters;
 
@@ -130,20 +135,86 @@ impl PatientSync {
 pub trait Host: Send + Sync + 'static {
     fn engine(&self) -> &SyncEngine;
     fn patients(&self) -> &PatientSync;
+    /// The patient generation the work running on the patient writer read its state at (see
+    /// [`on_writer`]); `None` elsewhere.
+    fn decided_at(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A host shared with the tasks that outlive a call (fetches, time-outs).
 pub type Shared = Arc<dyn Host>;
 
+/// How often one piece of work is decided again after its change was refused as stale, before
+/// its caller is told to try later. Each time, this replica first catches up with the log.
+const DECISIONS: usize = 20;
+
+/// The host as the work on the patient writer sees it: with the generation it read at.
+struct Decision {
+    host: Shared,
+    generation: u64,
+}
+
+impl Host for Decision {
+    fn engine(&self) -> &SyncEngine {
+        self.host.engine()
+    }
+
+    fn patients(&self) -> &PatientSync {
+        self.host.patients()
+    }
+
+    fn decided_at(&self) -> Option<u64> {
+        Some(self.generation)
+    }
+}
+
 /// Runs `work` on the patient writer (see [`writer`]), after every change asked for before.
+/// `work` may run more than once: when its change is refused as decided against an older patient
+/// state (another instance's change came first), it runs again on the state that has it. It
+/// must change nothing but through [`write`] before its write succeeds.
 pub async fn on_writer<T: Send + 'static>(
     host: &Shared,
-    work: impl FnOnce(&dyn Host) -> Result<T> + Send + 'static,
+    work: impl Fn(&dyn Host) -> Result<T> + Send + Sync + 'static,
 ) -> Result<T> {
-    let held = host.clone();
-    host.patients()
-        .writer
-        .run(move || work(&*held))
-        .await
-        .ok_or(PatientSyncError::Task)?
+    let work = Arc::new(work);
+    let mut decided = 0;
+    loop {
+        let (held, run) = (host.clone(), work.clone());
+        let result = host
+            .patients()
+            .writer
+            .run(move || {
+                // Read before any patient state: what the work reads is at least this recent.
+                let generation = held.engine().patient_generation();
+                run(&Decision { host: held, generation })
+            })
+            .await
+            .ok_or(PatientSyncError::Task)?;
+        decided += 1;
+        match result {
+            Err(PatientSyncError::Sync(SyncError::PatientStale)) if decided < DECISIONS => {
+                tracing::debug!(
+                    decided,
+                    "a patient change was decided on stale state; deciding it again"
+                );
+                host.engine().caught_up().await?;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Writes the patient changes the running work decided, durably; then counts the jobs they
+/// started and finished.
+pub fn write(host: &dyn Host, mut writes: PatientWrites) -> Result<()> {
+    if let Some(generation) = host.decided_at() {
+        writes.decided_at_generation(generation);
+    }
+    let jobs = writes.jobs().to_vec();
+    host.engine().write_patient(writes)?;
+    for job in &jobs {
+        host.patients().tally.written(job);
+    }
+    Ok(())
 }

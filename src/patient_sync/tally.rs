@@ -1,9 +1,8 @@
 //! Patient sync's loads and finished jobs since the primary started, for the metrics: a load
 //! that started a sync (a new enterprise job: one joining a load in flight, or finding every
-//! source fresh, starts none), and every job that ended, completed or in error. Counted as the
-//! job records are put into the patient writer's change, which the sync writer then commits: a
-//! change whose group fails to write (logged as an error, all of it dropped) is counted all the
-//! same. The jobs still in flight are read from the open jobs' index instead, exactly.
+//! source fresh, starts none), and every job that ended, completed or in error. Counted by the
+//! instance that decided the change, once it is durable (a change refused, and decided again,
+//! counts once). The jobs still in flight are read from the open jobs' index instead, exactly.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -53,6 +53,9 @@ pub trait LogReads {
     /// In a cluster, the position in the replicated log of the last group applied here (0 for
     /// none, and always for a primary that is not clustered).
     fn log_position(&self) -> Result<u64>;
+    /// How many of patient sync's changes were applied here, counted by the writer (0 for
+    /// none). A change decided against an older count is refused (see ARCHITECTURE.md).
+    fn patient_generation(&self) -> Result<u64>;
     fn log_entry(&self, seq: u64) -> Result<Option<LogEntry>>;
     /// The log entries at `seqs`, in the same order.
     fn log_entries(&self, seqs: &[u64]) -> Result<Vec<Option<LogEntry>>>;
@@ -122,6 +125,8 @@ pub trait LogWrites {
     /// The replicated log's position of the group this batch applies (see
     /// [`LogReads::log_position`]).
     fn put_log_position(&mut self, position: u64);
+    /// See [`LogReads::patient_generation`].
+    fn put_patient_generation(&mut self, generation: u64);
     /// Replaces the list of entries the next write deletes.
     fn put_gc_pending(&mut self, seqs: &[u64]);
 }

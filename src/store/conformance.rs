@@ -135,6 +135,7 @@ fn write_one_of_each<S: SyncStorage>(storage: &S, right: &WriteRight) {
     batch.put_skip(SiteId(2), 1_000, "{\"skipped\":1}");
     batch.put_next_seq(7);
     batch.put_log_position(42);
+    batch.put_patient_generation(9);
     batch.put_gc_pending(&[3, 4]);
     storage.commit(right, batch).expect("the commit");
 }
@@ -143,6 +144,7 @@ fn write_one_of_each<S: SyncStorage>(storage: &S, right: &WriteRight) {
 fn assert_one_of_each<S: SyncStorage>(storage: &S) {
     assert_eq!(storage.next_seq().unwrap(), 7);
     assert_eq!(storage.log_position().unwrap(), 42);
+    assert_eq!(storage.patient_generation().unwrap(), 9);
     assert_eq!(storage.gc_pending().unwrap(), vec![3, 4]);
     assert_eq!(storage.log_entry(5).unwrap(), Some(entry("transact", "T1", 2)));
     assert_eq!(
@@ -199,6 +201,7 @@ fn an_empty_database_holds_nothing<S: SyncStorage>(storage: &S) {
         0,
         "no group of a replicated log applied"
     );
+    assert_eq!(storage.patient_generation().unwrap(), 0, "no patient change applied");
     assert!(storage.gc_pending().unwrap().is_empty());
     assert_eq!(storage.log_entry(1).unwrap(), None);
     let mut seen = 0;

@@ -15,6 +15,9 @@ pub const META_NEXT_SEQ: &[u8] = b"next_seq";
 /// `meta`: in a cluster, the position in the replicated log of the last group this database
 /// applied (written in the same batch as the group, so a restart resumes exactly after it).
 pub const META_LOG_POSITION: &[u8] = b"log_position";
+/// `meta`: how many of patient sync's changes this database applied (see
+/// [`super::LogReads::patient_generation`]).
+pub const META_PATIENT_GENERATION: &[u8] = b"patient_generation";
 /// `meta`: log entries superseded by the last write, deleted by the next one (see ARCHITECTURE.md).
 pub const META_GC_PENDING: &[u8] = b"gc_pending";
 

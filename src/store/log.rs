@@ -9,24 +9,17 @@ use super::{cf, corrupt, keys, Batch, LogEntry, Result, Storage};
 
 impl LogReads for Storage {
     fn next_seq(&self) -> Result<u64> {
-        match self.db.get_cf(self.cf(cf::META), keys::META_NEXT_SEQ)? {
-            Some(bytes) => Ok(u64::from_be_bytes(
-                bytes.as_slice().try_into().map_err(|_| corrupt(cf::META, "next_seq"))?,
-            )),
-            None => Ok(1),
-        }
+        Ok(self.meta_u64(keys::META_NEXT_SEQ, "next_seq")?.unwrap_or(1))
     }
 
     fn log_position(&self) -> Result<u64> {
-        match self.db.get_cf(self.cf(cf::META), keys::META_LOG_POSITION)? {
-            Some(bytes) => Ok(u64::from_be_bytes(
-                bytes
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| corrupt(cf::META, "log_position"))?,
-            )),
-            None => Ok(0),
-        }
+        Ok(self.meta_u64(keys::META_LOG_POSITION, "log_position")?.unwrap_or(0))
+    }
+
+    fn patient_generation(&self) -> Result<u64> {
+        Ok(self
+            .meta_u64(keys::META_PATIENT_GENERATION, "patient_generation")?
+            .unwrap_or(0))
     }
 
     fn gc_pending(&self) -> Result<Vec<u64>> {
@@ -71,6 +64,15 @@ impl LogReads for Storage {
 }
 
 impl Storage {
+    /// A number kept in `meta` under `key` (`None` when it was never written).
+    fn meta_u64(&self, key: &[u8], name: &str) -> Result<Option<u64>> {
+        let Some(bytes) = self.db.get_cf(self.cf(cf::META), key)? else {
+            return Ok(None);
+        };
+        let bytes = bytes.as_slice().try_into().map_err(|_| corrupt(cf::META, name))?;
+        Ok(Some(u64::from_be_bytes(bytes)))
+    }
+
     /// The encoded log entries at `seqs`, in the same order (one multi-get).
     fn log_values_by_key(&self, seqs: &[u64], options: &rocksdb::ReadOptions) -> Result<Vec<Option<Vec<u8>>>> {
         let family = self.cf(cf::LOG);
@@ -131,6 +133,10 @@ impl LogWrites for Batch<'_> {
 
     fn put_log_position(&mut self, position: u64) {
         self.put(cf::META, keys::META_LOG_POSITION, position.to_be_bytes());
+    }
+
+    fn put_patient_generation(&mut self, generation: u64) {
+        self.put(cf::META, keys::META_PATIENT_GENERATION, generation.to_be_bytes());
     }
 
     fn put_gc_pending(&mut self, seqs: &[u64]) {

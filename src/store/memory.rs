@@ -26,6 +26,7 @@ struct Tables {
     log: BTreeMap<u64, Vec<u8>>,
     next_seq: Option<u64>,
     log_position: u64,
+    patient_generation: u64,
     gc_pending: Vec<u64>,
     /// Record id → (table, seq).
     records: HashMap<String, (String, u64)>,
@@ -74,6 +75,10 @@ impl LogReads for MemoryStorage {
 
     fn log_position(&self) -> Result<u64> {
         Ok(self.now().log_position)
+    }
+
+    fn patient_generation(&self) -> Result<u64> {
+        Ok(self.now().patient_generation)
     }
 
     fn gc_pending(&self) -> Result<Vec<u64>> {
@@ -230,6 +235,10 @@ impl LogWrites for MemoryBatch {
 
     fn put_log_position(&mut self, position: u64) {
         self.change(move |t| t.log_position = position);
+    }
+
+    fn put_patient_generation(&mut self, generation: u64) {
+        self.change(move |t| t.patient_generation = generation);
     }
 
     fn put_gc_pending(&mut self, seqs: &[u64]) {

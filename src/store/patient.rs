@@ -152,6 +152,12 @@ fn encode_json(value: &impl serde::Serialize) -> Vec<u8> {
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PatientWrites {
     changes: Vec<Change>,
+    /// The patient generation the changes were decided against, when the writer must check it
+    /// (see [`super::LogReads::patient_generation`]).
+    decided_at: Option<u64>,
+    /// The job records put, for the deciding instance's metrics (they travel in `changes`).
+    #[serde(skip)]
+    jobs: Vec<JobRecord>,
 }
 
 #[derive(Debug, Clone)]
@@ -230,6 +236,21 @@ impl PatientWrites {
         self.changes.is_empty()
     }
 
+    /// Says that these changes were decided from patient state read at `generation`: the writer
+    /// refuses them if another patient change was applied since.
+    pub fn decided_at_generation(&mut self, generation: u64) {
+        self.decided_at = Some(generation);
+    }
+
+    pub fn decided_at(&self) -> Option<u64> {
+        self.decided_at
+    }
+
+    /// The job records these changes put, in order.
+    pub fn jobs(&self) -> &[JobRecord] {
+        &self.jobs
+    }
+
     fn put(&mut self, family: &'static str, key: Vec<u8>, value: impl Into<Vec<u8>>) {
         self.changes.push(Change::Put(family, key, value.into()));
     }
@@ -276,6 +297,7 @@ impl PatientWrites {
             keys::patient_job_key(jpid, at_micros, &job.job_id),
             record,
         );
+        self.jobs.push(job.clone());
     }
 
     pub fn put_patient_record(

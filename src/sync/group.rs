@@ -11,10 +11,13 @@ use roaring::RoaringTreemap;
 use super::directory_changes::{added_site, write_change};
 use super::index::{union_len_in, EntryFacts, CENTRAL};
 use super::site_queue::{ClientKind, SiteQueue};
-use super::SyncState;
+use super::{SyncError, SyncState};
 use crate::domain::directory::{Directory, DirectoryChange, Site};
 use crate::domain::ids::{key_form, SiteId};
-use crate::store::{keys, seq_if_held_by, DirectoryWrites, IndexWrites, LogEntry, LogWrites, Result, SyncStorage};
+use crate::store::{
+    keys, seq_if_held_by, DirectoryWrites, IndexWrites, LogEntry, LogWrites, PatientWrites, Result, SyncBatch,
+    SyncStorage,
+};
 
 /// A change to the queue index, applied once the group is durable.
 pub enum IndexOp {
@@ -64,6 +67,8 @@ pub struct Group<'a, S: SyncStorage> {
     removed: Vec<SiteId>,
     /// Sites whose stores this group changed: their views in the index are rebuilt.
     views: Vec<SiteId>,
+    /// How many of patient sync's changes are applied, this group's included.
+    patient_generation: u64,
 }
 
 /// What a group changes in memory once its batch is durable, and what the next group deletes.
@@ -77,6 +82,7 @@ pub struct GroupOutcome {
     pub directory: Option<Directory>,
     pub removed: Vec<SiteId>,
     pub views: Vec<SiteId>,
+    pub patient_generation: u64,
 }
 
 pub fn facts(entry: &LogEntry) -> EntryFacts {
@@ -111,6 +117,7 @@ impl<'a, S: SyncStorage> Group<'a, S> {
             directory: None,
             removed: Vec::new(),
             views: Vec::new(),
+            patient_generation: state.patient_generation,
         }
     }
 
@@ -125,8 +132,28 @@ impl<'a, S: SyncStorage> Group<'a, S> {
             directory: self.directory,
             removed: self.removed,
             views: self.views,
+            patient_generation: self.patient_generation,
         };
         (self.batch, outcome)
+    }
+
+    /// Adds patient sync's changes, unless they were decided against an older patient state
+    /// than this group's: then they are refused, whole (see [`SyncError::PatientStale`]).
+    /// Every replica applies the same changes in the same order, so every one refuses the same.
+    pub fn put_patient_writes(&mut self, writes: PatientWrites) -> std::result::Result<(), SyncError> {
+        if writes
+            .decided_at()
+            .is_some_and(|decided| decided != self.patient_generation)
+        {
+            return Err(SyncError::PatientStale);
+        }
+        if writes.is_empty() {
+            return Ok(());
+        }
+        self.batch.put_patient_writes(writes);
+        self.patient_generation += 1;
+        self.batch.put_patient_generation(self.patient_generation);
+        Ok(())
     }
 
     /// The current log entry of a record, with its seq.
@@ -465,6 +492,7 @@ mod tests {
             index: QueueIndex::new(&directory),
             directory,
             queues: HashMap::new(),
+            patient_generation: 0,
         };
         let dir = tempfile::tempdir().unwrap();
         let (storage, right) = crate::store::Storage::open(dir.path(), 8).unwrap();
@@ -508,6 +536,7 @@ mod tests {
             directory,
             index,
             queues: HashMap::new(),
+            patient_generation: 0,
         };
         let dir = tempfile::tempdir().unwrap();
         let (storage, _) = crate::store::Storage::open(dir.path(), 8).unwrap();

@@ -76,6 +76,11 @@ pub enum SyncError {
     /// of the push was applied.
     #[error("{0}")]
     BadRecord(String),
+    /// Patient sync's change was decided against patient state that another change has since
+    /// replaced (in a cluster, on a replica that had not applied it yet). Nothing was applied;
+    /// patient sync decides the change again.
+    #[error("the patient state changed since the change was decided")]
+    PatientStale,
     /// The SyncID names no record in that satellite's queue.
     #[error("no record with SyncID {0} is queued for this site")]
     NotQueued(String),
@@ -123,6 +128,8 @@ pub struct SyncState {
     pub directory: Directory,
     pub index: QueueIndex,
     pub queues: HashMap<SiteId, SiteQueue>,
+    /// How many of patient sync's changes are applied (see [`SyncEngine::patient_generation`]).
+    pub patient_generation: u64,
 }
 
 impl SyncState {
@@ -264,6 +271,7 @@ impl<S: SyncStorage> SyncEngine<S> {
             directory,
             index,
             queues,
+            patient_generation: storage.patient_generation()?,
         }));
         let catalogues = Arc::new(catalogues);
         let activity = Arc::new(activity::Activity::default());
@@ -395,9 +403,17 @@ impl<S: SyncStorage> SyncEngine<S> {
     }
 
     /// Writes patient sync's changes durably, with the writer's next group. Blocks the calling
-    /// thread: for the patient writer, which runs outside the async runtime.
+    /// thread: for the patient writer, which runs outside the async runtime. Changes that say
+    /// which [`SyncEngine::patient_generation`] they were decided against are refused with
+    /// [`SyncError::PatientStale`] when the writer holds another.
     pub fn write_patient(&self, writes: PatientWrites) -> Result<()> {
         self.writer.patient_writes_blocking(writes)
+    }
+
+    /// How many of patient sync's changes this instance has applied. Patient state read after
+    /// this is at least that recent: the count moves only once a change is durable.
+    pub fn patient_generation(&self) -> u64 {
+        self.state.read().patient_generation
     }
 
     /// Runs `read` on the directory.

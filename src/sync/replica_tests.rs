@@ -242,3 +242,47 @@ async fn a_writer_behind_the_log_is_fenced() {
     first.shutdown();
     deposed.shutdown();
 }
+
+/// Patient changes say which patient generation they were decided at: one decided before
+/// another change was applied is refused whole, on the writer and on every replica alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_change_decided_on_an_older_generation_is_refused_everywhere() {
+    let log = Arc::new(MemoryLog::default());
+    let (writer_dir, replica_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let writer = Arc::new(open(writer_dir.path(), &log));
+    writer.replication().unwrap().set_writer(Some(1));
+    let patients = ["first", "stale", "third"].map(|name| {
+        let jpid = Jpid::generate();
+        let mut writes = PatientWrites::new();
+        let demographics = serde_json::json!({"givenNames": name});
+        writes.put_patient_demographics(&jpid, demographics.as_object().unwrap());
+        (jpid, writes)
+    });
+    let write = |mut writes: PatientWrites, generation: u64| {
+        let engine = writer.clone();
+        writes.decided_at_generation(generation);
+        tokio::task::spawn_blocking(move || engine.write_patient(writes))
+    };
+    assert_eq!(writer.patient_generation(), 0);
+    write(patients[0].1.clone(), 0).await.unwrap().unwrap();
+    assert_eq!(writer.patient_generation(), 1);
+    let stale = write(patients[1].1.clone(), 0).await.unwrap();
+    assert!(matches!(stale, Err(SyncError::PatientStale)), "{stale:?}");
+    assert_eq!(writer.patient_generation(), 1, "a refused change counts for nothing");
+    write(patients[2].1.clone(), 1).await.unwrap().unwrap();
+
+    let replica = open(replica_dir.path(), &log);
+    let groups = log.groups.lock().clone();
+    for (n, message) in groups.into_iter().enumerate() {
+        replica.replicated(n as u64 + 1, message).await.unwrap();
+    }
+    replica.caught_up().await.unwrap();
+    for engine in [&*writer, &replica] {
+        let held = |n: usize| engine.storage().patient_demographics(&patients[n].0).unwrap().is_some();
+        assert_eq!([held(0), held(1), held(2)], [true, false, true]);
+        assert_eq!(engine.patient_generation(), 2);
+        assert_eq!(engine.storage().patient_generation().unwrap(), 2);
+    }
+    writer.shutdown();
+    replica.shutdown();
+}

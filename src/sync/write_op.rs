@@ -185,6 +185,7 @@ enum RemoteError {
     Invalid(String),
     BadRecord(String),
     NotQueued(String),
+    PatientStale,
     Failed(String),
 }
 
@@ -198,6 +199,7 @@ impl From<&SyncError> for RemoteError {
             SyncError::Invalid(text) => RemoteError::Invalid(text.clone()),
             SyncError::BadRecord(text) => RemoteError::BadRecord(text.clone()),
             SyncError::NotQueued(text) => RemoteError::NotQueued(text.clone()),
+            SyncError::PatientStale => RemoteError::PatientStale,
             SyncError::Storage(cause) | SyncError::GroupFailed(cause) => RemoteError::Failed(cause.to_string()),
         }
     }
@@ -213,6 +215,7 @@ impl From<RemoteError> for SyncError {
             RemoteError::Invalid(text) => SyncError::Invalid(text),
             RemoteError::BadRecord(text) => SyncError::BadRecord(text),
             RemoteError::NotQueued(text) => SyncError::NotQueued(text),
+            RemoteError::PatientStale => SyncError::PatientStale,
             RemoteError::Failed(text) => SyncError::GroupFailed(StoreError::WriteFailed(text)),
         }
     }

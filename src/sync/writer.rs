@@ -28,7 +28,7 @@ use super::{Catalogues, DirectoryPlan, Result, SyncError, SyncState};
 use crate::domain::directory::DirectoryChange;
 use crate::domain::ids::SiteId;
 use crate::domain::record::PushedRecord;
-use crate::store::{DirectoryWrites, LogWrites, PatientWrites, StoreError, SyncBatch, SyncStorage, WriteRight};
+use crate::store::{DirectoryWrites, LogWrites, PatientWrites, StoreError, SyncStorage, WriteRight};
 
 /// Commands waiting beyond this make senders wait (back-pressure on pushes).
 const QUEUE_BOUND: usize = 1024;
@@ -603,8 +603,10 @@ fn apply_outcome(state: &RwLock<SyncState>, cursor: &mut Cursor, outcome: GroupO
         directory,
         removed,
         views,
+        patient_generation,
     } = outcome;
     let mut state = state.write();
+    state.patient_generation = patient_generation;
     for op in index_ops {
         match op {
             IndexOp::Insert(seq, facts) => state.index.insert(seq, &facts),
@@ -704,10 +706,7 @@ fn apply_op<S: SyncStorage>(group: &mut Group<'_, S>, catalogues: &Catalogues, o
             }
             Answer::Done(Ok(()))
         }
-        WriteOp::PatientWrites { writes } => {
-            group.batch.put_patient_writes(writes);
-            Answer::Done(Ok(()))
-        }
+        WriteOp::PatientWrites { writes } => Answer::Done(group.put_patient_writes(writes)),
         WriteOp::Push { site, records } => Answer::Push(apply_push(group, catalogues, site, records)),
         WriteOp::Acknowledge { site, ids } => {
             let mut queue = group.queue(site);
@@ -813,6 +812,7 @@ mod tests {
             index: QueueIndex::new(&directory),
             directory,
             queues: Default::default(),
+            patient_generation: 0,
         };
         let handle = start(WriterParts {
             storage: Arc::new(storage),

@@ -837,3 +837,110 @@ async fn a_stopped_writer_is_a_503_and_not_a_refused_credential() {
     expect(&reply, 503, "error");
     assert_eq!(error_message(&reply), "the server is shutting down");
 }
+
+both_ways! {
+    #[tokio::test]
+    fn changes_to_one_patient_sent_at_once_through_both_instances_each_see_the_other, cluster_changes_to_one_patient_sent_at_once_through_both_instances_each_see_the_other = concurrent_changes
+}
+
+/// Patient changes sent at the same moment to both instances of a cluster: each instance decides
+/// against its own replica, and the writer refuses a change decided on a state that missed the
+/// other's (it is decided again). In a single process the same calls are simply serial.
+async fn concurrent_changes(kind: Kind) {
+    const ROUNDS: u32 = 6;
+    let w = world(kind, 30).await;
+    let clinician_at_back = PatientApi::new(w.back(), "clinician", "clinician-pass");
+    let site_at = |server: &TestServer| PatientApi::new(server, &w.logins[0].name, &w.logins[0].password);
+    let (site_front, site_back) = (site_at(w.front()), site_at(w.back()));
+
+    // A new patient loaded through both instances at once is one patient.
+    for n in 1..=ROUNDS {
+        let load = format!("load?pid=9E7A;{n}&immediate=true");
+        let (one, other) = tokio::join!(w.clinician.get(&load), clinician_at_back.get(&load));
+        expect(&one, 201, "load");
+        expect(&other, 201, "load");
+        assert_eq!(
+            one.json["data"]["jpid"], other.json["data"]["jpid"],
+            "9E7A;{n} loaded through both instances at once is one patient"
+        );
+    }
+
+    // An identifier claimed for two patients at once goes to one of them; the other is refused.
+    for n in 1..=ROUNDS {
+        let (first, second, shared) = (
+            format!("9E7A;{}", 20 + n),
+            format!("9E7A;{}", 30 + n),
+            format!("C877;{n}"),
+        );
+        for pid in [&first, &second] {
+            expect(
+                &w.clinician.get(&format!("load?pid={pid}&immediate=true")).await,
+                201,
+                "load",
+            );
+        }
+        let claim = |pid: &str| Value::Array(vec![json!({"pid": pid, "identifiers": [shared]})]).to_string();
+        let (claim_first, claim_second) = (claim(&first), claim(&second));
+        let (one, other) = tokio::join!(
+            site_front.call("POST", "ingest", &claim_first),
+            site_back.call("POST", "ingest", &claim_second)
+        );
+        let mut statuses = [one.status, other.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "{shared}: {} / {}", one.raw, other.raw);
+        let owner = w.clinician.get(&format!("status?pid={shared}")).await;
+        let winner = if one.status == 200 { &first } else { &second };
+        let winning = w.clinician.get(&format!("status?pid={winner}")).await;
+        assert_eq!(owner.json["data"]["jpid"], winning.json["data"]["jpid"], "{shared}");
+    }
+
+    // One patient's records posted in two halves through both instances at once are all stored,
+    // and the source is complete.
+    for n in 1..=ROUNDS {
+        let pid = format!("9E7A;{}", 50 + n);
+        expect(
+            &w.clinician.get(&format!("load?pid={pid}&immediate=true")).await,
+            201,
+            "load",
+        );
+        let mut whole = answer(&pid, &format!("9E7A:{}", 50 + n), json!({}));
+        let records = whole["records"].as_array().unwrap().clone();
+        whole.as_object_mut().unwrap().remove("records");
+        expect(
+            &site_back.call("POST", "ingest", &json!([whole]).to_string()).await,
+            200,
+            "ingest-reply",
+        );
+        let (allergies, vitals): (Vec<Value>, Vec<Value>) =
+            records.into_iter().partition(|record| record["domain"] == "allergy");
+        let half = |records: Vec<Value>| json!([{"pid": pid, "records": records}]).to_string();
+        let (allergies, vitals) = (half(allergies), half(vitals));
+        let (one, other) = tokio::join!(
+            site_front.call("POST", "ingest", &allergies),
+            site_back.call("POST", "ingest", &vitals)
+        );
+        expect(&one, 200, "ingest-reply");
+        expect(&other, 200, "ingest-reply");
+        w.deployment.caught_up_everywhere().await;
+        for server in w.deployment.servers() {
+            let clinician = PatientApi::new(server, "clinician", "clinician-pass");
+            let detail = clinician.get(&format!("status-detail?pid={pid}")).await;
+            expect(&detail, 200, "status-detail");
+            let domains = &detail.json["data"]["completedStamp"]["sourceMetaStamp"]["9E7A"]["domainMetaStamp"];
+            for domain in ["allergy", "vital"] {
+                let events = domains[domain]["eventMetaStamp"].as_object();
+                assert!(
+                    events.is_some_and(|events| events.values().all(|event| event["stored"] == true)),
+                    "{pid}: every {domain} record stored, on every instance: {}",
+                    detail.raw
+                );
+            }
+            let data = clinician.get(&format!("data-status?pid={pid}")).await;
+            assert_eq!(
+                data.json["data"]["VISTA"]["9E7A"]["isSyncCompleted"], true,
+                "{}",
+                data.raw
+            );
+        }
+    }
+}
