@@ -21,7 +21,7 @@ use super::Cluster;
 use crate::store::{LogReads, Storage};
 use crate::sync::SyncEngine;
 
-/// Snapshots kept; the log is purged below the oldest.
+/// Snapshots kept; the log is purged below the oldest once there are this many.
 const KEEP: usize = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -134,7 +134,11 @@ async fn take_if_needed(cluster: &Cluster, engine: &SyncEngine, only_if_none: bo
         let old = kept.remove(0);
         forget(&bucket, old).await;
     }
-    if let Some(oldest) = kept.first() {
+    // Purged only below the older of two: a replica a little behind the latest snapshot (a
+    // process paused, restarted) still replays from the log. With one snapshot, the first of a
+    // new cluster, the log is kept whole: purged below it, a replica behind it could follow the
+    // log no more and would have to start again on an empty disk.
+    if let (Some(oldest), true) = (kept.first(), kept.len() >= KEEP) {
         // Everything up to and including the oldest snapshot's position is in it.
         let stream = cluster.log.stream().await?;
         stream

@@ -13,6 +13,7 @@ pub mod dump_progress;
 mod group;
 pub mod health;
 pub mod index;
+pub mod log_question;
 pub mod lookups;
 mod parents_first;
 pub mod patients;

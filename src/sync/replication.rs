@@ -14,6 +14,13 @@ use std::time::Instant;
 
 use tokio::sync::watch;
 
+use super::log_question::LogQuestion;
+
+/// How long a request waits for this replica to apply what the log held when it came, before it
+/// is answered "busy" (503, the satellite tries again, behind a balancer on another instance)
+/// rather than held while this replica cannot follow the log.
+const CAUGHT_UP_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// Why an append did not happen.
@@ -68,6 +75,8 @@ pub struct Replication {
     find_writer_for: AtomicU64,
     /// Bumped when this replica applies patient sync's changes that another instance wrote.
     patient_changes: watch::Sender<u64>,
+    /// The read rule's question to the log, shared by the requests waiting for it.
+    last_position: LogQuestion,
     /// The runtime the log's client runs on, for the threads outside it (patient sync's writer).
     runtime: tokio::runtime::Handle,
 }
@@ -85,6 +94,7 @@ impl Replication {
             started: Instant::now(),
             find_writer_for: AtomicU64::new(20_000),
             patient_changes: watch::Sender::new(0),
+            last_position: LogQuestion::default(),
             runtime: tokio::runtime::Handle::current(),
         })
     }
@@ -164,8 +174,9 @@ impl Replication {
     /// an instance does before answering a satellite, which may have been answered by another
     /// instance a moment ago.
     pub async fn caught_up(&self) -> Result<(), String> {
-        let last = self.log.last_position().await?;
-        self.applied_up_to(last).await;
-        Ok(())
+        let last = self.last_position.last_position(|| self.log.last_position()).await?;
+        tokio::time::timeout(CAUGHT_UP_WITHIN, self.applied_up_to(last))
+            .await
+            .map_err(|_| format!("this replica did not apply the log up to {last} within {CAUGHT_UP_WITHIN:?}"))
     }
 }

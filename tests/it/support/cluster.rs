@@ -17,6 +17,21 @@ use super::{Satellite, SiteLogin, TestServer};
 /// what it takes, so that only a broken cluster fails a test.
 pub const WITHIN: Duration = Duration::from_secs(60);
 
+/// Waits until `engine`'s replica has applied everything in the log now, asking again while it
+/// answers "not yet" (a request gives up after 10 s; a busy machine may need longer).
+pub async fn caught_up(engine: &satsync::sync::SyncEngine) {
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    loop {
+        match engine.caught_up().await {
+            Ok(()) => return,
+            Err(error) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "an instance did not catch up with the log within {WITHIN:?}: {error}"
+            ),
+        }
+    }
+}
+
 pub struct TestCluster {
     /// Instances still running (`None` once stopped).
     pub instances: Vec<Option<TestServer>>,
@@ -131,10 +146,7 @@ impl TestCluster {
     /// Waits until every running instance has applied everything in the log now.
     pub async fn wait_applied_everywhere(&self) {
         for instance in self.running() {
-            tokio::time::timeout(WITHIN, instance.primary.engine.caught_up())
-                .await
-                .expect("an instance caught up with the log")
-                .unwrap();
+            caught_up(&instance.primary.engine).await;
         }
     }
 
