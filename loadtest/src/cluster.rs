@@ -409,6 +409,18 @@ impl LocalCluster {
 
     /// Stops the instances (SIGTERM: a writer gives up its lease), then the NATS nodes.
     pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.terminate().await
+    }
+
+    /// Stops every process as [`LocalCluster::stop`] does (each instance's log ends with its
+    /// figures since start), and keeps the run's directory.
+    pub async fn stop_and_keep(mut self) -> anyhow::Result<PathBuf> {
+        self.terminate().await?;
+        let LocalCluster { dir, .. } = self;
+        Ok(dir.keep())
+    }
+
+    async fn terminate(&mut self) -> anyhow::Result<()> {
         for instance in &mut self.instances {
             if let Some(pid) = instance.child.as_ref().and_then(|child| child.id()) {
                 let _ = tokio::process::Command::new("kill")

@@ -347,6 +347,9 @@ async fn run() -> anyhow::Result<()> {
             .into_inner();
         if report.integrity_ok && !args.keep_cluster {
             cluster.stop().await?;
+        } else if report.integrity_ok {
+            let dir = cluster.stop_and_keep().await?;
+            println!("the cluster's logs and data are kept in {}", dir.display());
         } else {
             // Every process's log, for finding out what went wrong.
             println!("the cluster's logs and data are kept in {}", cluster.keep().display());

@@ -84,6 +84,9 @@ struct ClusterFigures {
     writer: bool,
     applied: u64,
     behind: u64,
+    read_rule_asking: HistogramSnapshot,
+    read_rule_applying: HistogramSnapshot,
+    read_rule_questions: u64,
 }
 
 impl Snapshot {
@@ -136,6 +139,9 @@ impl Snapshot {
                     writer: replication.is_writer(),
                     applied: replication.applied(),
                     behind: cluster.behind(),
+                    read_rule_asking: replication.read_rule_asking.snapshot(),
+                    read_rule_applying: replication.read_rule_applying.snapshot(),
+                    read_rule_questions: replication.read_rule_questions(),
                 }),
         })
     }
@@ -164,6 +170,28 @@ impl Collector for Snapshot {
                 "Groups of the cluster's log this instance's replica has yet to apply, as its tail last saw",
                 None,
                 cluster.behind,
+            )?;
+            histogram(
+                &mut encoder,
+                "cluster_read_rule_asking",
+                "Time a satellite request waited for the log's last position (the read rule's question, shared by the requests that arrive before it is sent)",
+                Some(&Unit::Seconds),
+                &cluster.read_rule_asking,
+                MICROS_PER_SECOND,
+            )?;
+            histogram(
+                &mut encoder,
+                "cluster_read_rule_applying",
+                "Time a satellite request then waited for this instance's replica to apply up to that position",
+                Some(&Unit::Seconds),
+                &cluster.read_rule_applying,
+                MICROS_PER_SECOND,
+            )?;
+            counter(
+                &mut encoder,
+                "cluster_read_rule_questions",
+                "Questions the read rule sent to the log (requests that arrived while one was in flight shared the next)",
+                cluster.read_rule_questions,
             )?;
         }
         gauges(

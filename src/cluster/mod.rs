@@ -212,6 +212,18 @@ impl Cluster {
         }
         if let Some(replication) = engine.replication() {
             replication.set_writer(None);
+            let (asking, applying) = (
+                replication.read_rule_asking.snapshot(),
+                replication.read_rule_applying.snapshot(),
+            );
+            let mean_ms = |sum: u64| sum as f64 / 1000.0 / asking.count.max(1) as f64;
+            tracing::info!(
+                requests = asking.count,
+                questions = replication.read_rule_questions(),
+                asking_mean_ms = mean_ms(asking.sum),
+                applying_mean_ms = mean_ms(applying.sum),
+                "the read rule since start"
+            );
         }
         let revision = self.held_revision.swap(0, Ordering::AcqRel);
         if revision > 0 {

@@ -10,6 +10,7 @@
 //! anything any instance answered before they arrived: the rule holds as if each had asked.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 use tokio::sync::watch;
@@ -22,6 +23,8 @@ pub struct LogQuestion {
     waiting: Mutex<Option<watch::Receiver<Answer>>>,
     /// Held by the request sending a question, until its answer comes.
     in_flight: tokio::sync::Mutex<()>,
+    /// Questions sent since start.
+    sent: AtomicU64,
 }
 
 impl LogQuestion {
@@ -46,6 +49,7 @@ impl LogQuestion {
             let _one_at_a_time = self.in_flight.lock().await;
             // Requests arriving from here on are after this question: they wait for the next.
             self.waiting.lock().take();
+            self.sent.fetch_add(1, Ordering::Relaxed);
             let last = ask().await;
             sender.send_replace(Some(last.clone()));
             return last;
@@ -65,7 +69,13 @@ impl LogQuestion {
                 *waiting = None;
             }
         }
+        self.sent.fetch_add(1, Ordering::Relaxed);
         ask().await
+    }
+
+    /// Questions sent since start (requests that shared one count once).
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 }
 

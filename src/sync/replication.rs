@@ -15,6 +15,11 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use super::log_question::LogQuestion;
+use crate::histogram::{Histogram, LATENCY_MICROS};
+
+fn micros(elapsed: std::time::Duration) -> u64 {
+    u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
+}
 
 /// How long a request waits for this replica to apply what the log held when it came, before it
 /// is answered "busy" (503, the satellite tries again, behind a balancer on another instance)
@@ -77,6 +82,10 @@ pub struct Replication {
     patient_changes: watch::Sender<u64>,
     /// The read rule's question to the log, shared by the requests waiting for it.
     last_position: LogQuestion,
+    /// What the read rule costs each request, in microseconds: waiting for the log's answer, then
+    /// for this replica to apply up to it (for the metrics).
+    pub read_rule_asking: Histogram,
+    pub read_rule_applying: Histogram,
     /// The runtime the log's client runs on, for the threads outside it (patient sync's writer).
     runtime: tokio::runtime::Handle,
 }
@@ -95,6 +104,8 @@ impl Replication {
             find_writer_for: AtomicU64::new(20_000),
             patient_changes: watch::Sender::new(0),
             last_position: LogQuestion::default(),
+            read_rule_asking: Histogram::new(&LATENCY_MICROS),
+            read_rule_applying: Histogram::new(&LATENCY_MICROS),
             runtime: tokio::runtime::Handle::current(),
         })
     }
@@ -163,6 +174,11 @@ impl Replication {
         self.patient_changes.send_modify(|version| *version += 1);
     }
 
+    /// Questions the read rule sent to the log since start (see [`LogQuestion`]).
+    pub fn read_rule_questions(&self) -> u64 {
+        self.last_position.sent()
+    }
+
     /// Waits until this replica has applied the log up to `position`.
     pub async fn applied_up_to(&self, position: u64) {
         let mut applied = self.applied.subscribe();
@@ -174,9 +190,14 @@ impl Replication {
     /// an instance does before answering a satellite, which may have been answered by another
     /// instance a moment ago.
     pub async fn caught_up(&self) -> Result<(), String> {
+        let asked = Instant::now();
         let last = self.last_position.last_position(|| self.log.last_position()).await?;
-        tokio::time::timeout(CAUGHT_UP_WITHIN, self.applied_up_to(last))
+        let answered = Instant::now();
+        self.read_rule_asking.observe(micros(answered - asked));
+        let applied = tokio::time::timeout(CAUGHT_UP_WITHIN, self.applied_up_to(last))
             .await
-            .map_err(|_| format!("this replica did not apply the log up to {last} within {CAUGHT_UP_WITHIN:?}"))
+            .map_err(|_| format!("this replica did not apply the log up to {last} within {CAUGHT_UP_WITHIN:?}"));
+        self.read_rule_applying.observe(micros(answered.elapsed()));
+        applied
     }
 }

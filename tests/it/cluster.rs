@@ -67,7 +67,7 @@ async fn cluster_changes_through_either_instance_reach_both_and_counts_agree_wit
     );
 
     // An operator added through one instance logs in on both; each instance's metrics say which
-    // is the writer and how far its replica applied the log.
+    // is the writer, how far its replica applied the log, and what the read rule cost.
     let hash = satsync::domain::credentials::PasswordHash::from_password(crate::support::admin::PASSWORD);
     cluster
         .instance(other)
@@ -97,6 +97,14 @@ async fn cluster_changes_through_either_instance_reach_both_and_counts_agree_wit
         let expected = if n == writer { 1.0 } else { 0.0 };
         assert_eq!(value("satsync_cluster_writer"), expected, "instance {n}");
         applied.push(value("satsync_cluster_applied_position"));
+        // Every satellite request here (a count and a pull at least) went through the read rule.
+        for part in ["asking", "applying"] {
+            let name = format!("satsync_cluster_read_rule_{part}_seconds_count");
+            let requests = crate::metrics::value(&scrape, &name, &[]);
+            assert!(requests >= 2.0, "{name} on instance {n}: {requests}");
+        }
+        let questions = crate::metrics::value(&scrape, "satsync_cluster_read_rule_questions_total", &[]);
+        assert!(questions >= 1.0, "questions on instance {n}: {questions}");
     }
     assert!(applied[0] > 0.0 && applied[0] == applied[1], "{applied:?}");
 }
