@@ -264,16 +264,20 @@ async fn nats_the_log_survives_its_leaders_sigkill_and_takes_fenced_appends_agai
     // time-out: just after an election a busy machine answers the consumer's creation late.)
     let replay = context(async_nats::connect(cluster.url(survivor)).await.unwrap());
     let stream = replay.get_stream("FAIL").await.unwrap();
-    // Just after an election the new leader may not take a consumer yet: asked again until the
-    // deadline.
+    // Just after an election the new leader may not take a consumer yet, and a request lost in
+    // it is never answered: each attempt is given 5 s, and asked again until twice the deadline
+    // (one attempt alone failed CI on a machine busy with failover runs).
     let started = Instant::now();
     let consumer = loop {
-        match stream
-            .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
-            .await
-        {
-            Ok(consumer) => break consumer,
-            Err(error) => assert!(started.elapsed() < DEADLINE, "no consumer within {DEADLINE:?}: {error}"),
+        let attempt = tokio::time::timeout(
+            Duration::from_secs(5),
+            stream.create_consumer(jetstream::consumer::pull::OrderedConfig::default()),
+        )
+        .await;
+        match attempt {
+            Ok(Ok(consumer)) => break consumer,
+            Ok(Err(error)) => assert!(started.elapsed() < 2 * DEADLINE, "no consumer: {error}"),
+            Err(_) => assert!(started.elapsed() < 2 * DEADLINE, "no consumer: every attempt timed out"),
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
