@@ -40,6 +40,11 @@ pub struct NatsLog {
 }
 
 impl NatsLog {
+    /// [`log_stream`] of this log.
+    pub(super) async fn stream(&self) -> Result<async_nats::jetstream::stream::Stream, String> {
+        log_stream(&self.jetstream, &self.stream).await
+    }
+
     async fn append_async(&self, after: u64, message: Vec<u8>) -> Result<u64, AppendError> {
         let payload = bytes::Bytes::from(message);
         let id = format!("{}.{after}", self.epoch.load(Ordering::Acquire));
@@ -89,13 +94,6 @@ pub(super) async fn log_stream(
         .get_stream(name)
         .await
         .map_err(|error| format!("the log stream {name}: {error}"))
-}
-
-impl NatsLog {
-    /// [`log_stream`] of this log.
-    pub(super) async fn stream(&self) -> Result<async_nats::jetstream::stream::Stream, String> {
-        log_stream(&self.jetstream, &self.stream).await
-    }
 }
 
 impl ReplicatedLog for NatsLog {

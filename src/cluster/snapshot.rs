@@ -128,7 +128,9 @@ async fn take_if_needed(cluster: &Cluster, engine: &SyncEngine, only_if_none: bo
     let taken = take_checkpoint(engine, &checkpoint, &bucket).await;
     let _ = tokio::fs::remove_dir_all(&checkpoint).await;
     let position = taken?;
-    let mut kept = positions(&bucket).await?;
+    // Only the writer takes snapshots, and its position only moves on: the new one is the latest.
+    let mut kept = existing;
+    kept.push(position);
 
     while kept.len() > KEEP {
         let old = kept.remove(0);

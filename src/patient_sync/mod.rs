@@ -211,10 +211,8 @@ pub fn write(host: &dyn Host, mut writes: PatientWrites) -> Result<()> {
     if let Some(generation) = host.decided_at() {
         writes.decided_at_generation(generation);
     }
-    let jobs = writes.jobs().to_vec();
+    let written = tally::JobTotals::of(writes.jobs());
     host.engine().write_patient(writes)?;
-    for job in &jobs {
-        host.patients().tally.written(job);
-    }
+    host.patients().tally.add(written);
     Ok(())
 }

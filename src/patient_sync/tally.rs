@@ -24,17 +24,29 @@ pub struct JobTotals {
     pub failed: u64,
 }
 
+impl JobTotals {
+    /// What writing `jobs` counts: a new enterprise job is a load started; a record closing a
+    /// job is a job finished.
+    pub fn of(jobs: &[JobRecord]) -> JobTotals {
+        let mut totals = JobTotals::default();
+        for job in jobs {
+            match (&job.state, &job.job_type) {
+                (JobState::Created, JobType::EnterpriseSync) => totals.loads_started += 1,
+                (JobState::Created | JobState::Started, _) => {}
+                (JobState::Completed, _) => totals.completed += 1,
+                (JobState::Error { .. }, _) => totals.failed += 1,
+            }
+        }
+        totals
+    }
+}
+
 impl JobTally {
-    /// A job record written: a new enterprise job is a load started; a record closing a job is
-    /// a job finished.
-    pub fn written(&self, job: &JobRecord) {
-        let counter = match (&job.state, &job.job_type) {
-            (JobState::Created, JobType::EnterpriseSync) => &self.loads_started,
-            (JobState::Created | JobState::Started, _) => return,
-            (JobState::Completed, _) => &self.completed,
-            (JobState::Error { .. }, _) => &self.failed,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+    /// Counts job records once they are durable (see [`JobTotals::of`]).
+    pub fn add(&self, written: JobTotals) {
+        self.loads_started.fetch_add(written.loads_started, Ordering::Relaxed);
+        self.completed.fetch_add(written.completed, Ordering::Relaxed);
+        self.failed.fetch_add(written.failed, Ordering::Relaxed);
     }
 
     pub fn totals(&self) -> JobTotals {
@@ -58,9 +70,11 @@ mod tests {
         let (jpid, pid) = (Jpid::generate(), PatientId::parse("9E7A;3").unwrap());
         let root = JobRecord::created(JobType::EnterpriseSync, &jpid, &pid, None, 1);
         let source = JobRecord::created(JobType::SourceSync(Source::Hdr), &jpid, &pid, Some(&root.job_id), 1);
-        tally.written(&root);
-        tally.written(&source);
-        tally.written(&source.moved_to(JobState::Started, 2));
+        tally.add(JobTotals::of(&[
+            root.clone(),
+            source.clone(),
+            source.moved_to(JobState::Started, 2),
+        ]));
         assert_eq!(
             tally.totals(),
             JobTotals {
@@ -68,13 +82,15 @@ mod tests {
                 ..JobTotals::default()
             }
         );
-        tally.written(&source.moved_to(
-            JobState::Error {
-                error: SyncError::new("timeout", "late"),
-            },
-            3,
-        ));
-        tally.written(&root.moved_to(JobState::Completed, 3));
+        tally.add(JobTotals::of(&[
+            source.moved_to(
+                JobState::Error {
+                    error: SyncError::new("timeout", "late"),
+                },
+                3,
+            ),
+            root.moved_to(JobState::Completed, 3),
+        ]));
         assert_eq!(
             tally.totals(),
             JobTotals {

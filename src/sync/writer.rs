@@ -418,19 +418,6 @@ fn write_group<S: SyncStorage>(
     commands: Vec<Command>,
 ) -> bool {
     let now = unix_seconds_now();
-    // In a cluster, patient sync's changes written here may come from another instance (or be
-    // waited on by loads of this one that another instance's patient sync answers): this
-    // instance's waiting loads read their patients again once they are applied.
-    let patient_changes = shared.replication.is_some()
-        && commands.iter().any(|c| {
-            matches!(
-                c,
-                Command::Op {
-                    op: WriteOp::PatientWrites { .. },
-                    ..
-                }
-            )
-        });
     let guard = shared.state.read();
     let mut group = Group::new(storage, &guard, cursor.next_seq, now);
     let commands_in_group = commands.len();
@@ -474,12 +461,9 @@ fn write_group<S: SyncStorage>(
     drop(guard);
     match committed {
         Ok(()) => {
-            apply_outcome(shared.state, cursor, outcome);
+            let patient_changes = apply_outcome(shared.state, cursor, outcome);
             if let Some(replication) = shared.replication {
-                replication.note_applied(position);
-                if patient_changes {
-                    replication.note_patient_changes();
-                }
+                note_applied(replication, position, patient_changes);
             }
             replies
                 .into_iter()
@@ -562,7 +546,6 @@ fn apply_replicated<S: SyncStorage>(
     let guard = shared.state.read();
     let mut group = Group::new(storage, &guard, cursor.next_seq, decoded.now);
     let commands = decoded.ops.len();
-    let patient_changes = decoded.ops.iter().any(|op| matches!(op, WriteOp::PatientWrites { .. }));
     for op in decoded.ops {
         if let Answer::Push(Err(SyncError::Storage(cause))) = apply_op(&mut group, shared.catalogues, op) {
             return Err(format!("reading this replica: {cause}"));
@@ -572,12 +555,20 @@ fn apply_replicated<S: SyncStorage>(
     batch.put_log_position(position);
     commit(storage, right, shared, batch, commands).map_err(|error| error.to_string())?;
     drop(guard);
-    apply_outcome(shared.state, cursor, outcome);
+    let patient_changes = apply_outcome(shared.state, cursor, outcome);
+    note_applied(replication, position, patient_changes);
+    Ok(())
+}
+
+/// Tells the replica's watchers that it applied the group at `position`. In a cluster, patient
+/// sync's changes applied here may come from another instance (or be waited on by loads of this
+/// one that another instance's patient sync answers): this instance's waiting loads read their
+/// patients again.
+fn note_applied(replication: &Replication, position: u64, patient_changes: bool) {
     replication.note_applied(position);
     if patient_changes {
         replication.note_patient_changes();
     }
-    Ok(())
 }
 
 /// Adds the bookkeeping every group writes (the deletion of what the group before superseded,
@@ -592,8 +583,8 @@ fn close_group<'a, S: SyncStorage>(mut group: Group<'a, S>, to_delete: &[u64]) -
     group.finish()
 }
 
-/// Updates the in-memory state once a group is durable.
-fn apply_outcome(state: &RwLock<SyncState>, cursor: &mut Cursor, outcome: GroupOutcome) {
+/// Updates the in-memory state once a group is durable; whether it changed patient sync's state.
+fn apply_outcome(state: &RwLock<SyncState>, cursor: &mut Cursor, outcome: GroupOutcome) -> bool {
     let GroupOutcome {
         next_seq,
         superseded,
@@ -606,6 +597,7 @@ fn apply_outcome(state: &RwLock<SyncState>, cursor: &mut Cursor, outcome: GroupO
         patient_generation,
     } = outcome;
     let mut state = state.write();
+    let patient_changes = state.patient_generation != patient_generation;
     state.patient_generation = patient_generation;
     for op in index_ops {
         match op {
@@ -627,6 +619,7 @@ fn apply_outcome(state: &RwLock<SyncState>, cursor: &mut Cursor, outcome: GroupO
     }
     cursor.next_seq = next_seq;
     cursor.to_delete = superseded;
+    patient_changes
 }
 
 fn failed_answer(error: &SyncError) -> Answer {
