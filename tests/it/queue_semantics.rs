@@ -8,6 +8,17 @@
 
 use crate::support::data::{batch, delete, ids, item, record, sync_ids};
 use crate::support::deployment::{both_ways, Deployment, Kind};
+use crate::support::{Satellite, SiteLogin};
+
+/// A deployment of `kind` with two sites, and a v3 satellite of each.
+async fn two_sites(kind: Kind) -> (Deployment, Vec<SiteLogin>, Satellite, Satellite) {
+    let (deployment, logins) = Deployment::start(kind, 2).await;
+    let (a, b) = (
+        deployment.satellite(&logins[0], "v3"),
+        deployment.satellite(&logins[1], "v3"),
+    );
+    (deployment, logins, a, b)
+}
 
 both_ways! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -15,11 +26,7 @@ both_ways! {
 }
 
 async fn fifo_and_at_least_once(kind: Kind) {
-    let (deployment, logins) = Deployment::start(kind, 2).await;
-    let (a, b) = (
-        deployment.satellite(&logins[0], "v3"),
-        deployment.satellite(&logins[1], "v3"),
-    );
+    let (deployment, _, a, b) = two_sites(kind).await;
     let items: Vec<String> = (0..8).map(item).collect();
     a.push(&batch(&items)).await;
     let first = b.pull_records(5).await;
@@ -57,11 +64,7 @@ both_ways! {
 }
 
 async fn idempotent_pushes(kind: Kind) {
-    let (deployment, logins) = Deployment::start(kind, 2).await;
-    let (a, b) = (
-        deployment.satellite(&logins[0], "v3"),
-        deployment.satellite(&logins[1], "v3"),
-    );
+    let (deployment, _, a, b) = two_sites(kind).await;
     let body = batch(&(0..20).map(item).collect::<Vec<_>>());
     assert_eq!(a.push(&body).await.raw, r#"{"error":""}"#);
     let first = b.pull_records(100).await;
@@ -81,11 +84,7 @@ both_ways! {
 }
 
 async fn latest_state_deletes_and_merges(kind: Kind) {
-    let (deployment, logins) = Deployment::start(kind, 2).await;
-    let (a, b) = (
-        deployment.satellite(&logins[0], "v3"),
-        deployment.satellite(&logins[1], "v3"),
-    );
+    let (deployment, _, a, b) = two_sites(kind).await;
     let id = "fd4480004dd011e683e8eb63f3681c9a";
     // Odd spacing, key order that is not sorted, numbers as numbers and as strings, a null date.
     let v1 = r#"{"ID":"fd4480004dd011e683e8eb63f3681c9a", "code":"Z1","item_name":"Zinc", "zeta":"1","alpha":2,"quantity":"10"}"#;
@@ -169,11 +168,7 @@ both_ways! {
 }
 
 async fn sync_id_lookups(kind: Kind) {
-    let (deployment, logins) = Deployment::start(kind, 2).await;
-    let (a, b) = (
-        deployment.satellite(&logins[0], "v3"),
-        deployment.satellite(&logins[1], "v3"),
-    );
+    let (deployment, logins, a, b) = two_sites(kind).await;
     a.push(&batch(&[item(1), item(2)])).await;
     let queued = b.pull_records(2).await;
     let wanted = queued[1]["SyncID"].as_str().unwrap();
@@ -203,11 +198,7 @@ both_ways! {
 }
 
 async fn dumps_in_reference_order(kind: Kind) {
-    let (deployment, logins) = Deployment::start(kind, 2).await;
-    let (a, b) = (
-        deployment.satellite(&logins[0], "v3"),
-        deployment.satellite(&logins[1], "v3"),
-    );
+    let (deployment, logins, a, b) = two_sites(kind).await;
     // A full dump is what a desktop satellite asks for; the same site later asks as mobile.
     let desktop_b = deployment.satellite(&logins[1], "v1");
     let store = &logins[1].store_id;
